@@ -1,0 +1,175 @@
+// Builds the effective configuration: defaults < YAML file < environment < command-line flags.
+// This is the only module that reads process.env (callers pass it in).
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+import { ConfigError } from './errors.ts';
+
+type Leaf = 'number' | 'boolean' | 'string' | 'json';
+type Tree = { [k: string]: unknown };
+
+export interface ConfigInput {
+  /** YAML file named by --config. */
+  file?: string | undefined;
+  /** The process environment (FACEGATE_* and the short aliases). */
+  env?: Record<string, string | undefined>;
+  /** `path=value` pairs from flags, applied last in order. */
+  sets?: readonly string[];
+}
+
+/** Short environment names users already know from docker-compose files. */
+export const envAliases: Readonly<Record<string, string>> = {
+  CAMERAS: 'city.cameras',
+  GATEWAYS: 'city.gateways',
+  MQTT_URL: 'mqtt.url',
+};
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s;
+  for (;;) {
+    const def = cur.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+    if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType) cur = def.innerType;
+    else if (def.type === 'pipe' && def.in) cur = def.in;
+    else return cur;
+  }
+}
+
+/** Every leaf of the schema with its dotted path and how to read it from a string. */
+export function schemaLeaves(schema: z.ZodType = configSchema, prefix = ''): Map<string, Leaf> {
+  const out = new Map<string, Leaf>();
+  const s = unwrap(schema);
+  if (s instanceof z.ZodObject) {
+    for (const [k, v] of Object.entries(s.shape as Record<string, z.ZodType>)) {
+      for (const [p, t] of schemaLeaves(v, prefix ? `${prefix}.${k}` : k)) out.set(p, t);
+    }
+    return out;
+  }
+  const t = s.def.type;
+  out.set(prefix, t === 'number' ? 'number' : t === 'boolean' ? 'boolean' : t === 'string' || t === 'enum' ? 'string' : 'json');
+  return out;
+}
+
+/** FACEGATE_GATEWAY_DETECTOR_THREADS <-> gateway.detectorThreads */
+export function envName(path: string): string {
+  return 'FACEGATE_' + path.split('.').map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+function coerce(path: string, leaf: Leaf, raw: string, source: string): unknown {
+  const shown = JSON.stringify(raw);
+  switch (leaf) {
+    case 'string':
+      return raw;
+    case 'number': {
+      const n = raw.trim() === '' ? NaN : Number(raw);
+      if (!Number.isFinite(n)) throw new ConfigError(`${path}: ${shown} (from ${source}) is not a number`);
+      return n;
+    }
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)$/i.test(raw)) return false;
+      throw new ConfigError(`${path}: ${shown} (from ${source}) is not a boolean (true or false)`);
+    case 'json':
+      try {
+        return JSON.parse(raw);
+      } catch {
+        throw new ConfigError(`${path}: ${shown} (from ${source}) is not valid JSON`);
+      }
+  }
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = tree;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[p] = {};
+    cur = cur[p] as Tree;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function getPath(tree: unknown, path: (string | number | symbol)[]): unknown {
+  let cur = tree;
+  for (const p of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string | number | symbol, unknown>)[p];
+  }
+  return cur;
+}
+
+function readFile(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: false });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(`config file ${file} is not valid YAML: ${msg}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must hold a mapping at the top`);
+  return doc as Tree;
+}
+
+export function loadConfig(input: ConfigInput = {}): Config {
+  const leaves = schemaLeaves();
+  const sources = new Map<string, string>();
+  const tree: Tree = input.file ? readFile(input.file) : {};
+  const fileLabel = input.file ? `file ${input.file}` : 'file';
+
+  const apply = (path: string, raw: string, source: string): void => {
+    const leaf = leaves.get(path);
+    if (!leaf) {
+      const known = [...leaves.keys()].filter((k) => k.split('.')[0] === path.split('.')[0]);
+      const hint = known.length ? `; known keys: ${known.join(', ')}` : `; known sections: ${[...new Set([...leaves.keys()].map((k) => k.split('.')[0]))].join(', ')}`;
+      throw new ConfigError(`unknown config key ${path} (from ${source})${hint}`);
+    }
+    setPath(tree, path, coerce(path, leaf, raw, source));
+    sources.set(path, source);
+  };
+
+  const env = input.env ?? {};
+  for (const path of leaves.keys()) {
+    const name = envName(path);
+    const v = env[name];
+    if (v !== undefined && v !== '') apply(path, v, `env ${name}`);
+  }
+  for (const [alias, path] of Object.entries(envAliases)) {
+    const v = env[alias];
+    // A FACEGATE_ name wins over its short alias when both are given.
+    if (v !== undefined && v !== '' && env[envName(path)] === undefined) apply(path, v, `env ${alias}`);
+  }
+  for (const s of input.sets ?? []) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set takes path=value, got ${JSON.stringify(s)}`);
+    apply(s.slice(0, eq).trim(), s.slice(eq + 1), `--set ${s.slice(0, eq).trim()}`);
+  }
+
+  const res = configSchema.safeParse(tree);
+  if (res.success) return res.data;
+  const issue = res.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const at = issue.path.map(String).join('.');
+    const keys = issue.keys.map((k) => (at ? `${at}.${k}` : k));
+    const known = [...leaves.keys()].filter((k) => (at ? k.startsWith(at + '.') : true)).map((k) => (at ? k : k.split('.')[0]));
+    throw new ConfigError(`unknown config key ${keys.join(', ')} (from ${fileLabel}); known: ${[...new Set(known)].join(', ')}`);
+  }
+  const path = issue.path.map(String).join('.');
+  const value = getPath(tree, issue.path);
+  // The nearest key that a flag or env var set, e.g. gateway.cameras for gateway.cameras.0.url.
+  const setBy = [...sources.keys()].filter((k) => path === k || path.startsWith(k + '.')).sort((a, b) => b.length - a.length)[0];
+  const source = (setBy && sources.get(setBy)) ?? fileLabel;
+  const allowed = issue.message.replace(/^Invalid input: /, '');
+  throw new ConfigError(`${path}: ${JSON.stringify(value)} (from ${source}) is not allowed: ${allowed}`);
+}
+
+/** The defaults alone. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}

@@ -1,0 +1,110 @@
+// The one configuration of the whole system. Every default lives here; config/facegate.example.yaml
+// must equal these defaults (a test checks it). Unknown keys are errors (strictObject).
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().positive();
+
+export const decodeMode = z
+  .string()
+  .regex(/^(keyframes|fps:(\d+(\.\d+)?))$/, 'keyframes or fps:<n>')
+  .refine((s) => s === 'keyframes' || Number(s.slice(4)) > 0, 'fps:<n> needs n > 0');
+
+const cameraSource = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1 to 64)'),
+  url: z.string().regex(/^rtsps?:\/\//, 'an rtsp:// URL'),
+});
+
+export const citySchema = z.strictObject({
+  cameras: z.number().int().min(1).max(100_000).default(50).describe('number of simulated cameras'),
+  gateways: z.number().int().min(1).max(64).default(1).describe('gateways that `facegate up` starts'),
+  width: z.number().int().min(64).max(3840).multipleOf(2).default(640).describe('scene width in pixels'),
+  height: z.number().int().min(64).max(2160).multipleOf(2).default(360).describe('scene height in pixels'),
+  fps: z.number().int().min(1).max(60).default(10).describe('scene frame rate'),
+  keyframeInterval: seconds.max(10).default(1).describe('seconds between keyframes (IDR)'),
+  scenes: z.number().int().min(1).max(64).default(8).describe('distinct clips the cameras replay'),
+  sceneSeconds: z.number().int().min(4).max(600).default(60).describe('length of each clip'),
+  seed: z.number().int().min(0).default(1).describe('seed of the face schedule and camera metadata'),
+});
+
+export const simulatorSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('RTSP bind address'),
+  port: port.default(8554).describe('RTSP port (0: any free port)'),
+  publicHost: z.string().default('').describe('host name put in catalog URLs (default: host)'),
+  username: z.string().default('').describe('RTSP Digest user (empty: no auth)'),
+  password: z.string().default('').describe('RTSP Digest password'),
+  maxSessions: z.number().int().min(1).default(20_000).describe('sessions beyond this get 453'),
+  sessionTimeoutS: seconds.default(60).describe('idle RTSP session timeout'),
+  cacheDir: z.string().min(1).default('.facegate/scenes').describe('where rendered clips are cached'),
+  control: z.boolean().default(true).describe('accept <prefix>/simulator/set control messages'),
+  publishTruth: z.boolean().default(false).describe('publish ground truth on <prefix>/truth/<camera>'),
+});
+
+export const gatewaySchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default('').describe('gateway id (empty: gw-<hostname>-<pid>)'),
+  cameras: z.array(cameraSource).default([]).describe('cameras to pull (empty: discover from the simulator catalog)'),
+  decode: decodeMode.default('keyframes').describe('keyframes | fps:<n>'),
+  camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
+  detectorThreads: z.number().int().min(1).max(64).default(1).describe('inference worker threads'),
+  budgetFps: z.number().positive().default(200).describe('inferences per second across all cameras'),
+  scoreThreshold: z.number().min(0).max(1).default(0.7).describe('face score threshold'),
+  motionThreshold: z.number().min(0).max(255).default(2).describe('mean abs grey difference that counts as motion'),
+  motionForceS: seconds.default(5).describe('analyse at least this often without motion'),
+  confirmHits: z.number().int().min(1).max(10).default(1).describe('detections before a start event'),
+  endAfterS: seconds.default(2.5).describe('a face unseen this long ends its event'),
+  updateEveryS: z.number().min(0).default(0).describe('rate of update events (0: none)'),
+  crops: z.boolean().default(false).describe('attach a small JPEG crop to start events'),
+  statsEveryS: seconds.default(5).describe('period of <prefix>/gateways/<id>/stats'),
+  settleS: seconds.default(3).describe('delay before rebalancing cameras among gateways'),
+  stallS: seconds.default(10).describe('watchdog: a camera without frames this long restarts'),
+});
+
+export const mqttSchema = z.strictObject({
+  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'an mqtt://, mqtts://, ws:// or wss:// URL').default('')
+    .describe('broker URL (empty: `facegate up` embeds one; others use mqtt://127.0.0.1:<broker.port>)'),
+  prefix: z.string().regex(/^[^#+]+$/, 'no # or +').default('facegate').describe('topic prefix'),
+  username: z.string().default(''),
+  password: z.string().default(''),
+  ca: z.string().default('').describe('CA certificate file for TLS'),
+  cert: z.string().default('').describe('client certificate file'),
+  key: z.string().default('').describe('client key file'),
+  clientId: z.string().default('').describe('client id (empty: derived from the component)'),
+  outboxMax: z.number().int().min(1).default(10_000).describe('events kept while the broker is away'),
+  messageExpiryS: z.number().int().min(0).default(3600).describe('MQTT 5 message expiry of events'),
+});
+
+export const brokerSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('embedded broker bind address'),
+  port: port.default(1883).describe('embedded broker port (0: any free port)'),
+});
+
+export const httpSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('console and /metrics bind address'),
+  port: port.default(8080).describe('console and /metrics port (0: any free port)'),
+});
+
+export const ffmpegSchema = z.strictObject({
+  path: z.string().default('').describe('ffmpeg binary (empty: ffmpeg on the PATH, else the bundled static build)'),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal'),
+});
+
+export const configSchema = z.strictObject({
+  city: citySchema.prefault({}),
+  simulator: simulatorSchema.prefault({}),
+  gateway: gatewaySchema.prefault({}),
+  mqtt: mqttSchema.prefault({}),
+  broker: brokerSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  ffmpeg: ffmpegSchema.prefault({}),
+  log: logSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type CameraSource = z.infer<typeof cameraSource>;
+
+/** Paths whose values are never printed or logged. */
+export const secretPaths = ['simulator.password', 'mqtt.password'] as const;
