@@ -37,7 +37,7 @@ export function createLogger(opts: LogOptions): Logger {
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && (opts.isTTY ?? false));
   const options: LoggerOptions = {
     level: opts.level,
-    base: undefined,
+    base: null,
     redact: { paths: redactPaths, censor: '***' },
     formatters: { log: (obj) => scrub(obj, 0) as Record<string, unknown> },
     hooks: {
