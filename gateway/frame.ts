@@ -1,0 +1,18 @@
+// The contract between decoding (gateway/decode) and analysis (gateway/detect, motion, tracker).
+
+/** One decoded picture of one camera, already scaled to the analysis size. */
+export interface Frame {
+  cameraId: string;
+  width: number;
+  height: number;
+  /** Packed RGB24, exactly width * height * 3 bytes; owned by the receiver. */
+  rgb: Buffer;
+  /** Wall-clock capture time estimate, ms since the epoch. */
+  captureTs: number;
+  /** Per-camera frame counter from the decoder (gaps mean losses). */
+  seq: number;
+}
+
+/** Analysis size: what UltraFace RFB-320 takes. */
+export const ANALYSIS_WIDTH = 320;
+export const ANALYSIS_HEIGHT = 240;
