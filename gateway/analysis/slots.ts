@@ -1,0 +1,67 @@
+// Per-camera latest-frame slots (capacity 1) and the ready order of cameras with a frame waiting.
+// A newer frame replaces an unanalysed older one in place, so memory is one frame per camera
+// however far the detector falls behind.
+import type { Frame } from '../frame.ts';
+import { SampleWindow, type Summary } from './window.ts';
+
+export type DropReason = 'superseded' | 'motion' | 'error' | 'removed' | 'closed';
+export const DROP_REASONS: readonly DropReason[] = ['superseded', 'motion', 'error', 'removed', 'closed'];
+
+export interface CameraCounters {
+  offered: number;
+  analysed: number;
+  /** Analysed frames with at least one face. */
+  withFaces: number;
+  dropped: Record<DropReason, number>;
+}
+
+export interface CameraStats extends CameraCounters {
+  inFlight: number;
+  inferenceMs: Summary;
+}
+
+export function emptyCounters(): CameraCounters {
+  return { offered: 0, analysed: 0, withFaces: 0, dropped: { superseded: 0, motion: 0, error: 0, removed: 0, closed: 0 } };
+}
+
+export class CameraSlot {
+  frame: Frame | undefined;
+  busy = false;
+  lastHadFaces = false;
+  readonly counters = emptyCounters();
+  readonly ms = new SampleWindow(64);
+
+  constructor(readonly id: string) {}
+
+  stats(): CameraStats {
+    return { ...this.counters, dropped: { ...this.counters.dropped }, inFlight: this.busy ? 1 : 0, inferenceMs: this.ms.summary() };
+  }
+}
+
+/**
+ * Cameras whose slot holds a frame and that have nothing in flight, oldest first. A camera is
+ * in it at most once (a Set keeps insertion order), so under overload service goes round-robin:
+ * a camera just served rejoins at the tail. Bounded by the number of cameras.
+ */
+export class ReadyRing {
+  readonly #ids = new Set<string>();
+
+  add(id: string): void {
+    this.#ids.add(id); // already waiting: keeps its place
+  }
+
+  delete(id: string): void {
+    this.#ids.delete(id);
+  }
+
+  shift(): string | undefined {
+    const first = this.#ids.values().next();
+    if (first.done) return undefined;
+    this.#ids.delete(first.value);
+    return first.value;
+  }
+
+  get size(): number {
+    return this.#ids.size;
+  }
+}

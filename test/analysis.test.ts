@@ -1,0 +1,184 @@
+// The analysis scheduler with a fake detector: fairness, budget, bounds, superseding, removal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '../shared/log.ts';
+import { createAnalyzer, type AnalyzerStats } from '../gateway/analysis/scheduler.ts';
+import { createMotionGate } from '../gateway/motion.ts';
+import type { Detection } from '../gateway/detect/ultraface.ts';
+import type { Frame } from '../gateway/frame.ts';
+
+const log = createLogger({ level: 'silent', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+function frame(cameraId: string, seq: number, rgb = Buffer.alloc(0)): Frame {
+  return { cameraId, width: 320, height: 240, rgb, captureTs: Date.now(), seq };
+}
+
+/** A detector that takes `ms` per frame and records how many frames it held at once. */
+function fakeDetector(capacity: number, ms: number) {
+  const d = {
+    capacity,
+    current: 0,
+    maxConcurrent: 0,
+    calls: 0,
+    fail: false,
+    async detect(_f: Frame): Promise<Detection[]> {
+      d.calls++;
+      d.current++;
+      d.maxConcurrent = Math.max(d.maxConcurrent, d.current);
+      await sleep(ms);
+      d.current--;
+      if (d.fail) throw new Error('boom');
+      return [];
+    },
+  };
+  return d;
+}
+
+/** Every frame offered is analysed, dropped for a reason, waiting in a slot, or in flight. */
+function assertAccounted(s: AnalyzerStats): void {
+  const t = s.total;
+  const dropped = Object.values(t.dropped).reduce((a, b) => a + b, 0);
+  assert.equal(t.offered, t.analysed + dropped + t.waiting + t.inFlight, JSON.stringify(t));
+}
+
+test('overload: 20 cameras at 10 fps, budget 20/s -> each ~1/s, even, bounded, drops counted', async () => {
+  const det = fakeDetector(2, 5);
+  const seen = new Map<string, number>();
+  const a = createAnalyzer({ budgetFps: 20 }, { detector: det, log, onDetections: (id) => seen.set(id, (seen.get(id) ?? 0) + 1) });
+  const cams = Array.from({ length: 20 }, (_, i) => `cam-${i}`);
+  let seq = 0;
+  let maxWaiting = 0;
+  const t0 = performance.now();
+  const iv = setInterval(() => {
+    seq++;
+    for (const id of cams) a.offer(frame(id, seq, Buffer.alloc(1024)));
+    maxWaiting = Math.max(maxWaiting, a.stats().total.waiting);
+  }, 100);
+  await sleep(2500);
+  clearInterval(iv);
+  const elapsedS = (performance.now() - t0) / 1000;
+  const s = a.stats();
+  await a.close();
+  const counts = cams.map((id) => seen.get(id) ?? 0);
+  const total = counts.reduce((x, y) => x + y, 0);
+  // Budget: 20/s plus the initial burst of 2; timers may be late, never early.
+  assert.ok(total <= 20 * elapsedS + 2 + 1, `analysed ${total} in ${elapsedS}s`);
+  assert.ok(total >= 20 * elapsedS * 0.8, `analysed only ${total} in ${elapsedS}s`);
+  // Round-robin: no camera more than one analysis ahead of another.
+  assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, counts.join(','));
+  assert.ok(det.maxConcurrent <= 2);
+  assert.ok(maxWaiting <= cams.length);
+  assert.ok(s.total.dropped.superseded > s.total.analysed * 5, JSON.stringify(s.total));
+  assert.ok(s.total.limitedBy.budget > 0);
+  assertAccounted(s);
+  assert.equal(s.cameras['cam-3']?.offered, seq);
+});
+
+test('worker-bound: never more in flight than the detector takes, one frame per camera at a time', async () => {
+  const det = fakeDetector(2, 30);
+  const a = createAnalyzer({ budgetFps: 10_000 }, { detector: det, log, onDetections: () => undefined });
+  for (let round = 0; round < 10; round++) {
+    for (const id of ['a', 'b', 'c']) a.offer(frame(id, round));
+    assert.ok(a.stats().total.inFlight <= 2);
+    await sleep(10);
+  }
+  await sleep(100);
+  const s = a.stats();
+  assert.equal(det.maxConcurrent, 2);
+  assert.ok(s.total.limitedBy.workers > 0);
+  assertAccounted(s);
+  // A single camera cannot take both workers: its results would arrive out of order.
+  const b = createAnalyzer({ budgetFps: 10_000 }, { detector: det, log, onDetections: () => undefined });
+  det.maxConcurrent = 0;
+  for (let i = 0; i < 5; i++) b.offer(frame('solo', i));
+  assert.equal(b.stats().total.inFlight, 1);
+  await a.close();
+  await b.close();
+});
+
+test('a newer frame supersedes the waiting one; the latest is analysed next', async () => {
+  const gate: { release: () => void }[] = [];
+  const got: number[] = [];
+  const detector = {
+    capacity: 1,
+    detect: (f: Frame) => new Promise<Detection[]>((resolve) => gate.push({ release: () => resolve(f.seq === 3 ? [{ box: [0.1, 0.1, 0.2, 0.2], score: 0.9 }] : []) })),
+  };
+  const a = createAnalyzer({ budgetFps: 1000 }, { detector, log, onDetections: (_id, f, d) => got.push(f.seq * 10 + d.length) });
+  a.offer(frame('x', 1));
+  a.offer(frame('x', 2));
+  a.offer(frame('x', 3));
+  assert.equal(gate.length, 1);
+  assert.equal(a.stats().cameras['x']?.dropped.superseded, 1);
+  gate.shift()?.release();
+  await sleep(5);
+  assert.equal(gate.length, 1); // frame 3 went in
+  gate.shift()?.release();
+  await sleep(5);
+  assert.deepEqual(got, [10, 31]);
+  const s = a.stats();
+  assert.equal(s.cameras['x']?.analysed, 2);
+  assert.equal(s.cameras['x']?.withFaces, 1);
+  assertAccounted(s);
+  await a.close();
+});
+
+test('removing a camera drops its waiting frame and discards its in-flight result', async () => {
+  const gate: (() => void)[] = [];
+  const got: string[] = [];
+  const detector = { capacity: 1, detect: () => new Promise<Detection[]>((r) => gate.push(() => r([]))) };
+  const a = createAnalyzer({ budgetFps: 1000 }, { detector, log, onDetections: (id) => got.push(id) });
+  a.offer(frame('gone', 1));
+  a.offer(frame('gone', 2));
+  a.offer(frame('stays', 1));
+  a.removeCamera('gone');
+  assert.equal(a.stats().total.dropped.removed, 1);
+  assert.equal(a.stats().cameras['gone'], undefined);
+  gate.shift()?.();
+  await sleep(5);
+  gate.shift()?.();
+  await sleep(5);
+  assert.deepEqual(got, ['stays']);
+  await a.close();
+});
+
+test('detector failures are counted and analysis goes on', async () => {
+  const det = fakeDetector(1, 1);
+  det.fail = true;
+  const a = createAnalyzer({ budgetFps: 1000 }, { detector: det, log, onDetections: () => undefined });
+  a.offer(frame('e', 1));
+  await sleep(20);
+  det.fail = false;
+  a.offer(frame('e', 2));
+  await sleep(20);
+  const s = a.stats();
+  assert.equal(s.total.dropped.error, 1);
+  assert.equal(s.total.analysed, 1);
+  await a.close();
+});
+
+test('the motion gate skips still frames unless a face is being tracked', async () => {
+  const det = fakeDetector(1, 1);
+  let tracking = false;
+  const a = createAnalyzer({ budgetFps: 1000 }, {
+    detector: det, log, onDetections: () => undefined,
+    motionGate: createMotionGate({ threshold: 2, forceEveryS: 60 }),
+    keepAnalysing: () => tracking,
+  });
+  const still = Buffer.alloc(320 * 240 * 3, 100);
+  for (let i = 0; i < 5; i++) {
+    a.offer(frame('m', i, still));
+    await sleep(5);
+  }
+  assert.equal(a.stats().cameras['m']?.analysed, 1);
+  assert.equal(a.stats().cameras['m']?.dropped.motion, 4);
+  tracking = true;
+  for (let i = 5; i < 8; i++) {
+    a.offer(frame('m', i, still));
+    await sleep(5);
+  }
+  assert.equal(a.stats().cameras['m']?.analysed, 4);
+  assertAccounted(a.stats());
+  await a.close();
+});
