@@ -182,3 +182,38 @@ test('the motion gate skips still frames unless a face is being tracked', async 
   assertAccounted(a.stats());
   await a.close();
 });
+
+test('end to end on the real model: gate, detector pool, tracker -> one start and one end', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { createDetectorPool } = await import('../gateway/detect/pool.ts');
+  const { createTracker } = await import('../gateway/tracker.ts');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', `${root}assets/faces/astronaut.png`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '320x240', '-'], { maxBuffer: 1 << 24 });
+  const face = r.stdout;
+  const grey = Buffer.alloc(320 * 240 * 3, 120);
+  const detector = await createDetectorPool({ modelPath: `${root}assets/models/ultraface-rfb-320.onnx`, threads: 1, scoreThreshold: 0.7 }, { log });
+  const tracker = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
+  const events: string[] = [];
+  const a = createAnalyzer({ budgetFps: 100 }, {
+    detector, log,
+    motionGate: createMotionGate({ threshold: 2, forceEveryS: 30 }),
+    keepAnalysing: (id) => tracker.hasActive(id),
+    onDetections: (id, f, d) => events.push(...tracker.observe(id, f, d).map((e) => `${e.type}@${(Date.parse(e.ts) - 1e12) / 1000}`)),
+  });
+  const script = [grey, grey, face, face, grey, grey, grey, grey];
+  for (const [i, px] of script.entries()) {
+    const before = a.stats().total;
+    a.offer({ cameraId: 'door', width: 320, height: 240, rgb: Buffer.from(px), captureTs: 1e12 + i * 1000, seq: i });
+    for (let k = 0; k < 200 && a.stats().total.analysed + a.stats().total.dropped.motion === before.analysed + before.dropped.motion; k++) await sleep(5);
+  }
+  const s = a.stats().cameras['door'];
+  await a.close();
+  await detector.close();
+  // Frame 1 is still (skipped); frames 4.. are analysed although still, because a face is tracked
+  // until it ends (unseen 2.5 s after frame 3, decided at frame 6); frame 7 is still again.
+  assert.deepEqual(events, ['start@2', 'end@3']);
+  assert.equal(s?.dropped.motion, 2);
+  assert.equal(s?.analysed, 6);
+  assert.equal(s?.withFaces, 2);
+});
