@@ -14,7 +14,7 @@ export interface FixtureClip {
   gopFrames: number;
 }
 
-export function makeTestClip(dir: string, p: { width?: number; height?: number; fps?: number; seconds?: number; gopS?: number; index?: number } = {}): FixtureClip {
+export function makeTestClip(dir: string, p: { width?: number; height?: number; fps?: number; seconds?: number; gopS?: number; index?: number; noise?: boolean } = {}): FixtureClip {
   const width = p.width ?? 640;
   const height = p.height ?? 360;
   const fps = p.fps ?? 10;
@@ -22,12 +22,14 @@ export function makeTestClip(dir: string, p: { width?: number; height?: number; 
   const gopFrames = Math.round((p.gopS ?? 1) * fps);
   const frames = seconds * fps;
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `testsrc-${width}x${height}-${fps}-${seconds}-${gopFrames}.h264`);
+    // Noise coded losslessly: a high-bitrate clip that fills socket buffers fast (slow-client tests).
+  const src = p.noise ? `nullsrc=size=${width}x${height}:rate=${fps},geq=lum='random(1)*255':cb=128:cr=128` : `testsrc=size=${width}x${height}:rate=${fps}`;
+  const file = join(dir, `${p.noise ? 'noise' : 'testsrc'}-${width}x${height}-${fps}-${seconds}-${gopFrames}.h264`);
   if (!existsSync(file)) {
     const tmp = `${file}.${process.pid}.tmp`;
     const r = spawnSync('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=${fps}`, '-t', String(seconds),
+      '-f', 'lavfi', '-i', src, '-t', String(seconds), ...(p.noise ? ['-qp', '0'] : []),
       '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', String(gopFrames), '-keyint_min', String(gopFrames),
       '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-threads', '1', '-f', 'h264', tmp,
     ], { encoding: 'utf8' });
