@@ -1,0 +1,95 @@
+// On-disk cache of rendered clips: cacheDir/<hash>/ holds clip-NNN.h264 and manifest.json.
+// A render goes to cacheDir/<hash>.partial-<pid>/ and is renamed into place only after its
+// manifest is written, so a killed render can never look complete.
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { SceneClip, SceneSpec } from './types.ts';
+
+/** Bump when the output of a spec changes (filters, schedule, encoder settings, crops). */
+export const RENDERER_VERSION = 1;
+
+export const MANIFEST = 'manifest.json';
+
+interface Manifest {
+  rendererVersion: number;
+  hash: string;
+  spec: SceneSpec;
+  /** `file` is relative to the cache directory of the spec. */
+  clips: SceneClip[];
+}
+
+export function specHash(spec: SceneSpec): string {
+  // Fixed key order, so the hash never depends on how the caller built the object.
+  const key = [RENDERER_VERSION, spec.width, spec.height, spec.fps, spec.keyframeIntervalS, spec.seconds, spec.count, spec.seed];
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
+}
+
+export function partialDir(cacheDir: string, hash: string, pid: number): string {
+  return join(cacheDir, `${hash}.partial-${pid}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes partial renders of this hash left by processes that are gone (or by this one). */
+export async function removeStalePartials(cacheDir: string, hash: string, ownPid: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(cacheDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^([0-9a-f]+)\.partial-(\d+)$/.exec(name);
+    if (!m || m[1] !== hash) continue;
+    const pid = Number(m[2]);
+    if (pid === ownPid || !isAlive(pid)) await rm(join(cacheDir, name), { recursive: true, force: true });
+  }
+}
+
+/** The cached clips of a spec, or undefined when missing or incomplete. Files come back absolute. */
+export async function readCache(dir: string, hash: string, count: number): Promise<SceneClip[] | undefined> {
+  let m: Manifest;
+  try {
+    m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+  if (m.rendererVersion !== RENDERER_VERSION || m.hash !== hash || !Array.isArray(m.clips) || m.clips.length !== count) return undefined;
+  for (const c of m.clips) {
+    try {
+      if ((await stat(join(dir, c.file))).size === 0) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return m.clips.map((c) => ({ ...c, file: join(dir, c.file) }));
+}
+
+/** Writes the manifest last (via a temp file), then moves the partial directory into place. */
+export async function commitCache(partial: string, final: string, hash: string, spec: SceneSpec, clips: SceneClip[]): Promise<void> {
+  const manifest: Manifest = {
+    rendererVersion: RENDERER_VERSION,
+    hash,
+    spec: { ...spec },
+    clips: clips.map((c) => ({ ...c, file: basename(c.file) })),
+  };
+  const tmp = join(partial, `${MANIFEST}.tmp`);
+  await writeFile(tmp, JSON.stringify(manifest));
+  await rename(tmp, join(partial, MANIFEST));
+  try {
+    await rename(partial, final);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Another process finished the same spec first: keep theirs.
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    await rm(partial, { recursive: true, force: true });
+  }
+}
