@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, mkdir, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpeg, type FfmpegBinary } from '../shared/ffmpeg.ts';
@@ -98,9 +98,12 @@ test('a partial render is never taken for a complete one', async () => {
   // A killed render leaves its partial directory (dead pid) and no manifest at the final path.
   await mkdir(join(dir, `${hash}.partial-999999999`), { recursive: true });
   await mkdir(join(dir, hash), { recursive: true });
-  const got = await ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log });
+  await writeFile(join(dir, hash, 'clip-000.h264'), 'half a clip');
+  // Two concurrent calls share one render.
+  const [got, twin] = await Promise.all([ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log }), ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log })]);
+  assert.deepEqual(twin, got);
   assert.equal(got.length, 1);
-  assert.ok((await stat(got[0]?.file ?? '')).size > 0);
+  assert.ok((await stat(got[0]?.file ?? '')).size > 100);
   assert.ok(!(await readdir(dir)).some((n) => n.includes('.partial-')));
   await rm(join(dir, hash), { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 // On-disk cache of rendered clips: cacheDir/<hash>/ holds clip-NNN.h264 and manifest.json.
-// A render goes to cacheDir/<hash>.partial-<pid>/ and is renamed into place only after its
+// A render goes to cacheDir/<hash>.partial-<pid>-<random>/ and is renamed into place only after its
 // manifest is written, so a killed render can never look complete.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SceneClip, SceneSpec } from './types.ts';
@@ -25,8 +25,9 @@ export function specHash(spec: SceneSpec): string {
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }
 
+/** Unique per render: the pid says whether its owner is still alive, the suffix tells renders of one process apart. */
 export function partialDir(cacheDir: string, hash: string, pid: number): string {
-  return join(cacheDir, `${hash}.partial-${pid}`);
+  return join(cacheDir, `${hash}.partial-${pid}-${randomBytes(4).toString('hex')}`);
 }
 
 function isAlive(pid: number): boolean {
@@ -38,8 +39,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Removes partial renders of this hash left by processes that are gone (or by this one). */
-export async function removeStalePartials(cacheDir: string, hash: string, ownPid: number): Promise<void> {
+/** Removes partial renders of this hash left by processes that are gone. */
+export async function removeStalePartials(cacheDir: string, hash: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(cacheDir);
@@ -47,10 +48,9 @@ export async function removeStalePartials(cacheDir: string, hash: string, ownPid
     return;
   }
   for (const name of names) {
-    const m = /^([0-9a-f]+)\.partial-(\d+)$/.exec(name);
+    const m = /^([0-9a-f]+)\.partial-(\d+)(?:-[0-9a-f]+)?$/.exec(name);
     if (!m || m[1] !== hash) continue;
-    const pid = Number(m[2]);
-    if (pid === ownPid || !isAlive(pid)) await rm(join(cacheDir, name), { recursive: true, force: true });
+    if (!isAlive(Number(m[2]))) await rm(join(cacheDir, name), { recursive: true, force: true });
   }
 }
 
@@ -88,8 +88,14 @@ export async function commitCache(partial: string, final: string, hash: string, 
     await rename(partial, final);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    // Another process finished the same spec first: keep theirs.
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-    await rm(partial, { recursive: true, force: true });
+    if (await readCache(final, hash, clips.length)) {
+      // Another process finished the same spec first: keep theirs.
+      await rm(partial, { recursive: true, force: true });
+      return;
+    }
+    // An invalid leftover (older renderer, a hand edit): replace it.
+    await rm(final, { recursive: true, force: true });
+    await rename(partial, final);
   }
 }

@@ -43,11 +43,22 @@ function clipFileName(index: number): string {
   return `clip-${String(index).padStart(3, '0')}.h264`;
 }
 
+// Renders in flight in this process, so concurrent calls for one spec share a single render.
+const inFlight = new Map<string, Promise<SceneClip[]>>();
+
 /** Returns the cached clips of `spec`, rendering them first if needed. */
 export async function ensureScenes(spec: SceneSpec, deps: SceneDeps): Promise<SceneClip[]> {
   const clips = planScenes(spec); // validates the spec before anything touches the disk
   const hash = specHash(spec);
   const final = join(deps.cacheDir, hash);
+  const running = inFlight.get(final);
+  if (running) return running;
+  const p = ensureUncoordinated(spec, deps, clips, hash, final).finally(() => inFlight.delete(final));
+  inFlight.set(final, p);
+  return p;
+}
+
+async function ensureUncoordinated(spec: SceneSpec, deps: SceneDeps, clips: SceneClip[], hash: string, final: string): Promise<SceneClip[]> {
   const total = clips.reduce((n, c) => n + c.frames, 0);
   const cached = await readCache(final, hash, spec.count);
   if (cached) {
@@ -55,10 +66,8 @@ export async function ensureScenes(spec: SceneSpec, deps: SceneDeps): Promise<Sc
     deps.onProgress?.(total, total);
     return cached;
   }
-  // A directory without a valid manifest is not ours to trust (older renderer, manual edits).
-  await rm(final, { recursive: true, force: true });
   await mkdir(deps.cacheDir, { recursive: true });
-  await removeStalePartials(deps.cacheDir, hash, process.pid);
+  await removeStalePartials(deps.cacheDir, hash);
   const partial = partialDir(deps.cacheDir, hash, process.pid);
   await mkdir(partial, { recursive: true });
   const assetsDir = deps.assetsDir ?? defaultAssetsDir();
