@@ -60,7 +60,7 @@ export const gatewaySchema = z.strictObject({
 });
 
 export const mqttSchema = z.strictObject({
-  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'an mqtt://, mqtts://, ws:// or wss:// URL').default('')
+  url: z.string().regex(/^$|^(mqtts?|wss?|tcp|ssl):\/\/./, 'an mqtt://, mqtts://, ws:// or wss:// URL').default('')
     .describe('broker URL (empty: `facegate up` embeds one; others use mqtt://127.0.0.1:<broker.port>)'),
   prefix: z.string().regex(/^[^#+]+$/, 'no # or +').default('facegate').describe('topic prefix'),
   username: z.string().default(''),
