@@ -208,7 +208,7 @@ function createStreamParser(r: Reader, onResponse: (status: number, headers: Map
     r.expectSeq = (seq + 1) & 0xffff;
     if ((hdr[5]! & 0x80) === 0) return;
     const ts = hdr.readUInt32BE(8);
-    r.extTs = r.frames === 0 ? 0 : r.extTs + ((ts - r.lastTs) | 0);
+    r.extTs = r.minOffset === Infinity ? 0 : r.extTs + ((ts - r.lastTs) | 0);
     r.lastTs = ts;
     r.frames++;
     const offset = Date.now() - r.extTs / 90;

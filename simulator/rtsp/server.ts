@@ -152,7 +152,9 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     if (r.close) {
       conn.socket.end();
       // A client that never reads must not pin the socket.
-      setTimeout(() => conn.socket.destroy(), 2000).unref();
+      const t = setTimeout(() => conn.socket.destroy(), 2000);
+      t.unref();
+      conn.socket.once('close', () => clearTimeout(t));
     }
   }
 
