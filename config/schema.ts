@@ -46,13 +46,17 @@ export const gatewaySchema = z.strictObject({
   decode: decodeMode.default('keyframes').describe('keyframes | fps:<n>'),
   camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
   detectorThreads: z.number().int().min(1).max(64).default(1).describe('inference worker threads'),
+  detectorIntraOpThreads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads inside each worker'),
   budgetFps: z.number().positive().default(200).describe('inferences per second across all cameras'),
   scoreThreshold: z.number().min(0).max(1).default(0.7).describe('face score threshold'),
   motionThreshold: z.number().min(0).max(255).default(2).describe('mean abs grey difference that counts as motion'),
   motionForceS: seconds.default(5).describe('analyse at least this often without motion'),
   confirmHits: z.number().int().min(1).max(10).default(1).describe('detections before a start event'),
   endAfterS: seconds.default(2.5).describe('a face unseen this long ends its event'),
+  sweepAfterS: seconds.default(10).describe('tracks of a camera with no analysed frame this long end as offline'),
   updateEveryS: z.number().min(0).default(0).describe('rate of update events (0: none)'),
+  rtspUsername: z.string().default('').describe('credentials for cameras discovered from the catalog'),
+  rtspPassword: z.string().default(''),
   crops: z.boolean().default(false).describe('attach a small JPEG crop to start events'),
   statsEveryS: seconds.default(5).describe('period of <prefix>/gateways/<id>/stats'),
   settleS: seconds.default(3).describe('delay before rebalancing cameras among gateways'),
@@ -107,4 +111,4 @@ export type Config = z.infer<typeof configSchema>;
 export type CameraSource = z.infer<typeof cameraSource>;
 
 /** Paths whose values are never printed or logged. */
-export const secretPaths = ['simulator.password', 'mqtt.password'] as const;
+export const secretPaths = ['simulator.password', 'mqtt.password', 'gateway.rtspPassword'] as const;
