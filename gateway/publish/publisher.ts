@@ -71,14 +71,17 @@ interface Held {
   ts: string;
 }
 
-const withTimeout = (p: Promise<unknown>, ms: number): Promise<boolean> =>
-  new Promise((resolve) => {
+/** True if p settled successfully within ms; never rejects. */
+function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), Math.max(0, ms));
-    p.then(
-      () => (clearTimeout(t), resolve(true)),
-      () => (clearTimeout(t), resolve(false)),
-    );
+    const done = (ok: boolean): void => {
+      clearTimeout(t);
+      resolve(ok);
+    };
+    p.then(() => done(true), () => done(false));
   });
+}
 
 export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Publisher {
   const { log } = deps;
