@@ -83,6 +83,8 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
       let cseq = 0;
       let challenge: string | undefined;
       let step: 'DESCRIBE' | 'SETUP' | 'PLAY' = 'DESCRIBE';
+      let trackUrl = `${url}/trackID=0`;
+      let sessionUrl = url;
       const fail = (reason: string): void => {
         if (r.state !== 'setup') return;
         r.state = 'failed';
@@ -101,10 +103,10 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
       };
       const next = (): void => {
         if (step === 'DESCRIBE') request('DESCRIBE', url, 'Accept: application/sdp');
-        else if (step === 'SETUP') request('SETUP', `${url}/trackID=0`, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1');
-        else request('PLAY', url, 'Range: npt=0.000-');
+        else if (step === 'SETUP') request('SETUP', trackUrl, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1');
+        else request('PLAY', sessionUrl, 'Range: npt=0.000-');
       };
-      const onResponse = (status: number, headers: Map<string, string>): void => {
+      const onResponse = (status: number, headers: Map<string, string>, body: string): void => {
         if (r.state !== 'setup') return; // keep-alive answers
         if (status === 401 && !challenge && opts.credentials && headers.has('www-authenticate')) {
           challenge = headers.get('www-authenticate');
@@ -112,7 +114,15 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
           return;
         }
         if (status !== 200) return fail(`${step} ${status}`);
-        if (step === 'DESCRIBE') step = 'SETUP';
+        if (step === 'DESCRIBE') {
+          // RFC 2326 C.1.1: the media's a=control, relative to Content-Base.
+          const base = headers.get('content-base') ?? `${url}/`;
+          const controls = [...body.matchAll(/^a=control:(\S+)/gm)].map((m) => m[1]!);
+          const track = controls[controls.length - 1] ?? 'trackID=0';
+          trackUrl = /^rtsps?:\/\//i.test(track) ? track : `${base.endsWith('/') ? base : `${base}/`}${track}`;
+          sessionUrl = base.replace(/\/$/, '');
+          step = 'SETUP';
+        }
         else if (step === 'SETUP') {
           r.sessionId = headers.get('session')?.split(';')[0] ?? '';
           step = 'PLAY';
@@ -189,7 +199,7 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
 }
 
 /** Parses the server's byte stream: RTSP responses and '$' frames, payloads skipped in place. */
-function createStreamParser(r: Reader, onResponse: (status: number, headers: Map<string, string>) => void): (chunk: Buffer) => void {
+function createStreamParser(r: Reader, onResponse: (status: number, headers: Map<string, string>, body: string) => void): (chunk: Buffer) => void {
   const hdr = Buffer.alloc(16);
   let hdrLen = 0;
   let need = 4;
@@ -240,9 +250,10 @@ function createStreamParser(r: Reader, onResponse: (status: number, headers: Map
         }
         const bodyLen = Number(headers.get('content-length') ?? 0) || 0;
         if (text.length < end + 4 + bodyLen) return;
+        const body = text.subarray(end + 4, end + 4 + bodyLen).toString('latin1');
         const rest = text.subarray(end + 4 + bodyLen);
         text = undefined;
-        onResponse(Number(/^RTSP\/1\.\d (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0), headers);
+        onResponse(Number(/^RTSP\/1\.\d (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0), headers, body);
         if (rest.length > 0) parse(rest);
         return;
       }
