@@ -13,7 +13,7 @@ export function parseMode(s: string): DecodeMode {
   return { kind: 'fps', fps };
 }
 
-/** What the binary accepts, probed once (see caps.ts). */
+/** What the binary accepts (decoderCaps). */
 export interface DecoderCaps {
   /** ffmpeg >= 5 names the RTSP socket timeout `-timeout`; older builds `-stimeout` (there `-timeout` means *listen*). */
   socketTimeoutFlag: '-timeout' | '-stimeout';
@@ -27,7 +27,14 @@ export interface ArgsOptions {
   height: number;
   /** RTSP socket I/O timeout: a silent server fails the input instead of hanging it. */
   socketTimeoutMs: number;
-  /** Probing limit per input; inputs open one after another, so this multiplies. */
+  /**
+   * Probe each input (avformat_find_stream_info) before decoding. Off by default: ffmpeg opens
+   * inputs one after another and a probe waits for media, which a camera starting each session
+   * on its next keyframe sends up to a GOP later: 16 inputs took 30 s to open with a probe and
+   * 0.1 s without. SPS/PPS come from the SDP or in-band before each IDR, so nothing is missing.
+   */
+  probe: boolean;
+  /** Probing limit per input when `probe` is on. */
   analyzeDurationMs: number;
   /** 'stretch' fills width x height (the Frame contract); 'pad' keeps the aspect ratio, letterboxed. */
   fit: 'stretch' | 'pad';
@@ -35,6 +42,7 @@ export interface ArgsOptions {
 
 export const defaultArgsOptions = {
   socketTimeoutMs: 5000,
+  probe: false,
   analyzeDurationMs: 250,
   fit: 'stretch',
 } as const satisfies Partial<ArgsOptions>;
@@ -64,7 +72,7 @@ export function buildDecoderArgs(bin: FfmpegBinary, caps: DecoderCaps, urls: rea
   const inputOptions = [
     '-rtsp_transport', 'tcp',
     caps.socketTimeoutFlag, String(o.socketTimeoutMs * 1000),
-    '-analyzeduration', String(o.analyzeDurationMs * 1000),
+    ...(o.probe ? ['-analyzeduration', String(o.analyzeDurationMs * 1000)] : ['-nofind_stream_info']),
     // Decoder threads cost 10-15 % more CPU and 6-10 MB per input for nothing at this rate.
     '-threads', '1',
     ...(o.mode.kind === 'keyframes' ? ['-skip_frame', 'nokey'] : []),

@@ -33,7 +33,7 @@ export interface SupervisorOptions {
   maxSolo?: number;
   killTimeoutMs?: number;
   stderrLines?: number;
-  args?: Partial<Pick<ArgsOptions, 'socketTimeoutMs' | 'analyzeDurationMs' | 'fit'>>;
+  args?: Partial<Pick<ArgsOptions, 'socketTimeoutMs' | 'probe' | 'analyzeDurationMs' | 'fit'>>;
 }
 
 export interface SupervisorDeps {
