@@ -85,6 +85,9 @@ interface Camera {
   frame: { width: number; height: number };
 }
 
+/** Longest gap over which a lone face continues a lone track regardless of where it moved. */
+const CONTINUITY_MS = 1500;
+
 export function createTracker(opts: TrackerOptions): Tracker {
   const confirmHits = Math.max(1, opts.confirmHits ?? 1);
   const updateMs = (opts.updateEveryS ?? 0) * 1000;
@@ -149,6 +152,14 @@ export function createTracker(opts: TrackerOptions): Tracker {
       const s = affinity(t.box, det.box, frame.width, frame.height);
       if (s > 0) pairs.push({ t, d, s });
     }));
+    // One face in the previous analysed frame, one face now, nothing else on the camera: at one
+    // analysed frame a second a person walking in crosses much of the frame between keyframes, so
+    // geometry alone would split them into two events. Only across one frame gap (~1 s), since a
+    // different person may follow after a longer one.
+    const only = cam.tracks[0];
+    if (pairs.length === 0 && only && cam.tracks.length === 1 && detections.length === 1 && ts - only.lastSeen <= CONTINUITY_MS) {
+      pairs.push({ t: only, d: 0, s: 0.001 });
+    }
     pairs.sort((a, b) => b.s - a.s);
     const usedTracks = new Set<Track>();
     const usedDets = new Set<number>();

@@ -135,3 +135,16 @@ test('a bounded number of tracks per camera', () => {
   assert.equal(evs.length, 2);
   assert.equal(tr.stats().ignored, 1);
 });
+
+test('a lone face that jumps across the frame between keyframes stays one event; after a longer gap it is a new one', () => {
+  const tr = createTracker({ gatewayId: 'gw' });
+  const evs = [
+    ...tr.observe('c', at(0), [det([0.0, 0.3, 0.1, 0.15])]),
+    ...tr.observe('c', at(1), [det([0.45, 0.3, 0.12, 0.18])]),
+    ...tr.observe('c', at(2), [det([0.5, 0.3, 0.12, 0.18])]),
+    ...tr.observe('c', at(4), []),
+    ...tr.observe('c', at(5), [det([0.0, 0.3, 0.1, 0.15])]),
+  ];
+  assert.deepEqual(evs.map((e) => e.type), ['start', 'end', 'start']);
+  assert.equal(evs[1]?.eventId, evs[0]?.eventId);
+});

@@ -1,6 +1,8 @@
 import type { Command } from '../command.ts';
 import { configCommand } from './config.ts';
 import { simulatorCommand } from './simulator.ts';
+import { watchCommand } from './watch.ts';
+import { gatewayCommand } from './gateway.ts';
 
 /** Every command, in the order `facegate --help` lists them. */
-export const commands: Record<string, Command> = Object.fromEntries([simulatorCommand, configCommand].map((c) => [c.name, c]));
+export const commands: Record<string, Command> = Object.fromEntries([simulatorCommand, gatewayCommand, watchCommand, configCommand].map((c) => [c.name, c]));

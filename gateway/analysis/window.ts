@@ -3,6 +3,7 @@
 export interface Summary {
   count: number;
   avg: number;
+  p50: number;
   p95: number;
 }
 
@@ -22,12 +23,12 @@ export class SampleWindow {
   }
 
   summary(): Summary {
-    if (this.#n === 0) return { count: 0, avg: 0, p95: 0 };
+    if (this.#n === 0) return { count: 0, avg: 0, p50: 0, p95: 0 };
     const xs = this.#buf.slice(0, this.#n).sort();
     let sum = 0;
     for (const x of xs) sum += x;
-    const p95 = xs[Math.min(this.#n - 1, Math.ceil(0.95 * this.#n) - 1)] ?? 0;
-    return { count: this.#n, avg: round(sum / this.#n), p95: round(p95) };
+    const at = (q: number): number => xs[Math.min(this.#n - 1, Math.max(0, Math.ceil(q * this.#n) - 1))] ?? 0;
+    return { count: this.#n, avg: round(sum / this.#n), p50: round(at(0.5)), p95: round(at(0.95)) };
   }
 }
 

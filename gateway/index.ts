@@ -1,0 +1,240 @@
+// The gateway: cameras in (config list or the simulator's catalog, shared among gateways by
+// rendezvous hashing), ffmpeg decoding, motion gate, detector pool, tracker, MQTT events out.
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Config, CameraSource } from '../config/schema.ts';
+import type { Logger } from '../shared/log.ts';
+import type { FfmpegBinary } from '../shared/ffmpeg.ts';
+import { createCpuMeter } from '../shared/proc.ts';
+import { createDecoderSupervisor, type DecoderSupervisor } from './decode/supervisor.ts';
+import { createDetectorPool, type DetectorPool } from './detect/pool.ts';
+import { createAnalyzer, type Analyzer } from './analysis/scheduler.ts';
+import { SampleWindow } from './analysis/window.ts';
+import { createMotionGate } from './motion.ts';
+import { createTracker, type FaceEvent } from './tracker.ts';
+import { createPublisher, type Publisher } from './publish/publisher.ts';
+import type { GatewayStats } from './publish/stats.ts';
+import { createMetrics } from './metrics.ts';
+import { createHttpServer, type HttpServer } from './http.ts';
+import { assigned, createMembership, type Membership } from './membership.ts';
+import { parseCatalog } from './catalog.ts';
+import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
+
+export interface GatewayDeps {
+  log: Logger;
+  ffmpeg: FfmpegBinary;
+  /** Broker to use when cfg.mqtt.url is empty (e.g. the embedded one of `facegate up`). */
+  mqttUrl?: string;
+  /** Defaults to the vendored UltraFace model. */
+  modelPath?: string;
+  /** Serve /metrics and /healthz (default true). */
+  http?: boolean;
+  /** Observes every event as it is handed to the publisher (tests, the console). */
+  onEvent?: (ev: FaceEvent) => void;
+}
+
+export interface Gateway {
+  id: string;
+  /** HTTP port of /metrics, or 0 when not served. */
+  httpPort: number;
+  /** Ids of the cameras this gateway handles now. */
+  cameras(): string[];
+  stats(): GatewayStats;
+  /** Decoder process ids (for CPU and memory measurement). */
+  pids(): number[];
+  close(): Promise<void>;
+}
+
+export const defaultModelPath = fileURLToPath(new URL('../assets/models/ultraface-rfb-320.onnx', import.meta.url));
+
+export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
+  const g = cfg.gateway;
+  const id = g.id || `gw-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
+  const log = deps.log.child({ gateway: id });
+  const started = Date.now();
+  const latency = new SampleWindow(512);
+  let decoded = 0;
+  let current: CameraSource[] = [];
+  const statuses = new Map<string, string>();
+
+  const detector: DetectorPool = await createDetectorPool(
+    { modelPath: deps.modelPath ?? defaultModelPath, threads: g.detectorThreads, intraOpThreads: g.detectorIntraOpThreads, scoreThreshold: g.scoreThreshold },
+    { log },
+  );
+  const tracker = createTracker({ gatewayId: id, confirmHits: g.confirmHits, updateEveryS: g.updateEveryS, endAfterS: g.endAfterS, sweepAfterS: g.sweepAfterS });
+  const motionGate = g.motionThreshold > 0 ? createMotionGate({ threshold: g.motionThreshold, forceEveryS: g.motionForceS }) : undefined;
+
+  // Declared before the publisher exists; stats() reads it lazily.
+  let publisher: Publisher | undefined;
+  const emit = (events: readonly FaceEvent[]): void => {
+    for (const ev of events) {
+      deps.onEvent?.(ev);
+      publisher?.event(ev);
+    }
+  };
+  const analyzer: Analyzer = createAnalyzer(
+    { budgetFps: g.budgetFps },
+    {
+      detector,
+      motionGate,
+      keepAnalysing: (cam) => tracker.hasActive(cam),
+      onDetections: (cam, frame, dets) => emit(tracker.observe(cam, frame, dets)),
+      log,
+    },
+  );
+  const cpu = createCpuMeter();
+  let supervisor: DecoderSupervisor | undefined;
+  let cpuPercent = 0;
+  const stats = (): GatewayStats => {
+    const a = analyzer.stats().total;
+    const inf = a.inferenceMs;
+    const lat = latency.summary();
+    const dropped: Record<string, number> = {};
+    for (const [k, v] of Object.entries(a.dropped)) if (v > 0) dropped[k] = v;
+    return {
+      uptimeS: Math.round((Date.now() - started) / 1000),
+      cameras: { assigned: current.length, online: [...statuses.values()].filter((s) => s === 'online').length },
+      frames: { decoded, analysed: a.analysed, dropped },
+      inferenceMs: { p50: inf.p50, p95: inf.p95 },
+      eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
+      cpuPercent,
+      rssMb: Math.round(process.memoryUsage.rss() / 1e5) / 10,
+    };
+  };
+  const cpuTimer = setInterval(() => (cpuPercent = cpu([process.pid, ...(supervisor?.pids() ?? [])])), 2000);
+  cpuTimer.unref();
+
+  const mqttUrl = cfg.mqtt.url || deps.mqttUrl || `mqtt://127.0.0.1:${cfg.broker.port}`;
+  publisher = createPublisher(
+    {
+      gatewayId: id,
+      prefix: cfg.mqtt.prefix,
+      mqtt: { ...cfg.mqtt, url: mqttUrl, clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-${id}` : '' },
+      outboxMax: cfg.mqtt.outboxMax,
+      messageExpiryS: cfg.mqtt.messageExpiryS,
+      statsEveryS: g.statsEveryS,
+    },
+    {
+      log,
+      getStats: stats,
+      onDelivered: (ev, ackedAt) => {
+        if (ev.type === 'start') latency.add(ackedAt - Date.parse(ev.ts));
+      },
+    },
+  );
+  const pub = publisher;
+
+  supervisor = createDecoderSupervisor(
+    { mode: g.decode, camerasPerDecoder: g.camerasPerDecoder, stallS: g.stallS, ffmpeg: deps.ffmpeg, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT },
+    {
+      log,
+      onFrame: (frame) => {
+        decoded++;
+        analyzer.offer(frame);
+      },
+      onStatus: (cam, status, detail) => {
+        statuses.set(cam, status);
+        pub.cameraStatus(cam, status, detail);
+        if (status !== 'online') emit(tracker.removeCamera(cam));
+      },
+    },
+  );
+  const sup = supervisor;
+
+  const apply = (list: CameraSource[]): void => {
+    const next = new Set(list.map((c) => c.id));
+    for (const c of current) {
+      if (next.has(c.id)) continue;
+      analyzer.removeCamera(c.id);
+      motionGate?.removeCamera(c.id);
+      emit(tracker.removeCamera(c.id));
+      statuses.delete(c.id);
+      pub.clearCamera(c.id);
+    }
+    const added = list.length - current.filter((c) => next.has(c.id)).length;
+    if (added > 0 || list.length !== current.length) log.info({ cameras: list.length }, 'cameras assigned');
+    current = list;
+    sup.setCameras(list);
+  };
+
+  // Camera sources: a fixed list, or the simulator's catalog shared with the other gateways.
+  let membership: Membership | undefined;
+  if (g.cameras.length > 0) {
+    apply(g.cameras);
+  } else {
+    let catalog: CameraSource[] = [];
+    let members: string[] = [id];
+    let ready = false;
+    const reassign = (): void => {
+      if (ready) apply(assigned(catalog, members, id));
+    };
+    membership = createMembership(id, g.settleS * 1000, (m) => {
+      members = m;
+      log.info({ members: m.length }, 'gateways changed; rebalancing');
+      reassign();
+    });
+    const catalogTopic = `${cfg.mqtt.prefix}/simulator/catalog`;
+    const statusRe = new RegExp(`^${cfg.mqtt.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/status$`);
+    pub.link.onMessage((topic, payload) => {
+      if (topic === catalogTopic) {
+        const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
+        if (!parsed.ok) {
+          log.warn({ error: parsed.error }, 'simulator catalog ignored');
+          return;
+        }
+        catalog = parsed.cameras;
+        reassign();
+        return;
+      }
+      const m = statusRe.exec(topic);
+      if (m?.[1]) {
+        let status = 'offline';
+        try {
+          status = String((JSON.parse(payload.toString()) as { status?: unknown }).status);
+        } catch {
+          // not ours
+        }
+        membership?.onStatus(m[1], status);
+      }
+    });
+    void pub.link.subscribe([catalogTopic, `${cfg.mqtt.prefix}/gateways/+/status`], 1).catch(() => undefined);
+    // Retained statuses arrive right after subscribing; take cameras once they had a moment.
+    const first = setTimeout(() => {
+      ready = true;
+      members = membership?.members() ?? [id];
+      reassign();
+    }, Math.min(g.settleS * 1000, 1500));
+    first.unref();
+  }
+
+  const sweep = setInterval(() => emit(tracker.sweep(Date.now())), 1000);
+  sweep.unref();
+
+  let http: HttpServer | undefined;
+  if (deps.http ?? true) {
+    const metrics = createMetrics({ gatewayId: id }, () => pub.snapshot());
+    http = await createHttpServer(cfg.http, { log, registry: metrics.registry, health: () => pub.health() });
+  }
+  log.info({ mqtt: mqttUrl, cameras: g.cameras.length || 'from catalog', httpPort: http?.port ?? 0 }, 'gateway started');
+
+  return {
+    id,
+    httpPort: http?.port ?? 0,
+    cameras: () => current.map((c) => c.id),
+    stats,
+    pids: () => sup.pids(),
+    async close() {
+      clearInterval(sweep);
+      clearInterval(cpuTimer);
+      membership?.close();
+      // Inputs first, so nothing new arrives; then analysis; then flush the final events.
+      await sup.close();
+      await analyzer.close();
+      emit(tracker.close());
+      await pub.close({ timeoutMs: 5000, flushMs: 2000 });
+      await detector.close();
+      motionGate?.close();
+      await http?.close(2000);
+    },
+  };
+}

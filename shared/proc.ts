@@ -1,0 +1,49 @@
+// CPU and memory of processes from /proc (Linux), for stats and the benchmark.
+import { readFileSync } from 'node:fs';
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU ms (user + system) used so far by a process, or undefined when it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may hold spaces: it ends at the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory in bytes, or undefined when the process is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tracks CPU % of a changing set of processes between calls (100 = one core). */
+export function createCpuMeter(): (pids: readonly number[]) => number {
+  const last = new Map<number, number>();
+  let lastAt = performance.now();
+  return (pids) => {
+    const now = performance.now();
+    let used = 0;
+    const seen = new Map<number, number>();
+    for (const pid of pids) {
+      const ms = cpuMs(pid);
+      if (ms === undefined) continue;
+      seen.set(pid, ms);
+      used += ms - (last.get(pid) ?? ms);
+    }
+    last.clear();
+    for (const [p, v] of seen) last.set(p, v);
+    const span = now - lastAt;
+    lastAt = now;
+    return span > 0 ? Math.round((used / span) * 1000) / 10 : 0;
+  };
+}
