@@ -42,7 +42,9 @@ export interface Membership {
 export function createMembership(self: string, settleMs: number, onChange: (members: string[]) => void): Membership {
   const online = new Set<string>([self]);
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   const changed = (): void => {
+    if (closed) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
@@ -60,6 +62,7 @@ export function createMembership(self: string, settleMs: number, onChange: (memb
     },
     members: () => [...online].sort(),
     close() {
+      closed = true;
       if (timer) clearTimeout(timer);
     },
   };
