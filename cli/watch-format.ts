@@ -1,0 +1,217 @@
+// What `facegate watch` subscribes to and how it prints each message: pure functions, so the
+// formats are tested without a broker. One message is always one line.
+import { badId } from '../gateway/publish/topics.ts';
+
+export type TopicKind =
+  | { kind: 'faces'; camera: string }
+  | { kind: 'cameraStatus'; camera: string }
+  | { kind: 'gatewayStatus'; gateway: string }
+  | { kind: 'gatewayStats'; gateway: string }
+  | { kind: 'catalog' }
+  | { kind: 'simulatorStatus' }
+  | { kind: 'other' };
+
+/** Why a string is not a valid MQTT topic filter (MQTT 5 4.7.1), or undefined when it is. */
+export function badFilter(filter: string): string | undefined {
+  if (filter === '') return 'is empty';
+  if (filter.includes('\u0000')) return 'contains NUL';
+  const levels = filter.split('/');
+  for (const [i, l] of levels.entries()) {
+    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return '# must be a whole level and the last one';
+    if (l.includes('+') && l !== '+') return '+ must be a whole level';
+  }
+  return undefined;
+}
+
+export function cameraIdProblem(id: string): string | undefined {
+  return badId(id);
+}
+
+/**
+ * Default filters: face events and statuses, and the simulator's topics. Gateway stats are left
+ * out (one message per gateway every few seconds drowns the events); `--topic` brings them in.
+ */
+export function watchFilters(prefix: string, opts: { camera?: string | undefined; topics?: readonly string[] | undefined }): string[] {
+  if (opts.topics && opts.topics.length > 0) return [...new Set(opts.topics)];
+  if (opts.camera !== undefined) return [`${prefix}/cameras/${opts.camera}/faces`, `${prefix}/cameras/${opts.camera}/status`];
+  return [`${prefix}/cameras/+/faces`, `${prefix}/cameras/+/status`, `${prefix}/gateways/+/status`, `${prefix}/simulator/catalog`, `${prefix}/simulator/status`];
+}
+
+export function classify(topic: string, prefix: string): TopicKind {
+  if (!topic.startsWith(prefix + '/')) return { kind: 'other' };
+  const rest = topic.slice(prefix.length + 1).split('/');
+  if (rest.length === 3 && rest[1]) {
+    if (rest[0] === 'cameras' && rest[2] === 'faces') return { kind: 'faces', camera: rest[1] };
+    if (rest[0] === 'cameras' && rest[2] === 'status') return { kind: 'cameraStatus', camera: rest[1] };
+    if (rest[0] === 'gateways' && rest[2] === 'status') return { kind: 'gatewayStatus', gateway: rest[1] };
+    if (rest[0] === 'gateways' && rest[2] === 'stats') return { kind: 'gatewayStats', gateway: rest[1] };
+  }
+  if (rest.length === 2 && rest[0] === 'simulator') {
+    if (rest[1] === 'catalog') return { kind: 'catalog' };
+    if (rest[1] === 'status') return { kind: 'simulatorStatus' };
+  }
+  return { kind: 'other' };
+}
+
+/** With --camera, messages about other cameras are dropped (they can arrive through --topic). */
+export function wanted(topic: string, prefix: string, camera: string | undefined): boolean {
+  if (camera === undefined) return true;
+  const k = classify(topic, prefix);
+  return !('camera' in k) || k.camera === camera;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON when it parses, else the text; binary payloads as { base64 }. */
+export function parsePayload(payload: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    return { base64: payload.toString('base64') };
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** The catalog lists every camera (hundreds of KB for a city): only its size is shown. */
+export function summariseCatalog(p: unknown): unknown {
+  if (!isObj(p)) return p;
+  const count = num(p['count']) ?? (Array.isArray(p['cameras']) ? p['cameras'].length : undefined);
+  const out: Obj = {};
+  for (const k of ['v', 'ts'] as const) if (k in p) out[k] = p[k];
+  out['count'] = count ?? null;
+  return out;
+}
+
+export interface Received {
+  topic: string;
+  payload: Buffer;
+  retained: boolean;
+  /** When watch received it (ms since epoch). */
+  at: number;
+}
+
+/** `--json`: one object per line; the catalog is summarised here too. */
+export function jsonLine(m: Received, prefix: string): string {
+  let payload = parsePayload(m.payload);
+  if (classify(m.topic, prefix).kind === 'catalog') payload = summariseCatalog(payload);
+  return JSON.stringify({ topic: m.topic, ts: new Date(m.at).toISOString(), retained: m.retained, payload });
+}
+
+/** Local wall-clock time of day with milliseconds: what a person compares with a clock. */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+function when(ts: unknown, fallback: number): string {
+  const t = typeof ts === 'string' ? Date.parse(ts) : NaN;
+  return clock(Number.isFinite(t) ? t : fallback);
+}
+
+function oneLine(s: string, max = 160): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function faceLine(camera: string, p: Obj, at: number): string | undefined {
+  const type = str(p['type']);
+  const box = p['box'];
+  if (!type || !Array.isArray(box) || box.length !== 4 || !box.every((x) => typeof x === 'number')) return undefined;
+  const [x, y, w, h] = (box as number[]).map((b) => Math.round(b));
+  const parts = [when(p['ts'], at), `camera ${camera}`, type.padEnd(6), `box ${x},${y} ${w}x${h}`];
+  const score = num(p['score']);
+  if (score !== undefined) parts.push(`score ${score.toFixed(2)}`);
+  const dur = num(p['durationS']);
+  if (type === 'end' && dur !== undefined) parts.push(`after ${dur.toFixed(1)}s${str(p['endReason']) ? ` (${str(p['endReason'])})` : ''}`);
+  parts.push(`gateway ${str(p['gatewayId']) ?? '?'}`);
+  const ev = str(p['eventId']);
+  if (ev) parts.push(`event ${ev.slice(0, 8)}`);
+  return parts.join('  ');
+}
+
+function statusLine(who: string, p: Obj, at: number, gateway: string | undefined): string | undefined {
+  const status = str(p['status']);
+  if (!status) return undefined;
+  const detail = str(p['detail']);
+  const parts = [when(p['ts'], at), who, 'status', detail ? `${status} (${oneLine(detail, 80)})` : status];
+  if (gateway) parts.push(`gateway ${gateway}`);
+  return parts.join('  ');
+}
+
+function statsLine(gateway: string, p: Obj, at: number): string {
+  const cams = isObj(p['cameras']) ? p['cameras'] : {};
+  const frames = isObj(p['frames']) ? p['frames'] : {};
+  const events = isObj(p['events']) ? p['events'] : {};
+  const parts = [
+    when(p['ts'], at),
+    `gateway ${gateway}`,
+    'stats',
+    `cameras ${num(cams['online']) ?? '?'}/${num(cams['assigned']) ?? '?'} online`,
+    `frames ${num(frames['analysed']) ?? '?'} analysed`,
+    `events ${num(events['published']) ?? '?'} sent, ${num(events['pending']) ?? '?'} pending`,
+  ];
+  const cpu = num(p['cpuPercent']);
+  if (cpu !== undefined) parts.push(`cpu ${Math.round(cpu)}%`);
+  return parts.join('  ');
+}
+
+function simulatorLine(kind: 'catalog' | 'simulatorStatus', p: Obj, at: number): string | undefined {
+  if (kind === 'catalog') {
+    const s = summariseCatalog(p) as Obj;
+    return [when(p['ts'], at), 'simulator', 'catalog', `${s['count'] ?? '?'} cameras`].join('  ');
+  }
+  const status = str(p['status']);
+  if (!status) return undefined;
+  const parts = [when(p['ts'], at), 'simulator', 'status', status];
+  const cams = num(p['cameras']);
+  if (cams !== undefined) parts.push(`${cams} cameras, ${num(p['playing']) ?? 0} playing`);
+  return parts.join('  ');
+}
+
+/**
+ * The readable line. Time is the message's own ts (capture time of a face, start of a status),
+ * else the time received. Messages that do not have the expected shape print as topic and text.
+ */
+export function readableLine(m: Received, prefix: string): string {
+  const k = classify(m.topic, prefix);
+  const p = parsePayload(m.payload);
+  let line: string | undefined;
+  if (isObj(p)) {
+    switch (k.kind) {
+      case 'faces':
+        line = faceLine(k.camera, p, m.at);
+        break;
+      case 'cameraStatus':
+        line = statusLine(`camera ${k.camera}`, p, m.at, str(p['gatewayId']));
+        break;
+      case 'gatewayStatus':
+        line = statusLine(`gateway ${k.gateway}`, p, m.at, undefined);
+        break;
+      case 'gatewayStats':
+        line = statsLine(k.gateway, p, m.at);
+        break;
+      case 'catalog':
+      case 'simulatorStatus':
+        line = simulatorLine(k.kind, p, m.at);
+        break;
+      case 'other':
+        break;
+    }
+  }
+  if (line === undefined) {
+    const text = typeof p === 'string' ? p : JSON.stringify(k.kind === 'catalog' ? summariseCatalog(p) : p);
+    line = [clock(m.at), m.topic, oneLine(text)].join('  ');
+  }
+  return m.retained ? `${line}  [retained]` : line;
+}
