@@ -57,6 +57,7 @@ export const gatewaySchema = z.strictObject({
   updateEveryS: z.number().min(0).default(0).describe('rate of update events (0: none)'),
   rtspUsername: z.string().default('').describe('credentials for cameras discovered from the catalog'),
   rtspPassword: z.string().default(''),
+  crops: z.boolean().default(false).describe('attach a small JPEG face crop (base64) to start events'),
   statsEveryS: seconds.default(5).describe('period of <prefix>/gateways/<id>/stats'),
   settleS: seconds.default(3).describe('delay before rebalancing cameras among gateways'),
   stallS: seconds.default(10).describe('watchdog: a camera without frames this long restarts'),

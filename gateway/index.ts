@@ -19,6 +19,8 @@ import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from './membership.ts';
 import { parseCatalog } from './catalog.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
+import { createCropper } from './crop.ts';
+import { encodeJpeg } from '../shared/ffmpeg.ts';
 
 export interface GatewayDeps {
   log: Logger;
@@ -64,6 +66,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   const tracker = createTracker({ gatewayId: id, confirmHits: g.confirmHits, updateEveryS: g.updateEveryS, endAfterS: g.endAfterS, sweepAfterS: g.sweepAfterS });
   const motionGate = g.motionThreshold > 0 ? createMotionGate({ threshold: g.motionThreshold, forceEveryS: g.motionForceS }) : undefined;
 
+  const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
   // Declared before the publisher exists; stats() reads it lazily.
   let publisher: Publisher | undefined;
   const emit = (events: readonly FaceEvent[]): void => {
@@ -78,7 +81,15 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       detector,
       motionGate,
       keepAnalysing: (cam) => tracker.hasActive(cam),
-      onDetections: (cam, frame, dets) => emit(tracker.observe(cam, frame, dets)),
+      onDetections: (cam, frame, dets) => {
+        const events = tracker.observe(cam, frame, dets);
+        if (!cropper) return emit(events);
+        for (const ev of events) {
+          if (ev.type !== 'start') emit([ev]);
+          // The crop is cut synchronously, before the frame goes back to the decoder.
+          else void cropper.crop(frame.rgb, frame.width, frame.height, ev.box).then((crop) => emit([crop ? { ...ev, crop } : ev]));
+        }
+      },
       log,
     },
   );

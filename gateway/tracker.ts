@@ -23,6 +23,8 @@ export interface FaceEvent {
   durationS?: number;
   hits?: number;
   endReason?: EndReason;
+  /** Opt-in (gateway.crops), start events only: the face as a small JPEG, base64. */
+  crop?: string;
 }
 
 export interface TrackerOptions {

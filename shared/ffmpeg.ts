@@ -97,3 +97,27 @@ export function spawnFfmpeg(bin: FfmpegBinary, args: readonly string[], stdio: S
 export function passthroughTiming(bin: FfmpegBinary): string[] {
   return bin.hasFpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
 }
+
+/** Encodes one packed RGB24 picture as JPEG with ffmpeg (for small, rare images: face crops). */
+export function encodeJpeg(bin: FfmpegBinary, rgb: Buffer, width: number, height: number, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const args = ['-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', 'pipe:0', '-frames:v', '1', '-q:v', '5', '-f', 'mjpeg', 'pipe:1'];
+    const p = spawnFfmpeg(bin, args, ['pipe', 'pipe', 'pipe']);
+    const out: Buffer[] = [];
+    let err = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout?.on('data', (d: Buffer) => out.push(d));
+    p.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0 && out.length) resolve(Buffer.concat(out));
+      else reject(new Error(`jpeg encode failed (${code}): ${err.trim().split('\n')[0] ?? ''}`));
+    });
+    p.stdin?.on('error', () => undefined); // the process may exit first; 'close' reports it
+    p.stdin?.end(rgb);
+  });
+}

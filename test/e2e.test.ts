@@ -12,7 +12,7 @@ test('end to end: simulator -> RTSP -> gateway -> broker gives one start and one
   const broker = await startTestBroker();
   t.after(() => broker.stop());
   const { log } = captureLogger('silent');
-  const cfg = testConfig([`mqtt.url=${broker.url}`, 'city.cameras=3', 'gateway.settleS=0.5']);
+  const cfg = testConfig([`mqtt.url=${broker.url}`, 'city.cameras=3', 'gateway.settleS=0.5', 'gateway.crops=true']);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   t.after(() => sim.close());
   const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/cameras/+/status', 'facegate/gateways/+/status']);
@@ -37,6 +37,9 @@ test('end to end: simulator -> RTSP -> gateway -> broker gives one start and one
     ids.add(key);
   }
   const starts = events.filter((e) => e.type === 'start');
+  // gateway.crops: start events carry a JPEG of the face; the others carry no image.
+  for (const s of starts) assert.ok(s.crop && Buffer.from(s.crop, 'base64').subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'start has a JPEG crop');
+  assert.ok(events.every((e) => e.type === 'start' || e.crop === undefined));
   const ends = events.filter((e) => e.type === 'end');
   // Every start has exactly one end with the same eventId (the gateway closed cleanly).
   assert.deepEqual(new Set(ends.map((e) => e.eventId)), new Set(starts.map((e) => e.eventId)));
