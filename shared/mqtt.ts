@@ -131,6 +131,7 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
     events.emit('connect');
   });
   client.on('error', (err: Error & { code?: number | string }) => {
+    if (closing) return; // errors while we hang up ("write after end") are expected
     // A 3.1.1 broker answers a v5 CONNECT with "unacceptable protocol version" (code 1) or closes.
     if (version === 5 && (err.code === 1 || err.code === 132 || /protocol/i.test(err.message))) {
       log.info('mqtt broker refused MQTT 5; falling back to 3.1.1 (no message expiry)');
@@ -143,6 +144,10 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
     lastError = msg;
   });
   client.on('close', () => {
+    if (closing) {
+      connectedVersion = 0;
+      return;
+    }
     if (connectedVersion !== 0) {
       connectedVersion = 0;
       log.warn({ url: redactUrl(opts.url) }, 'mqtt disconnected; retrying');
