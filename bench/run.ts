@@ -299,7 +299,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       for (let i = 0; i < list.length; i += opts.limitInputsPerProcess) {
         const group = list.slice(i, i + opts.limitInputsPerProcess);
         const args = ['-loglevel', 'verbose',
-          ...group.flatMap((c) => ['-rtsp_transport', 'tcp', '-skip_frame', 'nokey', '-threads', '1', '-i', c.url]),
+          ...group.flatMap((c) => ['-rtsp_transport', 'tcp', '-nofind_stream_info', '-skip_frame', 'nokey', '-threads', '1', '-i', c.url]),
           ...group.flatMap((_, k) => ['-map', `${k}:v`]),
           ...passthroughTiming(deps.ffmpeg), '-f', 'null', '-'];
         const proc = spawnFfmpeg(deps.ffmpeg, args, ['ignore', 'ignore', 'pipe']);
