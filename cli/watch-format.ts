@@ -135,6 +135,9 @@ function faceLine(camera: string, p: Obj, at: number): string | undefined {
   const dur = num(p['durationS']);
   if (type === 'end' && dur !== undefined) parts.push(`after ${dur.toFixed(1)}s${str(p['endReason']) ? ` (${str(p['endReason'])})` : ''}`);
   parts.push(`gateway ${str(p['gatewayId']) ?? '?'}`);
+  // The JPEG crop (gateway.crops) is base64: its size tells it is there; --json carries it.
+  const crop = str(p['crop']);
+  if (crop) parts.push(`crop ${Math.round((crop.length * 3) / 4 / 1024)} KB`);
   const ev = str(p['eventId']);
   if (ev) parts.push(`event ${ev.slice(0, 8)}`);
   return parts.join('  ');

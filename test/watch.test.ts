@@ -184,5 +184,7 @@ test('formats: filters, topic kinds, catalog never dumped, odd payloads', () => 
   const binary = JSON.parse(jsonLine({ topic: 'p/x', payload: Buffer.from([0xff, 0xfe]), retained: false, at }, 'p')) as { payload: unknown };
   assert.deepEqual(binary.payload, { base64: '//4=' });
   const stats = readableLine({ topic: 'p/gateways/g/stats', payload: Buffer.from(JSON.stringify({ cameras: { assigned: 4, online: 3 }, frames: { analysed: 9 }, events: { published: 2, pending: 0 }, cpuPercent: 41.6 })), retained: false, at }, 'p');
+  const withCrop = readableLine({ topic: 'p/cameras/c/faces', payload: Buffer.from(JSON.stringify({ type: 'start', box: [1, 2, 3, 4], score: 0.8, gatewayId: 'g', crop: 'A'.repeat(4096) })), retained: false, at }, 'p');
+  assert.match(withCrop, /gateway g {2}crop 3 KB$/);
   assert.match(stats, /gateway g {2}stats {2}cameras 3\/4 online {2}frames 9 analysed {2}events 2 sent, 0 pending {2}cpu 42%$/);
 });
