@@ -124,12 +124,25 @@ function oneLine(s: string, max = 160): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/** Boxes are fractions of the frame: shown in pixels of the analysed frame when it is known. */
+function boxText(box: number[], frame: unknown): string {
+  const [x = 0, y = 0, w = 0, h = 0] = box;
+  const fw = isObj(frame) ? num(frame['width']) : undefined;
+  const fh = isObj(frame) ? num(frame['height']) : undefined;
+  const fractions = box.every((b) => b >= 0 && b <= 1);
+  if (fractions && fw && fh) {
+    const px = (v: number, size: number): number => Math.round(v * size);
+    return `${px(x, fw)},${px(y, fh)} ${px(w, fw)}x${px(h, fh)} of ${fw}x${fh}`;
+  }
+  if (fractions) return `${x.toFixed(2)},${y.toFixed(2)} ${w.toFixed(2)}x${h.toFixed(2)}`;
+  return `${Math.round(x)},${Math.round(y)} ${Math.round(w)}x${Math.round(h)}`;
+}
+
 function faceLine(camera: string, p: Obj, at: number): string | undefined {
   const type = str(p['type']);
   const box = p['box'];
   if (!type || !Array.isArray(box) || box.length !== 4 || !box.every((x) => typeof x === 'number')) return undefined;
-  const [x, y, w, h] = (box as number[]).map((b) => Math.round(b));
-  const parts = [when(p['ts'], at), `camera ${camera}`, type.padEnd(6), `box ${x},${y} ${w}x${h}`];
+  const parts = [when(p['ts'], at), `camera ${camera}`, type.padEnd(6), `box ${boxText(box as number[], p['frame'])}`];
   const score = num(p['score']);
   if (score !== undefined) parts.push(`score ${score.toFixed(2)}`);
   const dur = num(p['durationS']);

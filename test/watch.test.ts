@@ -66,7 +66,7 @@ const send = (topic: string, body: unknown, retain = false): Promise<void> => pu
 function faceEvent(prefixCamera: string, type: 'start' | 'end', n: number): Record<string, unknown> {
   return {
     v: 1, type, eventId: `ev-${prefixCamera}-${n}`, trackId: n, cameraId: prefixCamera, gatewayId: 'gw-a',
-    ts: '2024-05-01T10:00:01.250Z', box: [10, 20, 40, 60], score: 0.912, frame: { width: 640, height: 360 },
+    ts: '2024-05-01T10:00:01.250Z', box: [0.25, 0.5, 0.125, 0.25], score: 0.912, frame: { width: 640, height: 360 },
   };
 }
 
@@ -135,7 +135,7 @@ test('readable lines for a status and an event', { skip: noMosquitto }, async ()
   assert.equal(await w.exit, 0, w.stderr());
   assert.deepEqual(lines(w.stdout()), [
     '10:00:00.000  camera 000007  status  online  gateway gw-a  [retained]',
-    '10:00:01.250  camera 000007  start   box 10,20 40x60  score 0.91  gateway gw-a  event ev-00000',
+    '10:00:01.250  camera 000007  start   box 160,180 80x90 of 640x360  score 0.91  gateway gw-a  event ev-00000',
     '10:00:00.000  gateway gw-a  status  offline (shutdown)',
   ]);
 });
@@ -184,7 +184,7 @@ test('formats: filters, topic kinds, catalog never dumped, odd payloads', () => 
   const binary = JSON.parse(jsonLine({ topic: 'p/x', payload: Buffer.from([0xff, 0xfe]), retained: false, at }, 'p')) as { payload: unknown };
   assert.deepEqual(binary.payload, { base64: '//4=' });
   const stats = readableLine({ topic: 'p/gateways/g/stats', payload: Buffer.from(JSON.stringify({ cameras: { assigned: 4, online: 3 }, frames: { analysed: 9 }, events: { published: 2, pending: 0 }, cpuPercent: 41.6 })), retained: false, at }, 'p');
-  const withCrop = readableLine({ topic: 'p/cameras/c/faces', payload: Buffer.from(JSON.stringify({ type: 'start', box: [1, 2, 3, 4], score: 0.8, gatewayId: 'g', crop: 'A'.repeat(4096) })), retained: false, at }, 'p');
-  assert.match(withCrop, /gateway g {2}crop 3 KB$/);
+  const withCrop = readableLine({ topic: 'p/cameras/c/faces', payload: Buffer.from(JSON.stringify({ type: 'start', box: [0.1, 0.2, 0.3, 0.4], score: 0.8, gatewayId: 'g', crop: 'A'.repeat(4096) })), retained: false, at }, 'p');
+  assert.match(withCrop, /start {3}box 0\.10,0\.20 0\.30x0\.40 {2}score 0\.80 {2}gateway g {2}crop 3 KB$/);
   assert.match(stats, /gateway g {2}stats {2}cameras 3\/4 online {2}frames 9 analysed {2}events 2 sent, 0 pending {2}cpu 42%$/);
 });
