@@ -8,7 +8,7 @@ import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createCpuMeter } from '../shared/proc.ts';
 import { createDecoderSupervisor, type DecoderSupervisor } from './decode/supervisor.ts';
 import { createDetectorPool, type DetectorPool } from './detect/pool.ts';
-import { createAnalyzer, type Analyzer } from './analysis/scheduler.ts';
+import { createAnalyzer, type Analyzer, type AnalyzerStats } from './analysis/scheduler.ts';
 import { SampleWindow } from './analysis/window.ts';
 import { createMotionGate } from './motion.ts';
 import { createTracker, type FaceEvent } from './tracker.ts';
@@ -42,6 +42,8 @@ export interface Gateway {
   /** Ids of the cameras this gateway handles now. */
   cameras(): string[];
   stats(): GatewayStats;
+  /** The analysis scheduler's counters, per camera and in total (fairness under overload). */
+  analysis(): AnalyzerStats;
   /** Decoder process ids (for CPU and memory measurement). */
   pids(): number[];
   close(): Promise<void>;
@@ -233,6 +235,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     httpPort: http?.port ?? 0,
     cameras: () => current.map((c) => c.id),
     stats,
+    analysis: () => analyzer.stats(),
     pids: () => sup.pids(),
     async close() {
       clearInterval(sweep);
