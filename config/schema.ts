@@ -49,6 +49,8 @@ export const gatewaySchema = z.strictObject({
   detectorIntraOpThreads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads inside each worker'),
   budgetFps: z.number().positive().default(200).describe('inferences per second across all cameras'),
   scoreThreshold: z.number().min(0).max(1).default(0.7).describe('face score threshold'),
+  minFaceHeight: z.number().min(0).max(1).default(0).describe('ignore face boxes shorter than this share of the frame height'),
+  maxFaceHeight: z.number().min(0).max(1).default(0.5).describe('ignore face boxes taller than this share of the frame height (an animal or object at the lens; Frigate max_area)'),
   motionThreshold: z.number().min(0).max(255).default(2).describe('mean abs grey difference that counts as motion'),
   motionForceS: seconds.default(5).describe('analyse at least this often without motion'),
   confirmHits: z.number().int().min(1).max(10).default(1).describe('detections before a start event'),

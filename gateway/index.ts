@@ -84,7 +84,10 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       motionGate,
       keepAnalysing: (cam) => tracker.hasActive(cam),
       onDetections: (cam, frame, dets) => {
-        const events = tracker.observe(cam, frame, dets);
+        // Size filter, as Frigate's min/max area: at an entrance camera a "face" taller than half the
+        // picture is something at the lens (the simulator's cat is one), not a person walking by.
+        const faces = dets.filter((d) => d.box[3] >= g.minFaceHeight && d.box[3] <= g.maxFaceHeight);
+        const events = tracker.observe(cam, frame, faces);
         if (!cropper) return emit(events);
         for (const ev of events) {
           if (ev.type !== 'start') emit([ev]);

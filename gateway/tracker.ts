@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { iou, type Box, type Detection } from './detect/ultraface.ts';
 
 export type FaceEventType = 'start' | 'update' | 'end';
-export type EndReason = 'unseen' | 'offline' | 'removed' | 'closed';
+export type EndReason = 'unseen' | 'left' | 'offline' | 'removed' | 'closed';
 
 export interface FaceEvent {
   v: 1;
@@ -71,6 +71,8 @@ interface Track {
   trackId: number;
   eventId: string;
   box: Box;
+  /** The box before the last one: which way the face moves. */
+  prev?: Box;
   score: number;
   bestScore: number;
   hits: number;
@@ -85,6 +87,19 @@ interface Camera {
   nextTrackId: number;
   lastObserved: number;
   frame: { width: number; height: number };
+}
+
+/** How close to the frame's edge (normalised) a box must be to count as crossing it. */
+const EDGE = 0.02;
+
+/** Last seen touching an edge and moving towards it: the person walked out of the picture. */
+function leaving(t: { box: Box; prev?: Box }): boolean {
+  const p = t.prev;
+  if (!p) return false;
+  const [x, y, w, h] = t.box;
+  const dx = x + w / 2 - (p[0] + p[2] / 2);
+  const dy = y + h / 2 - (p[1] + p[3] / 2);
+  return (x <= EDGE && dx < 0) || (x + w >= 1 - EDGE && dx > 0) || (y <= EDGE && dy < 0) || (y + h >= 1 - EDGE && dy > 0);
 }
 
 /** Longest gap over which a lone face continues a lone track regardless of where it moved. */
@@ -148,6 +163,14 @@ export function createTracker(opts: TrackerOptions): Tracker {
     cam.lastObserved = Math.max(cam.lastObserved, ts);
     cam.frame = { width: frame.width, height: frame.height };
 
+    // A track unseen for endAfterS is over before this frame is matched: a new face in the same
+    // place (the next person through the same door) must not continue it.
+    cam.tracks = cam.tracks.filter((t) => {
+      if (ts - t.lastSeen < endMs) return true;
+      end(cameraId, cam, t, 'unseen', out);
+      return false;
+    });
+
     // Greedy assignment, best pair first.
     const pairs: { t: Track; d: number; s: number }[] = [];
     cam.tracks.forEach((t) => detections.forEach((det, d) => {
@@ -172,6 +195,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
       usedTracks.add(p.t);
       usedDets.add(p.d);
       const t = p.t;
+      t.prev = t.box;
       t.box = [...det.box];
       t.score = det.score;
       t.bestScore = Math.max(t.bestScore, det.score);
@@ -188,10 +212,13 @@ export function createTracker(opts: TrackerOptions): Tracker {
       }
     }
 
-    // Tracks not seen in this frame end once unseen for endAfterS of capture time.
+    // Tracks not seen in this frame end once unseen for endAfterS of capture time, or at once when
+    // they were last seen walking out across the frame's edge.
     cam.tracks = cam.tracks.filter((t) => {
-      if (usedTracks.has(t) || ts - t.lastSeen < endMs) return true;
-      end(cameraId, cam, t, 'unseen', out);
+      if (usedTracks.has(t)) return true;
+      const left = leaving(t);
+      if (!left && ts - t.lastSeen < endMs) return true;
+      end(cameraId, cam, t, left ? 'left' : 'unseen', out);
       return false;
     });
 

@@ -46,7 +46,7 @@ export interface Fleet {
   setCount(n: number): void;
   get(id: string): CameraInfo | undefined;
   list(): CameraInfo[];
-  /** Ground truth: what camera `id` shows during wall-clock [fromMs, toMs). */
+  /** Ground truth: the appearances camera `id` shows during wall-clock [fromMs, toMs), whole (not clipped). */
   truth(id: string, fromMs: number, toMs: number): (TruthInterval & { startMs: number; endMs: number })[];
 }
 
@@ -85,11 +85,15 @@ export function createFleet(opts: { count: number; seed: number; clips: readonly
       const clip = cam && opts.clips[cam.clip];
       if (!cam || !clip) return [];
       // The RTSP server shows clip time (t + phaseS) mod duration at camera time t = wall clock s.
-      return intervals(clip, fromMs / 1000, toMs / 1000, cam.phaseS).map((iv) => ({
-        ...iv,
-        startMs: Math.round(iv.startS * 1000),
-        endMs: Math.round(iv.endS * 1000),
-      }));
+      // Whole appearances, not clipped to the window: one that began before fromMs keeps its start.
+      const D = clip.durationS;
+      const byId = new Map(clip.appearances.map((a) => [a.id, a]));
+      return intervals(clip, fromMs / 1000, toMs / 1000, cam.phaseS).map((iv) => {
+        const a = byId.get(iv.id);
+        const start = a ? a.startS - cam.phaseS + iv.loop * D : iv.startS;
+        const end = a ? a.endS - cam.phaseS + iv.loop * D : iv.endS;
+        return { ...iv, startS: start, endS: end, startMs: Math.round(start * 1000), endMs: Math.round(end * 1000) };
+      });
     },
   };
 }

@@ -88,3 +88,14 @@ test('fleet: stable identities as the count changes; ground truth follows the cl
   assert.ok(tr.length >= clip.appearances.length);
   for (const iv of whole) assert.ok(clip.appearances.some((ap) => ap.id === iv.id && Math.abs(ap.endS - ap.startS - (iv.endMs - iv.startMs) / 1000) < 0.01));
 });
+
+test('fleet truth returns whole appearances, not clipped to the asked window', () => {
+  const clips = planScenes({ width: 640, height: 360, fps: 10, keyframeIntervalS: 1, seconds: 20, count: 2, seed: 1 });
+  const f = createFleet({ count: 3, seed: 1, clips });
+  const t0 = 1_000_000_000_000;
+  const all = f.truth('000002', t0, t0 + 60_000);
+  const iv = all.find((x) => x.startMs > t0 + 1000)!;
+  const mid = f.truth('000002', iv.startMs + 200, iv.startMs + 300).find((x) => x.id === iv.id && x.loop === iv.loop);
+  assert.equal(mid?.startMs, iv.startMs);
+  assert.equal(mid?.endMs, iv.endMs);
+});

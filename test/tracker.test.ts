@@ -101,7 +101,7 @@ test('the wall-clock sweep ends tracks of a camera that stopped delivering frame
   tr.observe('off', at(0), [det([0.3, 0.3, 0.1, 0.1])]);
   tr.observe('off', at(1), []);
   tr.observe('live', at(0), [det([0.3, 0.3, 0.1, 0.1])]);
-  tr.observe('live', at(8), [det([0.3, 0.3, 0.1, 0.1])]);
+  tr.observe('live', at(2), [det([0.3, 0.3, 0.1, 0.1])]);
   assert.deepEqual(tr.sweep(T0 + 10_500), []); // 'off' last observed 9.5 s ago
   const ended = tr.sweep(T0 + 11_000);
   assert.deepEqual(ended.map((e) => [e.cameraId, e.type, e.endReason, e.ts]), [['off', 'end', 'offline', '2025-01-01T10:00:00.000Z']]);
@@ -147,4 +147,29 @@ test('a lone face that jumps across the frame between keyframes stays one event;
   ];
   assert.deepEqual(evs.map((e) => e.type), ['start', 'end', 'start']);
   assert.equal(evs[1]?.eventId, evs[0]?.eventId);
+});
+
+test('the next person through the same door is a new event, even seconds later at the same place', () => {
+  const tr = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
+  const evs = [
+    ...tr.observe('c', at(0), [det([0.0, 0.3, 0.1, 0.2])]),
+    ...tr.observe('c', at(3), [det([0.0, 0.3, 0.1, 0.2])]), // a stale track is over before matching
+  ];
+  assert.deepEqual(evs.map((e) => e.type), ['start', 'end', 'start']);
+  assert.notEqual(evs[2]?.eventId, evs[0]?.eventId);
+});
+
+test('a face seen walking out across the edge ends at the next frame without it', () => {
+  const tr = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
+  const evs = [
+    ...tr.observe('c', at(0), [det([0.3, 0.3, 0.1, 0.2])]),
+    ...tr.observe('c', at(1), [det([0.0, 0.3, 0.1, 0.2])]),
+    ...tr.observe('c', at(2), []),
+  ];
+  assert.deepEqual(evs.map((e) => [e.type, e.endReason]), [['start', undefined], ['end', 'left']]);
+  // Touching the edge but walking in is not leaving.
+  const tr2 = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
+  tr2.observe('c', at(0), [det([0.95, 0.3, 0.05, 0.2])]);
+  tr2.observe('c', at(1), [det([0.9, 0.3, 0.1, 0.2])]);
+  assert.deepEqual(tr2.observe('c', at(2), []), []);
 });
