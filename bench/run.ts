@@ -13,6 +13,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../shared/broker.ts';
 import { connectMqtt, type MqttLink } from '../shared/mqtt.ts';
 import { planScenes } from '../simulator/scenes/render.ts';
 import { createFleet, cameraId, type Fleet } from '../simulator/fleet.ts';
+import { sceneSpec } from '../simulator/index.ts';
 import type { FaceEvent } from '../gateway/tracker.ts';
 import type { StatsMessage } from '../gateway/publish/stats.ts';
 import { defaultModelPath } from '../gateway/index.ts';
@@ -165,15 +166,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
   const say = (s: string): void => {
     deps.stderr.write(`${new Date().toISOString().slice(11, 19)} bench: ${s}\n`);
   };
-  const spec = {
-    width: cfg.city.width,
-    height: cfg.city.height,
-    fps: cfg.city.fps,
-    keyframeIntervalS: cfg.city.keyframeInterval,
-    seconds: cfg.city.sceneSeconds,
-    count: cfg.city.scenes,
-    seed: cfg.city.seed,
-  };
+  const spec = sceneSpec(cfg);
   const clips = planScenes(spec);
   const citySets = [
     `city.scenes=${spec.count}`, `city.sceneSeconds=${spec.seconds}`, `city.keyframeInterval=${spec.keyframeIntervalS}`,

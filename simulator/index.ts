@@ -7,7 +7,7 @@ import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { connectMqtt, type MqttLink } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
 import { ensureScenes } from './scenes/render.ts';
-import type { SceneClip } from './scenes/types.ts';
+import type { SceneClip, SceneSpec } from './scenes/types.ts';
 import { createRtspServer, type RtspServer } from './rtsp/server.ts';
 import { createFleet, type Fleet, type CameraInfo } from './fleet.ts';
 import { parseControl, applyControl } from './control.ts';
@@ -38,20 +38,17 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** The scenes a city configuration asks for (the benchmark plans the same ones for ground truth). */
+export function sceneSpec(cfg: Config): SceneSpec {
+  const c = cfg.city;
+  return { width: c.width, height: c.height, fps: c.fps, keyframeIntervalS: c.keyframeInterval, seconds: c.sceneSeconds, count: c.scenes, seed: c.seed };
+}
+
 export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise<Simulator> {
   const log = deps.log.child({ component: 'simulator' });
   const prefix = cfg.mqtt.prefix;
-  const clips = await ensureScenes(
-    {
-      width: cfg.city.width,
-      height: cfg.city.height,
-      fps: cfg.city.fps,
-      keyframeIntervalS: cfg.city.keyframeInterval,
-      seconds: cfg.city.sceneSeconds,
-      count: cfg.city.scenes,
-      seed: cfg.city.seed,
-    },
-    { cacheDir: cfg.simulator.cacheDir, ffmpeg: deps.ffmpeg, log, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
+  const clips = await ensureScenes(sceneSpec(cfg), {
+    cacheDir: cfg.simulator.cacheDir, ffmpeg: deps.ffmpeg, log, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
   );
   const fleet = createFleet({ count: cfg.city.cameras, seed: cfg.city.seed, clips });
   const auth = cfg.simulator.username ? { username: cfg.simulator.username, password: cfg.simulator.password } : undefined;
