@@ -3,8 +3,53 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { configSchema, type Config } from './schema.ts';
-import { ConfigError } from './errors.ts';
+import { configSchema, secretPaths, type Config } from './schema.ts';
+import { ConfigError as BaseConfigError } from './errors.ts';
+import { oneLine, redactUrl } from '../shared/log.ts';
+
+/** Every error of the loader: one line, credentials in URLs masked (values and keys are user input). */
+class ConfigError extends BaseConfigError {
+  constructor(message: string) {
+    super(oneLine(redactUrl(message)));
+  }
+}
+
+const isSecret = (path: string): boolean => secretPaths.some((s) => path === s || path.startsWith(s + '.'));
+
+/**
+ * A value for an error message: JSON, shortened; YAML aliases can make it circular. A secret is
+ * never shown, nor a section holding one, nor a value that mentions one (broken YAML can fold
+ * `password: x` into a neighbour).
+ */
+function show(path: string, value: unknown): string {
+  if (isSecret(path)) return '***';
+  // A section that holds a secret (mqtt, simulator, gateway) is described, not printed.
+  if (secretPaths.some((s) => path === '' || s.startsWith(path + '.'))) {
+    return value === null ? 'null' : Array.isArray(value) ? '(a list)' : typeof value === 'object' ? '(a mapping)' : `(a ${typeof value})`;
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return '(a circular value)';
+  }
+  if (text === undefined) return String(value);
+  if (/pass/i.test(text)) return '(a value that mentions a password; not shown)';
+  // Masked before shortening, so a cut cannot leave half a password without its '@'.
+  text = redactUrl(text);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/**
+ * A key as the user wrote it: bare when plain, quoted when empty or odd. A YAML complex key
+ * (`? {...}`) arrives as the text of a whole collection, which may hold a password: not shown.
+ */
+function keyName(k: string): string {
+  if (/^[\w.-]+$/.test(k)) return k;
+  if (/^[[{]|pass/i.test(k)) return '(a key made of a collection)';
+  const q = JSON.stringify(k);
+  return q.length > 60 ? `${q.slice(0, 60)}...` : q;
+}
 
 type Leaf = 'number' | 'boolean' | 'string' | 'json';
 type Tree = { [k: string]: unknown };
@@ -56,7 +101,7 @@ export function envName(path: string): string {
 }
 
 function coerce(path: string, leaf: Leaf, raw: string, source: string): unknown {
-  const shown = JSON.stringify(raw);
+  const shown = show(path, raw);
   switch (leaf) {
     case 'string':
       return raw;
@@ -107,10 +152,15 @@ function readFile(file: string): Tree {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text, { prettyErrors: false });
+    doc = parseYaml(text, { prettyErrors: false, logLevel: 'error' });
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new ConfigError(`config file ${file} is not valid YAML: ${msg}`);
+    // yaml quotes the offending text after a colon ("...extra characters: |hunter2"): a password
+    // on a broken line must not reach the terminal, so keep the reason and give the position.
+    const msg = (err instanceof Error ? err.message.split('\n')[0]! : String(err)).split(': ')[0];
+    const pos = (err as { pos?: [number, number] }).pos?.[0];
+    const before = pos === undefined ? undefined : text.slice(0, pos).split('\n');
+    const at = before ? ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}` : '';
+    throw new ConfigError(`config file ${file} is not valid YAML: ${msg}${at}`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must hold a mapping at the top`);
@@ -128,7 +178,7 @@ export function loadConfig(input: ConfigInput = {}): Config {
     if (!leaf) {
       const known = [...leaves.keys()].filter((k) => k.split('.')[0] === path.split('.')[0]);
       const hint = known.length ? `; known keys: ${known.join(', ')}` : `; known sections: ${[...new Set([...leaves.keys()].map((k) => k.split('.')[0]))].join(', ')}`;
-      throw new ConfigError(`unknown config key ${path} (from ${source})${hint}`);
+      throw new ConfigError(`unknown config key ${keyName(path)} (from ${source})${hint}`);
     }
     setPath(tree, path, coerce(path, leaf, raw, source));
     sources.set(path, source);
@@ -154,19 +204,19 @@ export function loadConfig(input: ConfigInput = {}): Config {
   const res = configSchema.safeParse(tree);
   if (res.success) return res.data;
   const issue = res.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const at = issue.path.map(String).join('.');
-    const keys = issue.keys.map((k) => (at ? `${at}.${k}` : k));
-    const known = [...leaves.keys()].filter((k) => (at ? k.startsWith(at + '.') : true)).map((k) => (at ? k : k.split('.')[0]));
-    throw new ConfigError(`unknown config key ${keys.join(', ')} (from ${fileLabel}); known: ${[...new Set(known)].join(', ')}`);
-  }
   const path = issue.path.map(String).join('.');
-  const value = getPath(tree, issue.path);
   // The nearest key that a flag or env var set, e.g. gateway.cameras for gateway.cameras.0.url.
   const setBy = [...sources.keys()].filter((k) => path === k || path.startsWith(k + '.')).sort((a, b) => b.length - a.length)[0];
   const source = (setBy && sources.get(setBy)) ?? fileLabel;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.` : '') + keyName(k));
+    const known = [...leaves.keys()].filter((k) => (path ? k.startsWith(path + '.') : true)).map((k) => (path ? k : k.split('.')[0]));
+    const hint = known.length ? `; known: ${[...new Set(known)].join(', ')}` : '';
+    throw new ConfigError(`unknown config key ${keys.join(', ')} (from ${source})${hint}`);
+  }
+  const value = getPath(tree, issue.path);
   const allowed = issue.message.replace(/^Invalid input: /, '');
-  throw new ConfigError(`${path}: ${JSON.stringify(value)} (from ${source}) is not allowed: ${allowed}`);
+  throw new ConfigError(`${path}: ${show(path, value)} (from ${source}) is not allowed: ${allowed}`);
 }
 
 /** The defaults alone. */

@@ -1,6 +1,7 @@
 // The simulator's retained catalog, parsed at the boundary: cameras a gateway may take.
 import { z } from 'zod';
 import type { CameraSource } from '../config/schema.ts';
+import { oneLine } from '../shared/log.ts';
 
 const catalogSchema = z.object({
   v: z.literal(1),
@@ -18,7 +19,7 @@ export function parseCatalog(payload: Buffer, creds: { username: string; passwor
   const res = catalogSchema.safeParse(json);
   if (!res.success) {
     const i = res.error.issues[0];
-    return { ok: false, error: `catalog: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}` };
+    return { ok: false, error: oneLine(`catalog: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`) };
   }
   const auth = creds.username ? `${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@` : '';
   return { ok: true, cameras: res.data.cameras.map((c) => ({ id: c.id, url: auth ? c.url.replace('://', `://${auth}`) : c.url })) };

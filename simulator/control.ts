@@ -1,6 +1,7 @@
 // Control messages on <prefix>/simulator/set: parsed with a schema, never trusted.
 import { z } from 'zod';
 import type { Fault } from './rtsp/faults.ts';
+import { oneLine } from '../shared/log.ts';
 
 const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('stall') }),
@@ -52,7 +53,7 @@ export function parseControl(payload: Buffer): { ok: true; msg: ControlMessage }
   }
   const issue = res.error.issues[0];
   const path = issue?.path.join('.') || '(root)';
-  return { ok: false, error: `control message: ${path}: ${issue?.message ?? 'invalid'}` };
+  return { ok: false, error: oneLine(`control message: ${path}: ${issue?.message ?? 'invalid'}`) };
 }
 
 /** Applies a parsed control message; returns what it did, for the log. */

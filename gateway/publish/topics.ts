@@ -39,6 +39,8 @@ export function badId(id: string): string | undefined {
   if (id.length === 0) return 'is empty';
   if (id.length > MAX_ID) return `is longer than ${MAX_ID} characters`;
   if (/[+#/\u0000]/.test(id)) return 'contains one of + # / or NUL';
+  // MQTT strings must be well-formed UTF-8 (MQTT 5 1.5.4): a lone surrogate would become U+FFFD.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)) return 'is not well-formed Unicode';
   return undefined;
 }
 

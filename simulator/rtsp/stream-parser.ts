@@ -25,6 +25,13 @@ export function createStreamParser(r: Reader, onResponse: (status: number, heade
   let need = 4;
   let skip = 0;
   let text: Buffer | undefined;
+  // Once the connection is dropped for a bad response, nothing more is parsed or buffered.
+  let dead = false;
+  const drop = (): void => {
+    dead = true;
+    text = undefined;
+    r.socket.destroy();
+  };
   const onRtp = (): void => {
     const len = hdr.readUInt16BE(2);
     r.packets++;
@@ -48,7 +55,7 @@ export function createStreamParser(r: Reader, onResponse: (status: number, heade
   };
   const parse = (chunk: Buffer): void => {
     let i = 0;
-    while (i < chunk.length) {
+    while (i < chunk.length && !dead) {
       if (skip > 0) {
         const n = Math.min(skip, chunk.length - i);
         skip -= n;
@@ -59,7 +66,7 @@ export function createStreamParser(r: Reader, onResponse: (status: number, heade
         text = text ? Buffer.concat([text, chunk.subarray(i)]) : Buffer.from(chunk.subarray(i));
         const end = text.indexOf('\r\n\r\n');
         if (end < 0) {
-          if (text.length > 65536) r.socket.destroy();
+          if (text.length > 65536) drop();
           return;
         }
         const lines = text.subarray(0, end).toString('latin1').split('\r\n');
@@ -68,7 +75,10 @@ export function createStreamParser(r: Reader, onResponse: (status: number, heade
           const c = l.indexOf(':');
           if (c > 0) headers.set(l.slice(0, c).trim().toLowerCase(), l.slice(c + 1).trim());
         }
-        const bodyLen = Number(headers.get('content-length') ?? 0) || 0;
+        // A negative length would re-parse the same bytes forever; a huge one would buffer without bound.
+        const cl = headers.get('content-length') ?? '0';
+        if (!/^\d{1,5}$/.test(cl) || end + 4 + Number(cl) > 65536) return drop();
+        const bodyLen = Number(cl);
         if (text.length < end + 4 + bodyLen) return;
         const body = text.subarray(end + 4, end + 4 + bodyLen).toString('latin1');
         const rest = text.subarray(end + 4 + bodyLen);
