@@ -164,7 +164,13 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
       if (statusTimer) clearInterval(statusTimer);
       if (truthTimer) clearInterval(truthTimer);
       if (mqtt) {
-        if (mqtt.connected) await mqtt.publish(statusTopic, JSON.stringify({ v: 1, status: 'offline', ts: new Date().toISOString() }), { qos: 1, retain: true }).catch(() => undefined);
+        if (mqtt.connected) {
+          // Bounded: a broker that vanished without the link noticing yet never acknowledges.
+          const off = mqtt.publish(statusTopic, JSON.stringify({ v: 1, status: 'offline', ts: new Date().toISOString() }), { qos: 1, retain: true }).catch(() => undefined);
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([off, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+          clearTimeout(timer);
+        }
         await mqtt.close({ timeoutMs: 2000 });
       }
       await rtsp.close(3000);

@@ -11,26 +11,27 @@ import { collect } from '../helpers/mqtt.ts';
 import { captureLogger } from '../helpers/logs.ts';
 import { waitFor } from '../helpers/net.ts';
 import { testConfig, systemFfmpeg } from '../helpers/city.ts';
-import { figure, secs, sleep } from './support.ts';
+import { cleanup, figure, secs, sleep } from './support.ts';
 
 const OUTAGE_MS = 5000;
 
 test('broker SIGKILLed and restarted: no start/end event lost, duplicates only as QoS 1 redeliveries', async (t) => {
+  const defer = cleanup(t);
   const broker = await startMosquitto({ persistence: true });
-  t.after(() => broker.stop());
+  defer('broker', () => broker.stop());
   const { log } = captureLogger('silent');
   const cfg = testConfig([`mqtt.url=${broker.url}`, 'city.cameras=4', 'gateway.settleS=0.5']);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
-  t.after(() => sim.close());
+  defer('sim', () => sim.close());
   // A persistent session: while the subscriber is away (the broker was down, or the gateway got
   // back first) the broker queues QoS 1 events for it, and the session survives the restart.
   const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/gateways/+/status'], { persistentSession: true, clientId: `faults-broker-${process.pid}` });
-  t.after(() => sub.close());
+  defer('sub', () => sub.close());
 
   const produced: { ev: FaceEvent; at: number }[] = [];
   const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false, onEvent: (ev) => produced.push({ ev, at: Date.now() }) });
   let closed = false;
-  t.after(async () => {
+  defer('gateway', async () => {
     if (!closed) await gw.close();
   });
   await waitFor(() => gw.stats().cameras.online === 4, 30_000, 'four cameras online');

@@ -8,7 +8,7 @@ import { startTestBroker } from '../helpers/broker.ts';
 import { captureLogger } from '../helpers/logs.ts';
 import { waitFor } from '../helpers/net.ts';
 import { testConfig, systemFfmpeg } from '../helpers/city.ts';
-import { decoderCameras, figure, isAlive, secs, sleep } from './support.ts';
+import { cleanup, decoderCameras, figure, isAlive, secs, sleep } from './support.ts';
 
 const CAMERAS = 6;
 const WINDOW_MS = 8000;
@@ -19,15 +19,16 @@ function frames(gw: Gateway): Map<string, number> {
 }
 
 test('an ffmpeg decoder SIGKILLed: its cameras resume within 10 s, the other decoder loses no frames', async (t) => {
+  const defer = cleanup(t);
   const broker = await startTestBroker();
-  t.after(() => broker.stop());
+  defer('broker', () => broker.stop());
   const { log } = captureLogger('silent');
   // Three cameras per decoder: two decoders. No motion gate, so every decoded frame is counted.
   const cfg = testConfig([`mqtt.url=${broker.url}`, `city.cameras=${CAMERAS}`, 'gateway.settleS=0.5', 'gateway.camerasPerDecoder=3', 'gateway.motionThreshold=0']);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
-  t.after(() => sim.close());
+  defer('sim', () => sim.close());
   const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false });
-  t.after(() => gw.close());
+  defer('gw', () => gw.close());
   await waitFor(() => gw.stats().cameras.online === CAMERAS && gw.pids().length === 2, 30_000, `${CAMERAS} cameras online on two decoders`);
   await sleep(3000);
 

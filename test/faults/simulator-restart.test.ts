@@ -9,18 +9,19 @@ import { collect } from '../helpers/mqtt.ts';
 import { captureLogger } from '../helpers/logs.ts';
 import { freePort, waitFor, waitForPort } from '../helpers/net.ts';
 import { testConfig, systemFfmpeg } from '../helpers/city.ts';
-import { cameraStatusHistory, cityArgs, figure, latestStatuses, percentile, secs, sleep, spawnCli, type Child } from './support.ts';
+import { cameraStatusHistory, cityArgs, cleanup, figure, latestStatuses, percentile, secs, sleep, spawnCli, type Child } from './support.ts';
 
 const CAMERAS = 8;
 const DOWN_MS = 4000;
 
 test('simulator SIGKILLed and restarted on the same port: every camera back online within 30 s, reconnections spread', async (t) => {
+  const defer = cleanup(t);
   const broker = await startTestBroker();
-  t.after(() => broker.stop());
+  defer('broker', () => broker.stop());
   const port = await freePort();
   const simArgs = ['simulator', '--port', String(port), '--cameras', String(CAMERAS), '--mqtt-url', broker.url, '--set', 'log.level=warn', ...cityArgs];
   const children: Child[] = [];
-  t.after(async () => void (await Promise.all(children.map((c) => c.kill()))));
+  defer('simulator children', () => Promise.all(children.map((c) => c.kill())));
   const startSim = async (): Promise<Child> => {
     const c = spawnCli(simArgs);
     children.push(c);
@@ -33,10 +34,10 @@ test('simulator SIGKILLed and restarted on the same port: every camera back onli
   const sim = await startSim();
 
   const sub = await collect(broker.url, ['facegate/cameras/+/status']);
-  t.after(() => sub.close());
+  defer('sub', () => sub.close());
   const { log } = captureLogger('silent');
   const gw = await createGateway(testConfig([`mqtt.url=${broker.url}`, 'gateway.settleS=0.5', 'gateway.stallS=5']), { log, ffmpeg: systemFfmpeg(), http: false });
-  t.after(() => gw.close());
+  defer('gw', () => gw.close());
   const allOnline = (): boolean => {
     const l = latestStatuses(sub);
     return l.size === CAMERAS && [...l.values()].every((s) => s.status === 'online');

@@ -131,3 +131,31 @@ export function latestStatuses(sub: Collector): Map<string, StatusSeen> {
   for (const s of cameraStatusHistory(sub)) latest.set(s.camera, s);
   return latest;
 }
+
+/**
+ * Cleanup in reverse order of setup (node:test runs t.after hooks in registration order, which
+ * would stop the broker before the gateway flushed), each step bounded so that nothing stuck can
+ * hang the suite; a stuck step fails the test instead.
+ */
+export function cleanup(t: TestContext): (what: string, fn: () => unknown) => void {
+  const steps: { what: string; fn: () => unknown }[] = [];
+  t.after(async () => {
+    const stuck: string[] = [];
+    for (const { what, fn } of steps.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const ok = await Promise.race([
+        Promise.resolve()
+          .then(fn)
+          .then(
+            () => true,
+            () => true,
+          ),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+      ]);
+      clearTimeout(timer);
+      if (!ok) stuck.push(what);
+    }
+    if (stuck.length > 0) throw new Error(`cleanup stuck for 15 s: ${stuck.join(', ')}`);
+  });
+  return (what, fn) => void steps.push({ what, fn });
+}
