@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient, type IClientPublishOptions } from 'mqtt';
 import type { Logger } from './log.ts';
-import { redactUrl } from './log.ts';
+import { oneLine, redactUrl } from './log.ts';
 import { UserError } from '../config/errors.ts';
 
 export interface MqttOptions {
@@ -139,7 +139,8 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
       attempt = 0;
       return;
     }
-    const msg = redactUrl(err.message);
+    // OpenSSL errors end with a newline; the message ends up in a one-line exit error.
+    const msg = oneLine(redactUrl(err.message.trim()));
     if (msg !== lastError) log.warn({ url: redactUrl(opts.url), err: msg }, 'mqtt connection error; retrying');
     lastError = msg;
   });

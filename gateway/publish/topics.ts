@@ -1,6 +1,7 @@
 // Topic names and status payloads, in one place so the gateway, the console and the tests agree.
 // Ids become topic levels, so the MQTT wildcards and the level separator are refused (MQTT 5 4.7.1).
 import { UserError } from '../../config/errors.ts';
+import { redactUrl } from '../../shared/log.ts';
 
 export type CameraStatus = 'online' | 'offline' | 'unauthorized' | 'unreachable';
 export type GatewayStatus = 'online' | 'offline';
@@ -74,6 +75,7 @@ export function createTopics(prefix: string): Topics {
 
 export function statusPayload<S extends string>(status: S, gatewayId: string, ts: Date | string, detail?: string): string {
   const body: StatusPayload<S> = { v: 1, status, gatewayId, ts: typeof ts === 'string' ? ts : ts.toISOString() };
-  if (detail !== undefined && detail !== '') body.detail = detail;
+  // The detail is often ffmpeg's error line, which starts with the camera URL as given, password included.
+  if (detail !== undefined && detail !== '') body.detail = redactUrl(detail);
   return JSON.stringify(body);
 }
