@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createSimulator } from '../simulator/index.ts';
 import { createGateway } from '../gateway/index.ts';
@@ -14,6 +15,7 @@ import { startTestBroker } from './helpers/broker.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 import { waitFor } from './helpers/net.ts';
+import { connectMqtt } from '../shared/mqtt.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const noChromium = !existsSync(CHROMIUM) && 'Debian chromium is not installed (/usr/bin/chromium)';
@@ -159,4 +161,35 @@ test('console in Chromium: cameras online, face events, live video with boxes, c
   assert.deepEqual(pageErrors, []);
   assert.equal(con.stats().pagesDropped, 0);
   t.diagnostic(`console test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+test('a page that stops reading its event stream is dropped, not buffered', { timeout: 60_000 }, async (t) => {
+  const broker = await startTestBroker();
+  t.after(() => broker.stop());
+  const { log } = captureLogger('silent');
+  const cfg = testConfig([`mqtt.url=${broker.url}`]);
+  const con = await createConsole(cfg, { log, ffmpeg: systemFfmpeg(), port: 0, sseMaxBufferedBytes: 64 * 1024 });
+  t.after(() => con.close());
+  await waitFor(() => con.stats().mqtt.connected, 10_000, 'console connected');
+  // A reader that sends the request and then never reads a byte.
+  const sock = connect(con.port, '127.0.0.1');
+  t.after(() => sock.destroy());
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  sock.write('GET /events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+  sock.pause();
+  await waitFor(() => con.stats().pages === 1, 5000, 'page open');
+  const pub = connectMqtt({ url: broker.url, clientId: `console-test-pub-${process.pid}` }, log);
+  t.after(() => pub.close({ force: true }));
+  await pub.waitConnected(10_000);
+  const ev = (i: number): string => JSON.stringify({ v: 1, type: 'start', eventId: `e${i}`.padEnd(120, 'x'), trackId: i, cameraId: '000001', gatewayId: 'gw-1', ts: new Date().toISOString(), box: [0.1, 0.1, 0.2, 0.2], score: 0.9, frame: { width: 640, height: 360 } });
+  // Loopback socket buffers hold a few MB; send until the console gives up on the page.
+  for (let i = 0; i < 200_000 && con.stats().pagesDropped === 0; i++) {
+    await pub.publish('facegate/cameras/000001/faces', ev(i), { qos: i % 500 === 0 ? 1 : 0 });
+  }
+  t.diagnostic(JSON.stringify(con.stats()));
+  await waitFor(() => con.stats().pagesDropped === 1 && con.stats().pages === 0, 10_000, 'slow page dropped');
+  // The console still serves others.
+  const res = await fetch(new URL('/api/state', con.url));
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { events: unknown[] }).events.length, defaultLimits.events);
 });
