@@ -54,9 +54,21 @@ export function helpText(cmd?: Command): string {
   ].join('\n');
 }
 
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
 function nearest(name: string): string | undefined {
-  const names = Object.keys(commands);
-  return names.find((n) => n.startsWith(name.slice(0, 2)));
+  const scored = Object.keys(commands).map((n) => ({ n, d: distance(name, n) })).sort((x, y) => x.d - y.d);
+  const best = scored[0];
+  return best && best.d <= Math.max(2, Math.floor(best.n.length / 3)) ? best.n : undefined;
 }
 
 export async function main(argv: string[], env: Record<string, string | undefined>, io: Io = process): Promise<number> {

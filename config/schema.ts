@@ -93,6 +93,12 @@ export const ffmpegSchema = z.strictObject({
   path: z.string().default('').describe('ffmpeg binary (empty: ffmpeg on the PATH, else the bundled static build)'),
 });
 
+export const consoleSchema = z.strictObject({
+  host: z.string().default('').describe('web console bind address (empty: http.host)'),
+  port: port.default(8081).describe('web console port (0: any free port)'),
+  maxLiveViews: z.number().int().min(0).max(64).default(4).describe('live camera videos at once (each is one ffmpeg)'),
+});
+
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal'),
@@ -105,6 +111,7 @@ export const configSchema = z.strictObject({
   mqtt: mqttSchema.prefault({}),
   broker: brokerSchema.prefault({}),
   http: httpSchema.prefault({}),
+  console: consoleSchema.prefault({}),
   ffmpeg: ffmpegSchema.prefault({}),
   log: logSchema.prefault({}),
 });

@@ -20,20 +20,6 @@ import { badId } from '../gateway/publish/topics.ts';
 import { createConsoleState, defaultLimits, type Delta, type StateLimits } from './state.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
 
-/** Keys this console reads from a `console` section once config/schema.ts has one. */
-export interface ConsoleSettings {
-  host?: string;
-  port?: number;
-  maxLiveViews?: number;
-}
-
-export const consoleDefaults = { port: 8081, maxLiveViews: 4 } as const;
-
-/** cfg.console when the schema has it (it is not there yet), else nothing. */
-export function consoleSettings(cfg: Config): ConsoleSettings {
-  const section = (cfg as Config & { console?: ConsoleSettings }).console;
-  return section ?? {};
-}
 
 export interface ConsoleDeps {
   log: Logger;
@@ -135,10 +121,9 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
 
 export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<ConsoleServer> {
   const log = deps.log.child({ component: 'console' });
-  const settings = consoleSettings(cfg);
-  const host = deps.host ?? settings.host ?? cfg.http.host;
-  const wantPort = deps.port ?? settings.port ?? consoleDefaults.port;
-  const maxLiveViews = deps.maxLiveViews ?? settings.maxLiveViews ?? consoleDefaults.maxLiveViews;
+  const host = deps.host ?? (cfg.console.host || cfg.http.host);
+  const wantPort = deps.port ?? cfg.console.port;
+  const maxLiveViews = deps.maxLiveViews ?? cfg.console.maxLiveViews;
   const sseMax = deps.sseMaxBufferedBytes ?? 4 * 1024 * 1024;
   const maxPages = deps.maxPages ?? 64;
   const prefix = cfg.mqtt.prefix.replace(/\/+$/, '');

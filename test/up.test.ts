@@ -57,7 +57,7 @@ function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 test('facegate up: broker, simulator and gateway in one process give face events; SIGINT stops all with exit 0', async (t) => {
   const brokerPort = await freePort();
-  const child = spawnCli(['up', '--cameras', '20', '--set', `broker.port=${brokerPort}`, '--set', 'simulator.port=0', '--set', 'http.port=0', ...cityArgs]);
+  const child = spawnCli(['up', '--cameras', '20', '--set', `broker.port=${brokerPort}`, '--set', 'simulator.port=0', '--set', 'http.port=0', '--set', 'console.port=0', ...cityArgs]);
   t.after(() => {
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
   });

@@ -7,7 +7,7 @@ import { untilSignal, type Closable } from '../lifecycle.ts';
 import { findFfmpeg } from '../runtime.ts';
 import { progressReporter } from '../progress.ts';
 import { createSummary } from '../summary.ts';
-import { createConsole, consoleDefaults, consoleSettings } from '../../console/server.ts';
+import { createConsole } from '../../console/server.ts';
 
 /** The configuration of the n-th (1-based) in-process gateway: a distinct id, /metrics on the first only. */
 export function gatewayConfig(cfg: Config, n: number): Config {
@@ -84,11 +84,10 @@ cameras. Shows a live summary every 2 s; Ctrl-C stops gateways, simulator, then 
         gateways.push(gw);
       }
 
-      // The web console last, so it closes first. Its port: console.port (default 8081), any free
-      // port when http.port is 0; a console that cannot start is a warning, not a failed city.
+      // The web console last, so it closes first; one that cannot start is a warning, not a failed city.
       let consoleUrl = '(not started)';
       try {
-        const con = await createConsole(cfg, { log, ffmpeg, mqttUrl, port: cfg.http.port === 0 ? 0 : (consoleSettings(cfg).port ?? consoleDefaults.port) });
+        const con = await createConsole(cfg, { log, ffmpeg, mqttUrl });
         consoleUrl = con.url;
         if (!(await add({ name: 'console', close: () => con.close() }))) return await exit;
       } catch (err) {

@@ -16,6 +16,7 @@ export function testConfig(sets: string[] = []): Config {
       'city.cameras=4',
       'simulator.port=0',
       'http.port=0',
+      'console.port=0',
       'broker.port=0',
       `simulator.cacheDir=${testSceneCache}`,
       'log.level=silent',
