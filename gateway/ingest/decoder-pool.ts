@@ -1,0 +1,428 @@
+// A small pool of shared ffmpeg processes that decode keyframes handed to them by the gateway
+// (Annex-B on stdin, `-f h264`), each to one 320x240 RGB frame on stdout. Any IDR decodes on
+// its own, so any decoder can take any camera's keyframe: one process serves many cameras.
+//
+// The hard part is mapping output frames back to cameras. Raw video on a pipe carries no
+// identity, so each decoder works stop-and-wait: one unit is written, the next only after its
+// frame came back. A frame then belongs to the one unit in flight, exactly. A unit whose frame
+// does not come within auTimeoutMs, or a frame with no unit in flight, is a doubt: the decoder
+// is killed and restarted (a new generation; output of the old one is ignored) and the unit is
+// counted lost. Throughput is not the limit: a 640x360 IDR decodes and scales in ~1-3 ms, so
+// one process passes 300+ keyframes/s; the pool grows with the camera count for parallelism.
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { commandArgs, ffmpegCommand, passthroughTiming, spawnFfmpeg, type FfmpegBinary } from '../../shared/ffmpeg.ts';
+import type { Logger } from '../../shared/log.ts';
+import { backoffDelay } from '../decode/backoff.ts';
+import { createFrameReader } from '../decode/frame-reader.ts';
+
+export interface DecoderPoolOptions {
+  ffmpeg: FfmpegBinary;
+  width: number;
+  height: number;
+  /** Decoder processes (resize() changes it). */
+  decoders: number;
+  /** Units waiting per decoder beyond the one in flight (default 32); more are dropped and counted. */
+  maxQueue?: number;
+  /** A unit in flight without its frame this long is lost and its decoder restarted (default 2000). */
+  auTimeoutMs?: number;
+  /** Extra time for the first unit of a new process (start-up, default 3000). */
+  startGraceMs?: number;
+  /** SIGTERM, then SIGKILL after this long (default 2000). */
+  killTimeoutMs?: number;
+  /** Restart delays after a process exits on its own. */
+  backoff?: { baseMs: number; maxMs: number };
+  stderrLines?: number;
+}
+
+export interface PoolEvents {
+  onFrame(cameraId: string, rgb: Buffer, captureTs: number, pid: number | undefined): void;
+}
+
+export interface PoolCounters {
+  submitted: number;
+  decoded: number;
+  /** A newer keyframe of the same camera replaced one still waiting (latest wins). */
+  superseded: number;
+  /** Every decoder queue was full. */
+  queueFull: number;
+  /** In flight when its decoder timed out, desynced, exited or was removed. */
+  lost: number;
+  timeouts: number;
+  /** Frames that came with no unit in flight. */
+  desyncs: number;
+  restarts: number;
+}
+
+export interface DecoderInfo {
+  pid: number | null;
+  generation: number;
+  queued: number;
+  inFlight: string | null;
+  /** Cameras whose last keyframe this decoder took. */
+  cameras: string[];
+  stderrLinesDropped: number;
+}
+
+export interface DecoderPool {
+  /** Queues a keyframe (Annex-B) of a camera; a waiting older one of the same camera is replaced. */
+  submit(cameraId: string, au: Buffer, captureTs: number): void;
+  /** Drops whatever of this camera still waits (it left the gateway). */
+  forget(cameraId: string): void;
+  resize(decoders: number): void;
+  counters(): PoolCounters;
+  decoders(): DecoderInfo[];
+  pids(): number[];
+  close(): Promise<void>;
+}
+
+// H.264 7.3.2.4: an access unit delimiter (primary_pic_type 7: any slice type). Written after each
+// unit: ffmpeg's h264 parser ends a picture only when it sees the start of the next unit, so
+// without it each frame would wait for the next keyframe (seconds) and stop-and-wait would stall.
+const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+const MAX_LINE = 400;
+
+interface Entry {
+  cameraId: string;
+  data: Buffer;
+  captureTs: number;
+}
+
+interface Decoder {
+  index: number;
+  gen: number;
+  proc: ChildProcess | undefined;
+  stdin: Writable | undefined;
+  queue: Entry[];
+  inFlight: Entry | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The first unit of a generation gets the start-up grace. */
+  firstOfGen: boolean;
+  startedAt: number;
+  attempt: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  removed: boolean;
+  tail: string[];
+  tailDropped: number;
+  exited: Promise<void> | undefined;
+}
+
+export function decoderArgs(bin: FfmpegBinary, width: number, height: number): string[] {
+  const cmd = ffmpegCommand(bin);
+  cmd.input('pipe:0').inputFormat('h264').inputOptions([
+    // One thread: frame threads would hold frames back (and cost 6-10 MB each); low_delay makes
+    // the decoder output each picture at once (no reorder wait: our streams have no B-frames).
+    '-threads', '1', '-flags', 'low_delay',
+    // Probe the first unit only: waiting for more would hold the first frame hostage.
+    '-probesize', '32', '-analyzeduration', '0',
+  ]);
+  cmd.output('pipe:1').outputOptions([
+    '-map', '0:v:0',
+    // fast_bilinear: the analysis size is small (see gateway/decode/args.ts). Input resolution may
+    // change between units (cameras differ): ffmpeg reconfigures the filter graph, output stays fixed.
+    '-vf', `scale=${width}:${height}:flags=fast_bilinear`,
+    ...passthroughTiming(bin),
+    '-pix_fmt', 'rgb24',
+    // The rawvideo encoder is frame-threaded: with more threads it holds frames back.
+    '-threads', '1',
+    '-f', 'rawvideo',
+  ]);
+  return ['-loglevel', 'error', '-nostats', ...commandArgs(cmd)];
+}
+
+export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Logger): DecoderPool {
+  const frameBytes = o.width * o.height * 3;
+  const maxQueue = o.maxQueue ?? 32;
+  const auTimeoutMs = o.auTimeoutMs ?? 2000;
+  const startGraceMs = o.startGraceMs ?? 3000;
+  const killTimeoutMs = o.killTimeoutMs ?? 2000;
+  const backoff = o.backoff ?? { baseMs: 250, maxMs: 10_000 };
+  const stderrLines = o.stderrLines ?? 20;
+  const args = decoderArgs(o.ffmpeg, o.width, o.height);
+  const c: PoolCounters = { submitted: 0, decoded: 0, superseded: 0, queueFull: 0, lost: 0, timeouts: 0, desyncs: 0, restarts: 0 };
+  const decoders: Decoder[] = [];
+  /** Where each camera's waiting unit is (at most one per camera) and which decoder it last used. */
+  const waiting = new Map<string, Entry>();
+  const lastDecoder = new Map<string, Decoder>();
+  let closed = false;
+
+  function addLine(d: Decoder, line: string): void {
+    if (!line) return;
+    d.tail.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
+    if (d.tail.length > stderrLines) {
+      d.tail.shift();
+      d.tailDropped++;
+    }
+  }
+
+  function spawn(d: Decoder): void {
+    if (closed || d.removed) return;
+    d.gen++;
+    const gen = d.gen;
+    d.firstOfGen = true;
+    d.startedAt = Date.now();
+    let child: ChildProcess;
+    try {
+      child = spawnFfmpeg(o.ffmpeg, args, ['pipe', 'pipe', 'pipe']);
+    } catch (err) {
+      log.error({ err }, 'decoder spawn failed');
+      scheduleRestart(d);
+      return;
+    }
+    d.proc = child;
+    d.stdin = child.stdin ?? undefined;
+    child.stdin?.on('error', () => {
+      // EPIPE when the process dies: the exit handler accounts for it.
+    });
+    const reader = createFrameReader(frameBytes, (rgb) => {
+      if (d.gen === gen) onFrame(d, rgb);
+    });
+    const out = child.stdout as Readable | null;
+    out?.on('data', (chunk: Buffer) => {
+      if (d.gen === gen) reader.push(chunk);
+    });
+    out?.on('error', () => undefined);
+    let partial = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => {
+      const parts = (partial + s).split(/\r?\n|\r/);
+      partial = (parts.pop() ?? '').slice(0, MAX_LINE * 4);
+      for (const p of parts) addLine(d, p.trim());
+    });
+    child.stderr?.on('error', () => undefined);
+    d.exited = new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (done) return;
+        done = true;
+        resolve();
+        onExit(d, gen, code, signal);
+      };
+      child.once('error', (err) => {
+        addLine(d, `spawn error: ${err.message}`);
+        if (child.pid === undefined) finish(null, null);
+      });
+      child.once('exit', finish);
+    });
+    pump(d);
+  }
+
+  function onExit(d: Decoder, gen: number, code: number | null, signal: NodeJS.Signals | null): void {
+    if (d.gen !== gen) return; // an old generation we already replaced
+    d.proc = undefined;
+    d.stdin = undefined;
+    clearTimeout(d.timer);
+    d.timer = undefined;
+    if (d.inFlight) {
+      c.lost++;
+      d.inFlight = undefined;
+    }
+    if (closed || d.removed) return;
+    log.warn({ decoder: d.index, code, signal, stderr: d.tail.slice(-3) }, 'decoder exited; restarting');
+    if (Date.now() - d.startedAt > 10_000) d.attempt = 0;
+    scheduleRestart(d);
+  }
+
+  function scheduleRestart(d: Decoder): void {
+    if (closed || d.removed || d.restartTimer) return;
+    const wait = backoffDelay(d.attempt++, backoff);
+    d.restartTimer = setTimeout(() => {
+      d.restartTimer = undefined;
+      c.restarts++;
+      spawn(d);
+    }, wait);
+    d.restartTimer.unref();
+  }
+
+  /** Doubt about the frame mapping: the process goes, its queue (not yet written) stays. */
+  function recycle(d: Decoder, why: string): void {
+    log.debug({ decoder: d.index, why }, 'restarting decoder');
+    clearTimeout(d.timer);
+    d.timer = undefined;
+    if (d.inFlight) {
+      c.lost++;
+      d.inFlight = undefined;
+    }
+    const p = d.proc;
+    d.proc = undefined;
+    d.stdin = undefined;
+    d.gen++; // everything the old process still says is ignored
+    if (p) p.kill('SIGKILL');
+    c.restarts++;
+    spawn(d);
+  }
+
+  function onFrame(d: Decoder, rgb: Buffer): void {
+    const e = d.inFlight;
+    if (!e) {
+      c.desyncs++;
+      recycle(d, 'frame without a unit in flight');
+      return;
+    }
+    clearTimeout(d.timer);
+    d.timer = undefined;
+    d.inFlight = undefined;
+    d.firstOfGen = false;
+    c.decoded++;
+    try {
+      ev.onFrame(e.cameraId, rgb, e.captureTs, d.proc?.pid);
+    } catch (err) {
+      log.error({ err }, 'frame handler failed');
+    }
+    pump(d);
+  }
+
+  function pump(d: Decoder): void {
+    if (d.inFlight || !d.stdin || closed) return;
+    const e = d.queue.shift();
+    if (!e) return;
+    if (waiting.get(e.cameraId) === e) waiting.delete(e.cameraId);
+    d.inFlight = e;
+    const gen = d.gen;
+    d.timer = setTimeout(() => {
+      if (d.gen !== gen || d.inFlight !== e) return;
+      c.timeouts++;
+      recycle(d, 'unit timed out');
+    }, auTimeoutMs + (d.firstOfGen ? startGraceMs : 0));
+    d.timer.unref();
+    d.stdin.write(Buffer.concat([e.data, AUD]));
+  }
+
+  function pick(cameraId: string): Decoder | undefined {
+    let best: Decoder | undefined;
+    let bestLoad = Infinity;
+    for (const d of decoders) {
+      if (d.removed) continue;
+      const load = d.queue.length + (d.inFlight ? 1 : 0) + (d.proc ? 0 : maxQueue);
+      if (load < bestLoad) {
+        best = d;
+        bestLoad = load;
+      }
+    }
+    // Stay with the camera's previous decoder unless it is clearly busier: its scaler is already
+    // set up for this camera's resolution.
+    const prev = lastDecoder.get(cameraId);
+    if (prev && !prev.removed && prev.proc) {
+      const load = prev.queue.length + (prev.inFlight ? 1 : 0);
+      if (load <= bestLoad + 2) best = prev;
+    }
+    return best;
+  }
+
+  function makeDecoder(index: number): Decoder {
+    return {
+      index, gen: 0, proc: undefined, stdin: undefined, queue: [], inFlight: undefined, timer: undefined, firstOfGen: true,
+      startedAt: 0, attempt: 0, restartTimer: undefined, removed: false, tail: [], tailDropped: 0, exited: undefined,
+    };
+  }
+
+  function stop(d: Decoder): Promise<void> {
+    d.removed = true;
+    clearTimeout(d.timer);
+    clearTimeout(d.restartTimer);
+    d.timer = undefined;
+    d.restartTimer = undefined;
+    const p = d.proc;
+    const exited = d.exited;
+    d.gen++;
+    d.proc = undefined;
+    d.stdin = undefined;
+    if (!p || !exited || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    p.stdin?.end();
+    p.kill('SIGTERM');
+    return (async () => {
+      let t: NodeJS.Timeout | undefined;
+      const ok = await Promise.race([exited.then(() => true), new Promise<false>((r) => (t = setTimeout(() => r(false), killTimeoutMs)))]);
+      clearTimeout(t);
+      if (ok) return;
+      p.kill('SIGKILL');
+      await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 1000).unref())]);
+    })();
+  }
+
+  function resize(n: number): void {
+    if (closed) return;
+    const want = Math.max(1, Math.floor(n));
+    while (decoders.length < want) {
+      const d = makeDecoder(decoders.length);
+      decoders.push(d);
+      spawn(d);
+    }
+    while (decoders.length > want) {
+      const d = decoders.pop()!;
+      const queued = d.queue;
+      d.queue = [];
+      if (d.inFlight) c.lost++;
+      d.inFlight = undefined;
+      void stop(d);
+      for (const e of queued) {
+        waiting.delete(e.cameraId);
+        submit(e.cameraId, e.data, e.captureTs, false);
+      }
+    }
+  }
+
+  function submit(cameraId: string, au: Buffer, captureTs: number, count = true): void {
+    if (closed) return;
+    if (count) c.submitted++;
+    const w = waiting.get(cameraId);
+    if (w) {
+      // Latest wins: an older keyframe still waiting is stale now.
+      w.data = au;
+      w.captureTs = captureTs;
+      c.superseded++;
+      return;
+    }
+    const d = pick(cameraId);
+    if (!d || d.queue.length >= maxQueue) {
+      c.queueFull++;
+      return;
+    }
+    const e: Entry = { cameraId, data: au, captureTs };
+    d.queue.push(e);
+    waiting.set(cameraId, e);
+    lastDecoder.set(cameraId, d);
+    pump(d);
+  }
+
+  resize(o.decoders);
+
+  return {
+    submit: (id, au, ts) => submit(id, au, ts),
+    forget(cameraId) {
+      const w = waiting.get(cameraId);
+      waiting.delete(cameraId);
+      lastDecoder.delete(cameraId);
+      if (!w) return;
+      for (const d of decoders) {
+        const i = d.queue.indexOf(w);
+        if (i >= 0) d.queue.splice(i, 1);
+      }
+    },
+    resize,
+    counters: () => ({ ...c }),
+    decoders() {
+      const cams = new Map<Decoder, string[]>();
+      for (const [id, d] of lastDecoder) {
+        const l = cams.get(d) ?? [];
+        l.push(id);
+        cams.set(d, l);
+      }
+      return decoders.map((d) => ({
+        pid: d.proc?.pid ?? null,
+        generation: d.gen,
+        queued: d.queue.length,
+        inFlight: d.inFlight?.cameraId ?? null,
+        cameras: cams.get(d) ?? [],
+        stderrLinesDropped: d.tailDropped,
+      }));
+    },
+    pids: () => decoders.flatMap((d) => (d.proc?.pid !== undefined ? [d.proc.pid] : [])),
+    async close() {
+      if (closed) return;
+      closed = true;
+      waiting.clear();
+      await Promise.all(decoders.map((d) => stop(d)));
+    },
+  };
+}

@@ -1,0 +1,241 @@
+// The gateway's "node" ingest: the gateway itself speaks RTSP to every camera (gateway/ingest/
+// rtsp-client.ts), keeps only the keyframes and hands them to a small pool of shared ffmpeg
+// decoders (decoder-pool.ts). Same interface as gateway/decode/supervisor.ts, so the gateway can
+// switch by config. Why: ffmpeg reading RTSP costs 1.3-1.7 ms CPU per camera-second before it
+// decodes anything and holds an H.264 decoder per input (~6.8 MB); receiving RTP in Node costs
+// ~0.1-0.15 ms and the pool holds one decoder per process, not per camera.
+// Isolation comes for free: a camera is a socket, not an input of a shared process, so a bad
+// camera fails alone; a decoder in doubt restarts and loses at most the one unit in flight.
+import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
+import type { Logger } from '../../shared/log.ts';
+import { backoffDelay, defaultBackoff, type BackoffOptions } from '../decode/backoff.ts';
+import { failureStatus, type CameraStatus } from '../decode/status.ts';
+import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } from '../decode/supervisor.ts';
+import { createDecoderPool, type PoolCounters } from './decoder-pool.ts';
+import { startRtspClient, type CloseKind, type RtspClient, type RtspClientStats } from './rtsp-client.ts';
+
+export interface IngestOptions {
+  /** Only `keyframes`: the pool decodes IDR units on their own (fps:<n> needs every frame). */
+  mode?: string;
+  /** Cameras per pooled decoder process (48 is a good start; a process passes 300+ IDR/s). */
+  camerasPerDecoder: number;
+  /** A camera without frames this long is offline; without media this long its session restarts. */
+  stallS: number;
+  ffmpeg: FfmpegBinary;
+  width: number;
+  height: number;
+  backoff?: Partial<BackoffOptions>;
+  killTimeoutMs?: number;
+  /** Upper bound of decoder processes (default 16). */
+  maxDecoders?: number;
+  /** Per decoder, units waiting beyond the one in flight (default 32). */
+  maxQueue?: number;
+  auTimeoutMs?: number;
+  /** OPTIONS..PLAY limit per connection (default 10 s). */
+  setupTimeoutS?: number;
+}
+
+export interface IngestCounters extends PoolCounters {
+  rtp: RtspClientStats;
+}
+
+export interface IngestSupervisor extends DecoderSupervisor {
+  counters(): IngestCounters;
+}
+
+interface Cam {
+  id: string;
+  url: string;
+  client: RtspClient | undefined;
+  playing: boolean;
+  status: CameraStatus | undefined;
+  wasOnline: boolean;
+  frames: number;
+  seq: number;
+  restarts: number;
+  attempt: number;
+  lastFrameAt: number | undefined;
+  playingAt: number;
+  lastPid: number | null;
+  retry: NodeJS.Timeout | undefined;
+  /** Counters of clients that ended, so totals survive reconnects. */
+  past: RtspClientStats;
+}
+
+const zeroRtp = (): RtspClientStats => ({ packets: 0, bytes: 0, keyframes: 0, seqGaps: 0, droppedUnits: 0 });
+function addRtp(a: RtspClientStats, b: RtspClientStats): void {
+  a.packets += b.packets;
+  a.bytes += b.bytes;
+  a.keyframes += b.keyframes;
+  a.seqGaps += b.seqGaps;
+  a.droppedUnits += b.droppedUnits;
+}
+
+export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): IngestSupervisor {
+  if (o.mode !== undefined && o.mode !== 'keyframes') throw new Error(`gateway.ingest=node decodes keyframes only, not ${o.mode}`);
+  const log = deps.log.child({ component: 'ingest' });
+  const stallMs = o.stallS * 1000;
+  const backoff: BackoffOptions = { ...defaultBackoff, ...o.backoff };
+  const perDecoder = Math.max(1, o.camerasPerDecoder);
+  const maxDecoders = o.maxDecoders ?? 16;
+  const cams = new Map<string, Cam>();
+  const closedRtp = zeroRtp();
+  let closed = false;
+
+  const decoderCount = (): number => Math.min(maxDecoders, Math.max(1, Math.ceil(cams.size / perDecoder)));
+
+  const pool = createDecoderPool(
+    {
+      ffmpeg: o.ffmpeg, width: o.width, height: o.height, decoders: 1,
+      ...(o.maxQueue !== undefined ? { maxQueue: o.maxQueue } : {}),
+      ...(o.auTimeoutMs !== undefined ? { auTimeoutMs: o.auTimeoutMs } : {}),
+      ...(o.killTimeoutMs !== undefined ? { killTimeoutMs: o.killTimeoutMs } : {}),
+    },
+    {
+      onFrame(cameraId, rgb, captureTs, pid) {
+        const cam = cams.get(cameraId);
+        if (!cam || closed) return;
+        cam.frames++;
+        cam.lastFrameAt = Date.now();
+        cam.lastPid = pid ?? null;
+        cam.attempt = 0;
+        setStatus(cam, 'online');
+        // captureTs: arrival of the keyframe's last packet, before decoding.
+        deps.onFrame({ cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++ });
+      },
+    },
+    log,
+  );
+
+  function setStatus(cam: Cam, status: CameraStatus, detail?: string): void {
+    if (cam.status === status) return;
+    cam.status = status;
+    if (status === 'online') cam.wasOnline = true;
+    log.info({ camera: cam.id, status, detail }, 'camera status');
+    if (detail === undefined) deps.onStatus(cam.id, status);
+    else deps.onStatus(cam.id, status, detail);
+  }
+
+  function connect(cam: Cam): void {
+    if (closed || !cams.has(cam.id)) return;
+    cam.playing = false;
+    const client = startRtspClient(
+      { url: cam.url, mediaTimeoutMs: stallMs, setupTimeoutMs: (o.setupTimeoutS ?? 10) * 1000 },
+      {
+        onPlaying() {
+          if (cam.client !== client) return;
+          cam.playing = true;
+          cam.playingAt = Date.now();
+        },
+        onKeyframe(au) {
+          if (cam.client !== client || closed) return;
+          pool.submit(cam.id, au.data, au.arrivedAt);
+        },
+        onClose(kind, detail) {
+          addRtp(cam.past, client.stats());
+          if (cam.client !== client) return;
+          cam.client = undefined;
+          cam.playing = false;
+          if (closed || !cams.has(cam.id)) return;
+          onFailure(cam, kind, detail);
+        },
+      },
+    );
+    cam.client = client;
+  }
+
+  function onFailure(cam: Cam, kind: CloseKind, detail: string): void {
+    const status = kind === 'unauthorized' ? 'unauthorized' : kind === 'unreachable' ? failureStatus('unreachable', cam.wasOnline) : failureStatus('other', cam.wasOnline);
+    setStatus(cam, status, detail);
+    pool.forget(cam.id);
+    const floor = status === 'unauthorized' ? backoff.unauthorizedMinMs : 0;
+    const wait = backoffDelay(cam.attempt++, backoff, floor);
+    cam.restarts++;
+    cam.retry = setTimeout(() => {
+      cam.retry = undefined;
+      connect(cam);
+    }, wait);
+    cam.retry.unref();
+  }
+
+  // A session that plays but yields no frame (every keyframe broken or lost) is offline too.
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const cam of cams.values()) {
+      if (!cam.playing) continue;
+      const since = cam.lastFrameAt !== undefined && cam.lastFrameAt > cam.playingAt ? cam.lastFrameAt : cam.playingAt;
+      if (now - since > stallMs && cam.status === 'online') setStatus(cam, 'offline', `no frame for ${Math.round((now - since) / 1000)} s`);
+    }
+  }, 500);
+  watchdog.unref();
+
+  async function drop(cam: Cam): Promise<void> {
+    clearTimeout(cam.retry);
+    cam.retry = undefined;
+    const c = cam.client;
+    cam.client = undefined;
+    pool.forget(cam.id);
+    if (c) {
+      // onClose folds the client's counters into cam.past.
+      await c.close();
+    }
+    addRtp(closedRtp, cam.past);
+  }
+
+  return {
+    setCameras(list) {
+      if (closed) return;
+      const want = new Map(list.map((c) => [c.id, c.url]));
+      for (const [id, cam] of cams) {
+        if (want.get(id) === cam.url) continue;
+        cams.delete(id);
+        void drop(cam);
+      }
+      for (const [id, url] of want) {
+        if (cams.has(id)) continue;
+        const cam: Cam = {
+          id, url, client: undefined, playing: false, status: undefined, wasOnline: false, frames: 0, seq: 0, restarts: 0,
+          attempt: 0, lastFrameAt: undefined, playingAt: 0, lastPid: null, retry: undefined, past: zeroRtp(),
+        };
+        cams.set(id, cam);
+        connect(cam);
+      }
+      pool.resize(decoderCount());
+    },
+    stats() {
+      const now = Date.now();
+      const cameras = [...cams.values()].map((c): CameraStats => ({
+        id: c.id,
+        status: c.status ?? 'starting',
+        frames: c.frames,
+        restarts: c.restarts,
+        lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
+        placement: c.playing ? 'group' : 'waiting',
+        pid: c.lastPid,
+      }));
+      const processes = pool.decoders().map((d): ProcessStats => ({
+        pid: d.pid, kind: 'group', generation: d.generation, cameras: d.cameras, stderrLinesDropped: d.stderrLinesDropped,
+      }));
+      return { cameras, processes };
+    },
+    pids: () => pool.pids(),
+    counters() {
+      const rtp = zeroRtp();
+      addRtp(rtp, closedRtp);
+      for (const c of cams.values()) {
+        addRtp(rtp, c.past);
+        if (c.client) addRtp(rtp, c.client.stats());
+      }
+      return { ...pool.counters(), rtp };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(watchdog);
+      const all = [...cams.values()];
+      cams.clear();
+      // Each client's close is bounded (~200 ms); the pool's by killTimeoutMs.
+      await Promise.all([...all.map((c) => drop(c)), pool.close()]);
+    },
+  };
+}
