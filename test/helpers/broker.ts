@@ -1,7 +1,7 @@
 // A real MQTT broker for tests: mosquitto when installed (as in CI), else aedes in-process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './net.ts';
 import { startEmbeddedBroker } from '../../shared/broker.ts';
@@ -37,7 +37,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<TestB
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   const lines = [`listener ${port} 127.0.0.1`, ...(opts.extraConf ?? ['allow_anonymous true'])];
-  if (opts.persistence) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
+  // Started as root, mosquitto drops to the user `mosquitto`, which cannot write the database into
+  // our 0700 temp dir (it says so only in its log): stay the user we are.
+  if (opts.persistence) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', `user ${userInfo().username}`);
   lines.push('max_queued_messages 100000', 'log_dest none');
   writeFileSync(conf, lines.join('\n') + '\n');
   let proc: ChildProcess | undefined;
