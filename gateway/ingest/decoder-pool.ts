@@ -81,6 +81,8 @@ export interface DecoderPool {
 // without it each frame would wait for the next keyframe (seconds) and stop-and-wait would stall.
 const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 const MAX_LINE = 400;
+/** After a decode error on stderr, the unit in flight gets this much longer (decoding takes ~5 ms). */
+const ERROR_HINT_MS = 400;
 
 interface Entry {
   cameraId: string;
@@ -96,6 +98,7 @@ interface Decoder {
   queue: Entry[];
   inFlight: Entry | undefined;
   timer: NodeJS.Timeout | undefined;
+  timerDue: number;
   /** The first unit of a generation gets the start-up grace. */
   firstOfGen: boolean;
   startedAt: number;
@@ -188,6 +191,11 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       const parts = (partial + s).split(/\r?\n|\r/);
       partial = (parts.pop() ?? '').slice(0, MAX_LINE * 4);
       for (const p of parts) addLine(d, p.trim());
+      // A decode error ("no frame!", "concealing errors") is a hint, not a verdict: the frame may
+      // still come (concealed). Waiting less long only speeds up the recycle of a unit that
+      // yields nothing; the mapping stays exact either way.
+      const e = d.inFlight;
+      if (parts.length > 0 && d.gen === gen && e && d.timerDue - Date.now() > ERROR_HINT_MS) arm(d, e, ERROR_HINT_MS);
     });
     child.stderr?.on('error', () => undefined);
     d.exited = new Promise<void>((resolve) => {
@@ -278,14 +286,20 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     if (!e) return;
     if (waiting.get(e.cameraId) === e) waiting.delete(e.cameraId);
     d.inFlight = e;
+    arm(d, e, auTimeoutMs + (d.firstOfGen ? startGraceMs : 0));
+    d.stdin.write(Buffer.concat([e.data, AUD]));
+  }
+
+  function arm(d: Decoder, e: Entry, ms: number): void {
+    clearTimeout(d.timer);
     const gen = d.gen;
+    d.timerDue = Date.now() + ms;
     d.timer = setTimeout(() => {
       if (d.gen !== gen || d.inFlight !== e) return;
       c.timeouts++;
       recycle(d, 'unit timed out');
-    }, auTimeoutMs + (d.firstOfGen ? startGraceMs : 0));
+    }, ms);
     d.timer.unref();
-    d.stdin.write(Buffer.concat([e.data, AUD]));
   }
 
   function pick(cameraId: string): Decoder | undefined {
@@ -311,7 +325,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
 
   function makeDecoder(index: number): Decoder {
     return {
-      index, gen: 0, proc: undefined, stdin: undefined, queue: [], inFlight: undefined, timer: undefined, firstOfGen: true,
+      index, gen: 0, proc: undefined, stdin: undefined, queue: [], inFlight: undefined, timer: undefined, timerDue: 0, firstOfGen: true,
       startedAt: 0, attempt: 0, restartTimer: undefined, removed: false, tail: [], tailDropped: 0, exited: undefined,
     };
   }
