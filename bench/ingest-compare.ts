@@ -14,6 +14,7 @@ import { cpuMs } from '../shared/proc.ts';
 import { createLogger } from '../shared/log.ts';
 import { createDecoderSupervisor } from '../gateway/decode/supervisor.ts';
 import type { DecoderSupervisor } from '../gateway/decode/supervisor.ts';
+import type { Frame } from '../gateway/frame.ts';
 import { createIngestSupervisor } from '../gateway/ingest/supervisor.ts';
 import { cliPath, startChild } from './children.ts';
 import { processTree, treeMeter } from './proc-tree.ts';
@@ -39,6 +40,8 @@ interface SideResult {
   ffmpegPssMb: number;
   processes: number;
   framesPerCamS: number;
+  /** p50, p95, max of captureTs -> onFrame. */
+  latencyMs: number[];
   extra: string;
 }
 
@@ -58,7 +61,15 @@ async function runSide(spec: SideSpec): Promise<SideResult> {
   const log = createLogger({ level: 'warn', format: 'json' });
   const ffmpeg = resolveFfmpeg('', process.env['PATH'] ?? '');
   let frames = 0;
-  const deps = { log, onFrame: () => void frames++, onStatus: () => undefined };
+  let measuring = false;
+  const lat: number[] = [];
+  // Node side: captureTs is the keyframe's arrival, so this is arrival -> decoded frame (queueing
+  // included). The ffmpeg side stamps frames on arrival from its pipe: 0 there, not comparable.
+  const onFrame = (f: Frame): void => {
+    frames++;
+    if (measuring && lat.length < 1_000_000) lat.push(Date.now() - f.captureTs);
+  };
+  const deps = { log, onFrame, onStatus: () => undefined };
   const common = { mode: 'keyframes', stallS: 10, ffmpeg, width: 320, height: 240 };
   const sup: DecoderSupervisor & { counters?: () => unknown } = spec.side === 'ffmpeg'
     ? createDecoderSupervisor({ ...common, camerasPerDecoder: 16 }, deps)
@@ -72,12 +83,16 @@ async function runSide(spec: SideSpec): Promise<SideResult> {
   const meter = treeMeter(() => [process.pid]);
   const own0 = cpuMs(process.pid) ?? 0;
   const f0 = frames;
+  measuring = true;
   const t0 = performance.now();
   for (let i = 0; i < spec.durationS; i++) {
     await sleep(1000);
     meter.sample();
   }
   const seconds = (performance.now() - t0) / 1000;
+  measuring = false;
+  lat.sort((a, b) => a - b);
+  const pct = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? 0;
   const delivered = frames - f0;
   const cpu = meter.cpuMs();
   const own = (cpuMs(process.pid) ?? 0) - own0;
@@ -96,6 +111,7 @@ async function runSide(spec: SideSpec): Promise<SideResult> {
     ffmpegPssMb: ffPss / 2 ** 20,
     processes: tree.length - 1,
     framesPerCamS: delivered / seconds / spec.cameras,
+    latencyMs: [pct(0.5), pct(0.95), pct(1)],
     extra: sup.counters ? JSON.stringify(sup.counters()) : '',
   };
   await sup.close();
@@ -141,8 +157,8 @@ async function main(): Promise<void> {
   }
   const la = loadavg().map((x) => x.toFixed(2)).join(' ');
   const rows = [
-    ['side', 'cameras', 'online', 'CPU ms/cam-s', 'of it node', 'Pss MB/cam', 'node Pss MB', 'ffmpeg Pss MB', 'ffmpegs', 'frames/cam-s'],
-    ...results.map((r) => [r.side, String(r.cameras), String(r.online), r.cpuMsPerCamS.toFixed(2), r.nodeCpuMsPerCamS.toFixed(2), r.pssMbPerCam.toFixed(2), r.nodePssMb.toFixed(0), r.ffmpegPssMb.toFixed(0), String(r.processes), r.framesPerCamS.toFixed(3)]),
+    ['side', 'cameras', 'online', 'CPU ms/cam-s', 'of it node', 'Pss MB/cam', 'node Pss MB', 'ffmpeg Pss MB', 'ffmpegs', 'frames/cam-s', 'arrival->frame p50/p95/max ms'],
+    ...results.map((r) => [r.side, String(r.cameras), String(r.online), r.cpuMsPerCamS.toFixed(2), r.nodeCpuMsPerCamS.toFixed(2), r.pssMbPerCam.toFixed(2), r.nodePssMb.toFixed(0), r.ffmpegPssMb.toFixed(0), String(r.processes), r.framesPerCamS.toFixed(3), r.side === 'node' ? r.latencyMs.join('/') : '-']),
   ];
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(w[i] ?? 0)).join('  ')}\n`);

@@ -151,6 +151,7 @@ test('ingest: frames per camera at the keyframe rate, exact size, each on its ow
   const k = r.sup.counters();
   assert.equal(k.desyncs, 0);
   assert.equal(k.timeouts, 0);
+  assert.equal(k.submitted, k.decoded + k.pending, JSON.stringify(k));
   assert.ok(k.rtp.packets > 0 && k.rtp.keyframes >= k.decoded, JSON.stringify(k));
 });
 
@@ -210,6 +211,9 @@ test('ingest: a corrupt camera does not desync the other cameras frame mapping',
   const k = r.sup.counters();
   t.diagnostic(`rates ${rate.join(', ')}; counters ${JSON.stringify(k)}; corrupt cameras' frames bx=${r.count('bx')} dx=${r.count('dx')}`);
   assert.deepEqual(r.wrong, [], 'no frame of one camera reached another');
+  // Every keyframe handed to the pool is a frame or a counted loss.
+  assert.equal(k.submitted, k.decoded + k.superseded + k.queueFull + k.lost + k.forgotten + k.pending, JSON.stringify(k));
+  assert.equal(k.desyncs, 0);
   for (const x of rate) assert.ok(x >= 0.5 && x <= 1.4, `good cameras' keyframes per second ${rate.join(', ')}`);
   for (const c of good) for (const f of r.frames.get(c) ?? []) assert.equal(f.rgb.length, 320 * 240 * 3);
 });

@@ -52,6 +52,8 @@ export interface PoolCounters {
   /** Frames that came with no unit in flight. */
   desyncs: number;
   restarts: number;
+  /** Waiting units of cameras that left (forget()). */
+  forgotten: number;
 }
 
 export interface DecoderInfo {
@@ -67,6 +69,8 @@ export interface DecoderInfo {
 export interface DecoderPool {
   /** Queues a keyframe (Annex-B) of a camera; a waiting older one of the same camera is replaced. */
   submit(cameraId: string, au: Buffer, captureTs: number): void;
+  /** Units waiting or in flight now: submitted = decoded + superseded + queueFull + lost + forgotten + pending. */
+  pending(): number;
   /** Drops whatever of this camera still waits (it left the gateway). */
   forget(cameraId: string): void;
   resize(decoders: number): void;
@@ -142,7 +146,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   const backoff = o.backoff ?? { baseMs: 250, maxMs: 10_000 };
   const stderrLines = o.stderrLines ?? 20;
   const args = decoderArgs(o.ffmpeg, o.width, o.height);
-  const c: PoolCounters = { submitted: 0, decoded: 0, superseded: 0, queueFull: 0, lost: 0, timeouts: 0, desyncs: 0, restarts: 0 };
+  const c: PoolCounters = { submitted: 0, decoded: 0, superseded: 0, queueFull: 0, lost: 0, timeouts: 0, desyncs: 0, restarts: 0, forgotten: 0 };
   const decoders: Decoder[] = [];
   /** Where each camera's waiting unit is (at most one per camera) and which decoder it last used. */
   const waiting = new Map<string, Entry>();
@@ -408,12 +412,14 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       waiting.delete(cameraId);
       lastDecoder.delete(cameraId);
       if (!w) return;
+      c.forgotten++;
       for (const d of decoders) {
         const i = d.queue.indexOf(w);
         if (i >= 0) d.queue.splice(i, 1);
       }
     },
     resize,
+    pending: () => decoders.reduce((n, d) => n + d.queue.length + (d.inFlight ? 1 : 0), 0),
     counters: () => ({ ...c }),
     decoders() {
       const cams = new Map<Decoder, string[]>();

@@ -36,6 +36,8 @@ export interface IngestOptions {
 }
 
 export interface IngestCounters extends PoolCounters {
+  /** Keyframes waiting for or inside a decoder right now. */
+  pending: number;
   rtp: RtspClientStats;
 }
 
@@ -226,7 +228,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         addRtp(rtp, c.past);
         if (c.client) addRtp(rtp, c.client.stats());
       }
-      return { ...pool.counters(), rtp };
+      return { ...pool.counters(), pending: pool.pending(), rtp };
     },
     async close() {
       if (closed) return;
