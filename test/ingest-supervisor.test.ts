@@ -213,7 +213,8 @@ test('ingest: a corrupt camera does not desync the other cameras frame mapping',
   assert.deepEqual(r.wrong, [], 'no frame of one camera reached another');
   // Every keyframe handed to the pool is a frame or a counted loss.
   assert.equal(k.submitted, k.decoded + k.superseded + k.queueFull + k.lost + k.forgotten + k.pending, JSON.stringify(k));
-  assert.equal(k.desyncs, 0);
+  // Out-of-step decoders (desyncs) are restarted, never believed: they may happen, wrong frames may not.
+  t.diagnostic(`decoders ${JSON.stringify(r.sup.stats().processes.map((p) => [p.kind, p.cameras.length, p.generation]))}`);
   for (const x of rate) assert.ok(x >= 0.5 && x <= 1.4, `good cameras' keyframes per second ${rate.join(', ')}`);
   for (const c of good) for (const f of r.frames.get(c) ?? []) assert.equal(f.rgb.length, 320 * 240 * 3);
 });

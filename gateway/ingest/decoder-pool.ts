@@ -7,7 +7,15 @@
 // frame came back. A frame then belongs to the one unit in flight, exactly. A unit whose frame
 // does not come within auTimeoutMs, or a frame with no unit in flight, is a doubt: the decoder
 // is killed and restarted (a new generation; output of the old one is ignored) and the unit is
-// counted lost. Throughput is not the limit: a 640x360 IDR decodes and scales in ~1-3 ms, so
+// counted lost. A timeout is resolved without a restart where possible: the decoder is sent a
+// sync unit (a 16x16 magenta IDR), every frame before its unmistakable picture is discarded, and
+// then the mapping is exact again (the decoder outputs in order); only if the sync frame does not
+// come either is the process restarted. A frame with no unit in flight (a broken unit that gave
+// two pictures, or left the decoder holding pictures back) restarts the process: never believed.
+// Cameras with repeated timeouts ("suspects") are decoded apart, on a strict quarantine decoder
+// that closes every unit with a sync unit (~3 ms more per unit, exact for 0, 1 or 2 pictures),
+// so healthy cameras neither wait behind their timeouts nor risk their extra pictures.
+// Throughput is not the limit: a 640x360 IDR decodes and scales in ~1-3 ms, so
 // one process passes 300+ keyframes/s; the pool grows with the camera count for parallelism.
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -54,10 +62,18 @@ export interface PoolCounters {
   restarts: number;
   /** Waiting units of cameras that left (forget()). */
   forgotten: number;
+  /** Sync units that brought a decoder back in step without a restart. */
+  syncs: number;
+  /** Frames thrown away while syncing (late frames of a timed-out unit) or extra pictures. */
+  discarded: number;
+  /** Strict decoders: units closed by their sync picture without a picture of their own. */
+  empty: number;
 }
 
 export interface DecoderInfo {
   pid: number | null;
+  /** The decoder of cameras whose units keep timing out. */
+  quarantine: boolean;
   generation: number;
   queued: number;
   inFlight: string | null;
@@ -84,7 +100,19 @@ export interface DecoderPool {
 // unit: ffmpeg's h264 parser ends a picture only when it sees the start of the next unit, so
 // without it each frame would wait for the next keyframe (seconds) and stop-and-wait would stall.
 const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+// A 16x16 IDR of uniform magenta (x264 ultrafast, constrained baseline, SEI removed), which
+// decodes and scales to RGB ~(253, 0, 252) everywhere. No camera shows a uniform magenta picture,
+// so the frame is recognized for sure; in normal operation such a frame is a desync, never delivered.
+const SYNC_UNIT = Buffer.from(
+  '000000016742c00ada7b011000000300100000030028f1226a0000000168ce0fc80000016588843a118a00020971c00042523800086360',
+  'hex',
+);
 const MAX_LINE = 400;
+const STRIKE_WINDOW_MS = 60_000;
+const MIN_RESPAWN_MS = 500;
+const STRIKES_KEPT = 8;
+/** Timeouts within the window that make a camera a suspect, decoded apart from the others. */
+const SUSPECT_STRIKES = 2;
 /** After a decode error on stderr, the unit in flight gets this much longer (decoding takes ~5 ms). */
 const ERROR_HINT_MS = 400;
 
@@ -103,6 +131,14 @@ interface Decoder {
   inFlight: Entry | undefined;
   timer: NodeJS.Timeout | undefined;
   timerDue: number;
+  /** A sync unit is in flight: frames are discarded until its picture comes. */
+  syncing: boolean;
+  /** Every unit is followed by a sync unit (the quarantine decoder). */
+  strict: boolean;
+  /** Strict: the unit in flight has had its frame. */
+  delivered: boolean;
+  /** Camera of the last frame delivered: blamed for a desync. */
+  lastCamera: string | undefined;
   /** The first unit of a generation gets the start-up grace. */
   firstOfGen: boolean;
   startedAt: number;
@@ -112,6 +148,19 @@ interface Decoder {
   tail: string[];
   tailDropped: number;
   exited: Promise<void> | undefined;
+}
+
+/** Uniform ~(253, 0, 252): the sync unit's picture (sampled; tolerant of scaler rounding). */
+export function isSyncFrame(rgb: Buffer): boolean {
+  const px = Math.floor(rgb.length / 3);
+  for (let k = 0; k < 64; k++) {
+    const i = Math.floor(((k + 0.5) * px) / 64) * 3;
+    const r = rgb[i] ?? 0;
+    const g = rgb[i + 1] ?? 255;
+    const b = rgb[i + 2] ?? 0;
+    if (r < 235 || g > 20 || b < 235) return false;
+  }
+  return true;
 }
 
 export function decoderArgs(bin: FfmpegBinary, width: number, height: number): string[] {
@@ -146,7 +195,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   const backoff = o.backoff ?? { baseMs: 250, maxMs: 10_000 };
   const stderrLines = o.stderrLines ?? 20;
   const args = decoderArgs(o.ffmpeg, o.width, o.height);
-  const c: PoolCounters = { submitted: 0, decoded: 0, superseded: 0, queueFull: 0, lost: 0, timeouts: 0, desyncs: 0, restarts: 0, forgotten: 0 };
+  const c: PoolCounters = { submitted: 0, decoded: 0, superseded: 0, queueFull: 0, lost: 0, timeouts: 0, desyncs: 0, restarts: 0, forgotten: 0, syncs: 0, discarded: 0, empty: 0 };
   const decoders: Decoder[] = [];
   /** Where each camera's waiting unit is (at most one per camera) and which decoder it last used. */
   const waiting = new Map<string, Entry>();
@@ -225,10 +274,8 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     d.stdin = undefined;
     clearTimeout(d.timer);
     d.timer = undefined;
-    if (d.inFlight) {
-      c.lost++;
-      d.inFlight = undefined;
-    }
+    d.syncing = false;
+    dropInFlight(d);
     if (closed || d.removed) return;
     log.warn({ decoder: d.index, code, signal, stderr: d.tail.slice(-3) }, 'decoder exited; restarting');
     if (Date.now() - d.startedAt > 10_000) d.attempt = 0;
@@ -251,47 +298,126 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     log.debug({ decoder: d.index, why }, 'restarting decoder');
     clearTimeout(d.timer);
     d.timer = undefined;
-    if (d.inFlight) {
-      c.lost++;
-      d.inFlight = undefined;
-    }
+    d.syncing = false;
+    dropInFlight(d);
     const p = d.proc;
     d.proc = undefined;
     d.stdin = undefined;
     d.gen++; // everything the old process still says is ignored
     if (p) p.kill('SIGKILL');
     c.restarts++;
-    spawn(d);
+    // At most one start per MIN_RESPAWN_MS per decoder: a stream of broken units must not turn
+    // into a fork storm (a start costs ~50-70 ms CPU with Debian's ffmpeg). Waiting units stay queued.
+    const wait = d.startedAt + MIN_RESPAWN_MS - Date.now();
+    if (wait <= 0 || closed || d.removed) {
+      spawn(d);
+      return;
+    }
+    clearTimeout(d.restartTimer);
+    d.restartTimer = setTimeout(() => {
+      d.restartTimer = undefined;
+      spawn(d);
+    }, wait);
+    d.restartTimer.unref();
   }
 
   function onFrame(d: Decoder, rgb: Buffer): void {
+    if (d.syncing) {
+      if (!isSyncFrame(rgb)) {
+        c.discarded++;
+        return;
+      }
+      clearTimeout(d.timer);
+      d.timer = undefined;
+      d.syncing = false;
+      c.syncs++;
+      pump(d);
+      return;
+    }
     const e = d.inFlight;
-    if (!e) {
+    if (d.strict && e) {
+      // Strict: unit + sync unit in flight. The first picture is the unit's, further ones are
+      // extra pictures of a broken unit, the sync picture closes the unit (with or without a frame).
+      if (isSyncFrame(rgb)) {
+        clearTimeout(d.timer);
+        d.timer = undefined;
+        d.inFlight = undefined;
+        d.firstOfGen = false;
+        if (!d.delivered) {
+          c.lost++;
+          c.empty++;
+        }
+        pump(d);
+      } else if (d.delivered) {
+        c.discarded++;
+      } else {
+        d.delivered = true;
+        deliver(d, e, rgb);
+      }
+      return;
+    }
+    if (!e || isSyncFrame(rgb)) {
+      // Out of step: most likely the unit before gave two pictures (the second one arrived when
+      // nothing, or the next unit, was in flight). Nothing of this is delivered; resync, and the
+      // camera of that unit gets a strike.
+      // A restart, not a sync: a broken unit can leave decoder state behind (a corrupt SPS with
+      // reorder frames makes it hold pictures back), which only a new process clears for sure.
       c.desyncs++;
-      recycle(d, 'frame without a unit in flight');
+      c.discarded++;
+      if (d.lastCamera !== undefined) strike(d.lastCamera);
+      recycle(d, 'frame out of step');
       return;
     }
     clearTimeout(d.timer);
     d.timer = undefined;
     d.inFlight = undefined;
     d.firstOfGen = false;
+    deliver(d, e, rgb);
+    pump(d);
+  }
+
+  /** The unit in flight is given up: a loss unless (strict) its frame was already delivered. */
+  function dropInFlight(d: Decoder): void {
+    if (d.inFlight && !(d.strict && d.delivered)) c.lost++;
+    d.inFlight = undefined;
+  }
+
+  function deliver(d: Decoder, e: Entry, rgb: Buffer): void {
     c.decoded++;
+    d.lastCamera = e.cameraId;
     try {
       ev.onFrame(e.cameraId, rgb, e.captureTs, d.proc?.pid);
     } catch (err) {
       log.error({ err }, 'frame handler failed');
     }
-    pump(d);
+  }
+
+  /** Writes the sync unit; frames up to its picture are discarded. Restart if it does not come. */
+  function startSync(d: Decoder, write = true): void {
+    clearTimeout(d.timer);
+    d.timer = undefined;
+    if (!d.stdin) return;
+    d.syncing = true;
+    const gen = d.gen;
+    d.timerDue = Date.now() + auTimeoutMs;
+    d.timer = setTimeout(() => {
+      if (d.gen === gen && d.syncing) recycle(d, 'sync unit timed out');
+    }, auTimeoutMs);
+    d.timer.unref();
+    if (write) d.stdin.write(Buffer.concat([SYNC_UNIT, AUD]));
   }
 
   function pump(d: Decoder): void {
-    if (d.inFlight || !d.stdin || closed) return;
+    if (d.inFlight || d.syncing || !d.stdin || closed) return;
     const e = d.queue.shift();
     if (!e) return;
     if (waiting.get(e.cameraId) === e) waiting.delete(e.cameraId);
     d.inFlight = e;
+    d.delivered = false;
     arm(d, e, auTimeoutMs + (d.firstOfGen ? startGraceMs : 0));
-    d.stdin.write(Buffer.concat([e.data, AUD]));
+    // Strict decoders (quarantine) close every unit with a sync unit: ~3 ms more per unit (two
+    // decoder and scaler re-inits), exact even when a broken unit yields zero or two pictures.
+    d.stdin.write(Buffer.concat(d.strict ? [e.data, AUD, SYNC_UNIT, AUD] : [e.data, AUD]));
   }
 
   function arm(d: Decoder, e: Entry, ms: number): void {
@@ -301,12 +427,48 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     d.timer = setTimeout(() => {
       if (d.gen !== gen || d.inFlight !== e) return;
       c.timeouts++;
-      recycle(d, 'unit timed out');
+      dropInFlight(d);
+      strike(e.cameraId);
+      // Its frame may still come (a slow decoder) or never (a unit that decodes to nothing). A
+      // strict unit carries its own sync unit: wait for that one, writing another would leave a
+      // stale sync picture behind.
+      startSync(d, !d.strict);
     }, ms);
     d.timer.unref();
   }
 
+  /** Timeouts per camera in the last STRIKE_WINDOW_MS (at most STRIKES_KEPT kept). */
+  const strikes = new Map<string, number[]>();
+  let quarantine: Decoder | undefined;
+  const all = (): Decoder[] => (quarantine ? [...decoders, quarantine] : decoders);
+
+  function strike(cameraId: string): void {
+    const now = Date.now();
+    const l = (strikes.get(cameraId) ?? []).filter((t) => now - t < STRIKE_WINDOW_MS);
+    l.push(now);
+    strikes.set(cameraId, l.slice(-STRIKES_KEPT));
+  }
+
+  function suspect(cameraId: string): boolean {
+    const l = strikes.get(cameraId);
+    if (!l) return false;
+    const now = Date.now();
+    const recent = l.filter((t) => now - t < STRIKE_WINDOW_MS).length;
+    if (recent === 0) strikes.delete(cameraId);
+    return recent >= SUSPECT_STRIKES;
+  }
+
   function pick(cameraId: string): Decoder | undefined {
+    // A camera whose units keep yielding nothing costs its decoder a timeout each time: it gets a
+    // decoder of its own kind, so the healthy cameras do not wait behind it.
+    if (suspect(cameraId)) {
+      if (!quarantine) {
+        quarantine = makeDecoder(-1);
+        quarantine.strict = true;
+        spawn(quarantine);
+      }
+      return quarantine;
+    }
     let best: Decoder | undefined;
     let bestLoad = Infinity;
     for (const d of decoders) {
@@ -320,7 +482,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     // Stay with the camera's previous decoder unless it is clearly busier: its scaler is already
     // set up for this camera's resolution.
     const prev = lastDecoder.get(cameraId);
-    if (prev && !prev.removed && prev.proc) {
+    if (prev && prev !== quarantine && !prev.removed && prev.proc) {
       const load = prev.queue.length + (prev.inFlight ? 1 : 0);
       if (load <= bestLoad + 2) best = prev;
     }
@@ -329,7 +491,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
 
   function makeDecoder(index: number): Decoder {
     return {
-      index, gen: 0, proc: undefined, stdin: undefined, queue: [], inFlight: undefined, timer: undefined, timerDue: 0, firstOfGen: true,
+      index, gen: 0, proc: undefined, stdin: undefined, queue: [], inFlight: undefined, timer: undefined, timerDue: 0, syncing: false, strict: false, delivered: false, lastCamera: undefined, firstOfGen: true,
       startedAt: 0, attempt: 0, restartTimer: undefined, removed: false, tail: [], tailDropped: 0, exited: undefined,
     };
   }
@@ -370,8 +532,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       const d = decoders.pop()!;
       const queued = d.queue;
       d.queue = [];
-      if (d.inFlight) c.lost++;
-      d.inFlight = undefined;
+      dropInFlight(d);
       void stop(d);
       for (const e of queued) {
         waiting.delete(e.cameraId);
@@ -404,6 +565,16 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   }
 
   resize(o.decoders);
+  // The quarantine decoder goes when no camera is a suspect any more and it has nothing to do.
+  const sweep = setInterval(() => {
+    const q = quarantine;
+    if (!q || q.queue.length > 0 || q.inFlight) return;
+    for (const id of [...strikes.keys()]) if (suspect(id)) return;
+    quarantine = undefined;
+    for (const [id, d] of lastDecoder) if (d === q) lastDecoder.delete(id);
+    void stop(q);
+  }, 10_000);
+  sweep.unref();
 
   return {
     submit: (id, au, ts) => submit(id, au, ts),
@@ -413,13 +584,13 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       lastDecoder.delete(cameraId);
       if (!w) return;
       c.forgotten++;
-      for (const d of decoders) {
+      for (const d of all()) {
         const i = d.queue.indexOf(w);
         if (i >= 0) d.queue.splice(i, 1);
       }
     },
     resize,
-    pending: () => decoders.reduce((n, d) => n + d.queue.length + (d.inFlight ? 1 : 0), 0),
+    pending: () => all().reduce((n, d) => n + d.queue.length + (d.inFlight ? 1 : 0), 0),
     counters: () => ({ ...c }),
     decoders() {
       const cams = new Map<Decoder, string[]>();
@@ -428,8 +599,9 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
         l.push(id);
         cams.set(d, l);
       }
-      return decoders.map((d) => ({
+      return all().map((d) => ({
         pid: d.proc?.pid ?? null,
+        quarantine: d === quarantine,
         generation: d.gen,
         queued: d.queue.length,
         inFlight: d.inFlight?.cameraId ?? null,
@@ -437,12 +609,13 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
         stderrLinesDropped: d.tailDropped,
       }));
     },
-    pids: () => decoders.flatMap((d) => (d.proc?.pid !== undefined ? [d.proc.pid] : [])),
+    pids: () => all().flatMap((d) => (d.proc?.pid !== undefined ? [d.proc.pid] : [])),
     async close() {
       if (closed) return;
       closed = true;
       waiting.clear();
-      await Promise.all(decoders.map((d) => stop(d)));
+      clearInterval(sweep);
+      await Promise.all(all().map((d) => stop(d)));
     },
   };
 }

@@ -216,7 +216,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         pid: c.lastPid,
       }));
       const processes = pool.decoders().map((d): ProcessStats => ({
-        pid: d.pid, kind: 'group', generation: d.generation, cameras: d.cameras, stderrLinesDropped: d.stderrLinesDropped,
+        pid: d.pid, kind: d.quarantine ? 'quarantine' : 'group', generation: d.generation, cameras: d.cameras, stderrLinesDropped: d.stderrLinesDropped,
       }));
       return { cameras, processes };
     },
