@@ -217,7 +217,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
   let state: State = 'connecting';
   let cseq = 0;
   let challenge: string | undefined;
-  let authRetried = false;
+  let authTries = 0;
   let sessionId = '';
   let sessionTimeoutS = 60;
   let control = target.url;
@@ -253,9 +253,11 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     if (cs !== awaiting || state === 'playing' || state === 'connecting') return;
     if (status === 401) {
       const wa = headers.get('www-authenticate');
-      // RFC 2617 3.2.1: retry once with the challenge; a second 401 means wrong credentials.
-      if (wa && target!.creds && !authRetried && /^\s*digest/i.test(wa)) {
-        authRetried = true;
+      // RFC 2617 3.2.1: retry once with the challenge; a second 401 means wrong credentials,
+      // unless it says stale=TRUE (our nonce expired, e.g. on a long session): then a few more.
+      const stale = wa !== undefined && /stale\s*=\s*"?true/i.test(wa);
+      if (wa && target!.creds && authTries < (stale ? 3 : 1) && /^\s*digest/i.test(wa)) {
+        authTries++;
         challenge = wa;
         step();
         return;
