@@ -86,6 +86,8 @@ interface Camera {
   tracks: Track[];
   nextTrackId: number;
   lastObserved: number;
+  /** Recent gap between this camera's analysed frames while it tracks faces (EWMA). */
+  intervalMs: number;
   frame: { width: number; height: number };
 }
 
@@ -157,16 +159,23 @@ export function createTracker(opts: TrackerOptions): Tracker {
     const ts = frame.captureTs;
     let cam = cameras.get(cameraId);
     if (!cam) {
-      cam = { tracks: [], nextTrackId: trackIds.get(cameraId) ?? 1, lastObserved: ts, frame: { width: frame.width, height: frame.height } };
+      cam = { tracks: [], nextTrackId: trackIds.get(cameraId) ?? 1, lastObserved: ts, intervalMs: 0, frame: { width: frame.width, height: frame.height } };
       cameras.set(cameraId, cam);
     }
+    // Measured only while faces are tracked (the motion gate then passes every frame), starting from
+    // 0 so that one long gap alone cannot keep a face alive.
+    const gap = ts - cam.lastObserved;
+    if (gap > 0 && cam.tracks.length > 0) cam.intervalMs = 0.7 * cam.intervalMs + 0.3 * gap;
     cam.lastObserved = Math.max(cam.lastObserved, ts);
+    // Under load a camera is analysed less often than endAfterS; a face is only gone once it has
+    // been missed in two analysed frames, or one appearance would end and start again.
+    const endAfter = Math.max(endMs, 2.5 * cam.intervalMs);
     cam.frame = { width: frame.width, height: frame.height };
 
     // A track unseen for endAfterS is over before this frame is matched: a new face in the same
     // place (the next person through the same door) must not continue it.
     cam.tracks = cam.tracks.filter((t) => {
-      if (ts - t.lastSeen < endMs) return true;
+      if (ts - t.lastSeen < endAfter) return true;
       end(cameraId, cam, t, 'unseen', out);
       return false;
     });
@@ -217,7 +226,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
     cam.tracks = cam.tracks.filter((t) => {
       if (usedTracks.has(t)) return true;
       const left = leaving(t);
-      if (!left && ts - t.lastSeen < endMs) return true;
+      if (!left && ts - t.lastSeen < endAfter) return true;
       end(cameraId, cam, t, left ? 'left' : 'unseen', out);
       return false;
     });

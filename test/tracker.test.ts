@@ -173,3 +173,18 @@ test('a face seen walking out across the edge ends at the next frame without it'
   tr2.observe('c', at(1), [det([0.9, 0.3, 0.1, 0.2])]);
   assert.deepEqual(tr2.observe('c', at(2), []), []);
 });
+
+test('a camera analysed less often than endAfterS learns its pace and keeps a face across a missed frame', () => {
+  const tr = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
+  const box: Box = [0.4, 0.3, 0.1, 0.2];
+  const seen = (s: number) => tr.observe('c', at(s), [det(box)]);
+  const missed = (s: number) => tr.observe('c', at(s), []);
+  // Overloaded: one analysed frame every 4 s. The first gap is longer than endAfterS and unlearnt.
+  const first = [...seen(0), ...seen(4), ...seen(8), ...seen(12), ...seen(16)];
+  assert.deepEqual(first.map((e) => e.type), ['start', 'end', 'start']);
+  // Learnt: one missed frame (a gap of two intervals) no longer splits the appearance...
+  assert.deepEqual([...missed(20), ...seen(24)], []);
+  // ...two missed frames end it.
+  const last = [...missed(28), ...missed(32), ...missed(36)];
+  assert.deepEqual(last.map((e) => [e.type, e.ts]), [['end', new Date(T0 + 24_000).toISOString()]]);
+});
