@@ -45,6 +45,15 @@ test('simulator: catalog and status over MQTT, run-time camera count, control re
   await sub.waitFor(() => cap.lines.filter((l) => l.msg === 'control message refused').length >= 2, 5000, 'two refusals logged');
   assert.equal(sim.fleet.count(), 7);
   await sub.waitFor(() => Object.keys(sim.rtsp.faults().cameras).includes('000002'), 5000, 'the stall fault applied');
+
+  // Opt-in ground truth: start/end messages that agree with the fleet's truth for that camera.
+  interface Truth { type: string; camera: string; isFace: boolean; ts: string }
+  await sub.waitFor(() => sub.json<Truth>(/^facegate\/truth\//).length > 0, 20_000, 'a ground-truth message');
+  for (const tr of sub.json<Truth>(/^facegate\/truth\//)) {
+    const at = Date.parse(tr.ts);
+    const ivs = sim.fleet.truth(tr.camera, at - 1000, at + 1000);
+    assert.ok(ivs.some((iv) => Math.abs((tr.type === 'start' ? iv.startMs : iv.endMs) - at) < 5), `truth ${JSON.stringify(tr)} matches the fleet`);
+  }
 });
 
 test('control messages: schema and one-line errors', () => {
