@@ -4,19 +4,18 @@
 //
 // The hard part is mapping output frames back to cameras. Raw video on a pipe carries no
 // identity, so each decoder works stop-and-wait: one unit is written, the next only after its
-// frame came back. A frame then belongs to the one unit in flight, exactly. A unit whose frame
-// does not come within auTimeoutMs, or a frame with no unit in flight, is a doubt: the decoder
-// is killed and restarted (a new generation; output of the old one is ignored) and the unit is
-// counted lost. A timeout is resolved without a restart where possible: the decoder is sent a
-// sync unit (a 16x16 magenta IDR), every frame before its unmistakable picture is discarded, and
-// then the mapping is exact again (the decoder outputs in order); only if the sync frame does not
-// come either is the process restarted. A frame with no unit in flight (a broken unit that gave
-// two pictures, or left the decoder holding pictures back) restarts the process: never believed.
+// frame came back. A frame then belongs to the one unit in flight, exactly.
+// A unit whose frame does not come within auTimeoutMs is counted lost and the decoder is sent a
+// sync unit (a 16x16 magenta IDR): every frame before its unmistakable picture is discarded, and
+// then the mapping is exact again (the decoder outputs in order); only if the sync picture does
+// not come either is the process restarted (a new generation; output of the old one is ignored).
+// A frame with no unit in flight (a broken unit that gave two pictures, or left the decoder
+// holding pictures back) restarts the process at once: never believed.
 // Cameras with repeated timeouts ("suspects") are decoded apart, on a strict quarantine decoder
 // that closes every unit with a sync unit (~3 ms more per unit, exact for 0, 1 or 2 pictures),
 // so healthy cameras neither wait behind their timeouts nor risk their extra pictures.
-// Throughput is not the limit: a 640x360 IDR decodes and scales in ~1-3 ms, so
-// one process passes 300+ keyframes/s; the pool grows with the camera count for parallelism.
+// Throughput is not the limit: an IDR of our 640x360 scenes decodes and scales in ~4 ms, so one
+// process passes ~200 keyframes/s; the pool grows with the camera count for parallelism.
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { commandArgs, ffmpegCommand, passthroughTiming, spawnFfmpeg, type FfmpegBinary } from '../../shared/ffmpeg.ts';
