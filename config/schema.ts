@@ -44,6 +44,8 @@ export const gatewaySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default('').describe('gateway id (empty: gw-<hostname>-<pid>)'),
   cameras: z.array(cameraSource).default([]).describe('cameras to pull (empty: discover from the simulator catalog)'),
   decode: decodeMode.default('keyframes').describe('keyframes | fps:<n>'),
+  ingest: z.enum(['ffmpeg', 'node']).default('ffmpeg')
+    .describe('ffmpeg: ffmpeg reads RTSP, one decoder per camera; node (experimental, keyframes only): the gateway reads RTSP, shared decoders'),
   camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
   detectorThreads: z.number().int().min(1).max(64).default(1).describe('inference worker threads'),
   detectorIntraOpThreads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads inside each worker'),
@@ -107,7 +109,9 @@ export const logSchema = z.strictObject({
 export const configSchema = z.strictObject({
   city: citySchema.prefault({}),
   simulator: simulatorSchema.prefault({}),
-  gateway: gatewaySchema.prefault({}),
+  gateway: gatewaySchema
+    .refine((g) => g.ingest === 'ffmpeg' || g.decode === 'keyframes', { path: ['ingest'], message: 'node ingest decodes keyframes only; set gateway.decode=keyframes' })
+    .prefault({}),
   mqtt: mqttSchema.prefault({}),
   broker: brokerSchema.prefault({}),
   http: httpSchema.prefault({}),

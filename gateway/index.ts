@@ -7,6 +7,7 @@ import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createCpuMeter } from '../shared/proc.ts';
 import { createDecoderSupervisor, type DecoderSupervisor } from './decode/supervisor.ts';
+import { createIngestSupervisor } from './ingest/supervisor.ts';
 import { createDetectorPool, type DetectorPool } from './detect/pool.ts';
 import { createAnalyzer, type Analyzer, type AnalyzerStats } from './analysis/scheduler.ts';
 import { SampleWindow } from './analysis/window.ts';
@@ -140,8 +141,11 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   );
   const pub = publisher;
 
-  supervisor = createDecoderSupervisor(
-    { mode: g.decode, camerasPerDecoder: g.camerasPerDecoder, stallS: g.stallS, ffmpeg: deps.ffmpeg, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT },
+  const decodeOpts = { mode: g.decode, camerasPerDecoder: g.camerasPerDecoder, stallS: g.stallS, ffmpeg: deps.ffmpeg, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT };
+  const supervise = g.ingest === 'node' ? createIngestSupervisor : createDecoderSupervisor;
+  supervisor = supervise(
+    // A shared keyframe decoder passes 300+ IDR a second: three times the cameras of an ffmpeg that reads RTSP.
+    g.ingest === 'node' ? { ...decodeOpts, camerasPerDecoder: g.camerasPerDecoder * 3 } : decodeOpts,
     {
       log,
       onFrame: (frame) => {

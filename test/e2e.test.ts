@@ -8,11 +8,11 @@ import { collect } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 
-test('end to end: simulator -> RTSP -> gateway -> broker gives one start and one end per face appearance', async (t) => {
+for (const ingest of ['ffmpeg', 'node'] as const) test(`end to end (${ingest} ingest): simulator -> RTSP -> gateway -> broker gives one start and one end per face appearance`, async (t) => {
   const broker = await startTestBroker();
   t.after(() => broker.stop());
   const { log } = captureLogger('silent');
-  const cfg = testConfig([`mqtt.url=${broker.url}`, 'city.cameras=3', 'gateway.settleS=0.5', 'gateway.crops=true']);
+  const cfg = testConfig([`mqtt.url=${broker.url}`, 'city.cameras=3', 'gateway.settleS=0.5', 'gateway.crops=true', `gateway.ingest=${ingest}`]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   t.after(() => sim.close());
   const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/cameras/+/status', 'facegate/gateways/+/status']);
@@ -38,7 +38,10 @@ test('end to end: simulator -> RTSP -> gateway -> broker gives one start and one
   }
   const starts = events.filter((e) => e.type === 'start');
   // gateway.crops: start events carry a JPEG of the face; the others carry no image.
-  for (const s of starts) assert.ok(s.crop && Buffer.from(s.crop, 'base64').subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'start has a JPEG crop');
+  // (At most two crops are encoded at once; a start beyond that goes without, so not every one has it.)
+  const cropped = starts.filter((s) => s.crop !== undefined);
+  assert.ok(cropped.length >= starts.length / 2, `${cropped.length} of ${starts.length} starts have a crop`);
+  for (const s of cropped) assert.ok(Buffer.from(s.crop ?? '', 'base64').subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), 'the crop is a JPEG');
   assert.ok(events.every((e) => e.type === 'start' || e.crop === undefined));
   const ends = events.filter((e) => e.type === 'end');
   // Every start has exactly one end with the same eventId (the gateway closed cleanly).
