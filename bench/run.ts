@@ -174,6 +174,10 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     `simulator.cacheDir=${cfg.simulator.cacheDir}`, `mqtt.prefix=${cfg.mqtt.prefix}`, 'log.level=warn',
     ...(cfg.ffmpeg.path ? [`ffmpeg.path=${cfg.ffmpeg.path}`] : []),
   ].flatMap((s) => ['--set', s]);
+  // The gateway under test runs with the bench's gateway settings (--set gateway.ingest=node ...).
+  const gatewaySets = Object.entries(cfg.gateway)
+    .filter(([k]) => k !== 'cameras' && k !== 'id')
+    .flatMap(([k, v]) => ['--set', `gateway.${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`]);
   const prefix = cfg.mqtt.prefix;
   const window = (): number => opts.durationS * 1000;
 
@@ -252,7 +256,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       const id = `bench-gw-${p.n}`;
       say(`gateway: ${p.n} cameras, warm-up ${opts.warmupS} s, then ${opts.durationS} s`);
       const gw = startChild([cliPath, 'gateway', '--mqtt-url', p.broker.url, '--id', id, '--http-port', '0',
-        '--set', 'gateway.statsEveryS=1', '--set', 'gateway.settleS=0.5', ...citySets], deps.env, deps.stderr);
+        ...gatewaySets, '--set', 'gateway.statsEveryS=1', '--set', 'gateway.settleS=0.5', ...citySets], deps.env, deps.stderr);
       scope.add('gateway', () => gw.close(15_000));
       // Cameras online (or a bounded wait), then the warm-up.
       const deadline = Date.now() + 120_000;
