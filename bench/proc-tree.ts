@@ -1,45 +1,9 @@
 // CPU and memory of a process tree, from /proc: a side of the benchmark is a process and every
 // process it started (ffmpeg decoders), found by scanning /proc/*/stat for parent ids.
-import { readdirSync, readFileSync } from 'node:fs';
-import { cpuMs, rssBytes } from '../shared/proc.ts';
+import { cpuMs, processTree, rssBytes } from '../shared/proc.ts';
 
-/** Parent id of every live process. */
-function parents(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(name), Number(f[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+export { processTree };
 
-/** The given roots and all their live descendants. */
-export function processTree(roots: readonly number[]): number[] {
-  const pp = parents();
-  const children = new Map<number, number[]>();
-  for (const [pid, ppid] of pp) {
-    const list = children.get(ppid);
-    if (list) list.push(pid);
-    else children.set(ppid, [pid]);
-  }
-  const out: number[] = [];
-  const seen = new Set<number>();
-  const stack = roots.filter((p) => pp.has(p));
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    out.push(pid);
-    for (const c of children.get(pid) ?? []) stack.push(c);
-  }
-  return out;
-}
 
 /**
  * Measures the CPU a process tree uses between start() and stop(): per-process deltas, so that

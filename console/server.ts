@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/log.ts';
 import { redactUrl } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
-import { connectMqtt, type MqttOptions } from '../shared/mqtt.ts';
+import { connectMqtt, mqttOptionsFrom } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
 import { badId } from '../gateway/publish/topics.ts';
 import { createConsoleState, defaultLimits, type Delta, type StateLimits } from './state.ts';
@@ -165,16 +165,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
   }, 15_000);
   heartbeat.unref();
 
-  const opts: MqttOptions = {
-    url: mqttUrl,
-    clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-console` : `facegate-console-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-    backoffMaxMs: 5000,
-  };
-  if (cfg.mqtt.username) opts.username = cfg.mqtt.username;
-  if (cfg.mqtt.password) opts.password = cfg.mqtt.password;
-  if (cfg.mqtt.ca) opts.ca = cfg.mqtt.ca;
-  if (cfg.mqtt.cert) opts.cert = cfg.mqtt.cert;
-  if (cfg.mqtt.key) opts.key = cfg.mqtt.key;
+  const opts = mqttOptionsFrom(cfg.mqtt, mqttUrl, cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-console` : `facegate-console-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const link = connectMqtt(opts, log.child({ component: 'console-mqtt' }));
   link.onMessage((topic, payload) => {
     const d: Delta | undefined = state.apply(topic, payload);

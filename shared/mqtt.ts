@@ -51,6 +51,21 @@ export interface MqttLink {
   close(opts?: { force?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
+/** The connection settings of the mqtt config section (empty strings mean unset). */
+export function mqttOptionsFrom(
+  m: { username: string; password: string; ca: string; cert: string; key: string },
+  url: string,
+  clientId: string,
+): MqttOptions {
+  const opts: MqttOptions = { url, clientId, backoffMaxMs: 5000 };
+  if (m.username) opts.username = m.username;
+  if (m.password) opts.password = m.password;
+  if (m.ca) opts.ca = m.ca;
+  if (m.cert) opts.cert = m.cert;
+  if (m.key) opts.key = m.key;
+  return opts;
+}
+
 function readTls(file: string | undefined, what: string): Buffer | undefined {
   if (!file) return undefined;
   try {

@@ -1,5 +1,5 @@
 // CPU and memory of processes from /proc (Linux), for stats and the benchmark.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -46,4 +46,42 @@ export function createCpuMeter(): (pids: readonly number[]) => number {
     lastAt = now;
     return span > 0 ? Math.round((used / span) * 1000) / 10 : 0;
   };
+}
+
+/** Parent id of every live process. */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(name), Number(f[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The given roots and all their live descendants. */
+export function processTree(roots: readonly number[]): number[] {
+  const pp = parents();
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of pp) {
+    const list = children.get(ppid);
+    if (list) list.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const stack = roots.filter((p) => pp.has(p));
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) stack.push(c);
+  }
+  return out;
 }

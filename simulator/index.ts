@@ -4,7 +4,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
-import { connectMqtt, type MqttLink } from '../shared/mqtt.ts';
+import { connectMqtt, mqttOptionsFrom, type MqttLink } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
 import { ensureScenes } from './scenes/render.ts';
 import type { SceneClip, SceneSpec } from './scenes/types.ts';
@@ -110,13 +110,7 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
   if (mqttUrl) {
     mqtt = connectMqtt(
       {
-        url: mqttUrl,
-        clientId: cfg.mqtt.clientId || `facegate-simulator-${process.pid}`,
-        username: cfg.mqtt.username,
-        password: cfg.mqtt.password,
-        ca: cfg.mqtt.ca,
-        cert: cfg.mqtt.cert,
-        key: cfg.mqtt.key,
+        ...mqttOptionsFrom(cfg.mqtt, mqttUrl, cfg.mqtt.clientId || `facegate-simulator-${process.pid}`),
         will: { topic: statusTopic, payload: JSON.stringify({ v: 1, status: 'offline' }), retain: true, qos: 1 },
       },
       log.child({ component: 'simulator-mqtt' }),

@@ -1,7 +1,6 @@
 // Real clients (ffprobe, ffmpeg, GStreamer) and raw requests against a live server on port 0.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { makeTestClip } from '../bench/clip-fixture.ts';
 import { createLogger } from '../shared/log.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
 import { rawExchange } from '../simulator/rtsp/load-reader.ts';
+import { run } from './helpers/net.ts';
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const clip = makeTestClip(join(tmpdir(), 'facegate-rtsp-test'), { seconds: 4, gopS: 1 });
@@ -31,20 +31,6 @@ after(async () => {
   await authed.close();
 });
 
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
 
 const url = (port: number, id: string, creds = ''): string => `rtsp://${creds}127.0.0.1:${port}/cam/${id}`;
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { processTree } from '../shared/proc.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { assigned } from '../gateway/membership.ts';
@@ -31,19 +32,9 @@ function spawnCli(args: string[]): Child {
   return { proc, output: () => out, exited };
 }
 
-/** Direct children of a process, from /proc/<pid>/stat. */
+/** Processes a process started (its decoders), live now. */
 function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return processTree([pid]).filter((p) => p !== pid);
 }
 
 function isAlive(pid: number): boolean {

@@ -2,7 +2,7 @@ import type { Command, CommandContext } from '../command.ts';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../config/errors.ts';
 import { createLogger, redactUrl } from '../../shared/log.ts';
-import { connectMqtt, type MqttOptions } from '../../shared/mqtt.ts';
+import { connectMqtt, mqttOptionsFrom } from '../../shared/mqtt.ts';
 import { badFilter, cameraIdProblem, jsonLine, readableLine, wanted, watchFilters, type Received } from '../watch-format.ts';
 
 /** The broker the other commands use when mqtt.url is empty (the one `facegate up` embeds). */
@@ -67,16 +67,7 @@ Retained messages (statuses as they stand) come first, marked [retained]; the ca
     // user asked for debug: watch prints its own one-line notes on disconnect and reconnect.
     const verbose = cfg.log.level === 'debug' || cfg.log.level === 'trace';
     const log = createLogger({ level: verbose ? cfg.log.level : cfg.log.level === 'silent' ? 'silent' : 'error', format: 'json', destination: ctx.stderr });
-    const opts: MqttOptions = {
-      url,
-      clientId: cfg.mqtt.clientId || `facegate-watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-      backoffMaxMs: 5000,
-    };
-    if (cfg.mqtt.username) opts.username = cfg.mqtt.username;
-    if (cfg.mqtt.password) opts.password = cfg.mqtt.password;
-    if (cfg.mqtt.ca) opts.ca = cfg.mqtt.ca;
-    if (cfg.mqtt.cert) opts.cert = cfg.mqtt.cert;
-    if (cfg.mqtt.key) opts.key = cfg.mqtt.key;
+    const opts = mqttOptionsFrom(cfg.mqtt, url, cfg.mqtt.clientId || `facegate-watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
 
     let finish: (code: number) => void = () => undefined;
     const finished = new Promise<number>((resolve) => (finish = resolve));

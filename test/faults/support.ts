@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { processTree } from '../../shared/proc.ts';
 import type { TestContext } from 'node:test';
 import type { Collector } from '../helpers/mqtt.ts';
 import { testSceneCache } from '../helpers/city.ts';
@@ -53,19 +54,9 @@ export function spawnCli(args: string[]): Child {
   };
 }
 
-/** Direct children of a process, from /proc/<pid>/stat. */
+/** Processes a process started (its decoders), live now. */
 export function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return processTree([pid]).filter((p) => p !== pid);
 }
 
 export function isAlive(pid: number): boolean {
