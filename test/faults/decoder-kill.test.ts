@@ -79,6 +79,7 @@ test('an ffmpeg decoder SIGKILLed: its cameras resume within 10 s, the other dec
     const b = before[i] ?? 0;
     const a = after[i] ?? 0;
     assert.ok(b >= WINDOW_MS / 1000 - 1, `camera ${c} had ${b} frames in the baseline window`);
-    assert.ok(a >= b - 1, `camera ${c} lost frames: ${a} after the kill vs ${b} before`);
+    // Against the steady rate: a late frame can land in the baseline window and make it one high.
+    assert.ok(a >= Math.min(b, WINDOW_MS / 1000) - 1, `camera ${c} lost frames: ${a} after the kill vs ${b} before`);
   });
 });
