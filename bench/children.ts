@@ -17,7 +17,11 @@ export interface Child {
   close(timeoutMs?: number): Promise<void>;
 }
 
-export function startChild(args: readonly string[], env: Record<string, string | undefined>, stderr: NodeJS.WritableStream): Child {
+export function startChild(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  stderr: NodeJS.WritableStream,
+): Child {
   const proc = spawn(process.execPath, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   if (proc.pid === undefined) throw new Error(`cannot start ${args.join(' ')}`);
   const pid = proc.pid;
@@ -28,10 +32,12 @@ export function startChild(args: readonly string[], env: Record<string, string |
   });
   proc.stderr!.on('data', (d: Buffer) => stderr.write(d));
   let exited = false;
-  const exit = new Promise<void>((resolve) => proc.once('exit', () => {
-    exited = true;
-    resolve();
-  }));
+  const exit = new Promise<void>((resolve) =>
+    proc.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   return {
     proc,
     pid,

@@ -71,9 +71,10 @@ async function runSide(spec: SideSpec): Promise<SideResult> {
   };
   const deps = { log, onFrame, onStatus: () => undefined };
   const common = { mode: 'keyframes', stallS: 10, ffmpeg, width: 320, height: 240 };
-  const sup: DecoderSupervisor & { counters?: () => unknown } = spec.side === 'ffmpeg'
-    ? createDecoderSupervisor({ ...common, camerasPerDecoder: 16 }, deps)
-    : createIngestSupervisor({ ...common, camerasPerDecoder: spec.perDecoder }, deps);
+  const sup: DecoderSupervisor & { counters?: () => unknown } =
+    spec.side === 'ffmpeg'
+      ? createDecoderSupervisor({ ...common, camerasPerDecoder: 16 }, deps)
+      : createIngestSupervisor({ ...common, camerasPerDecoder: spec.perDecoder }, deps);
   const ids = Array.from({ length: spec.cameras }, (_, i) => String(i + 1).padStart(6, '0'));
   sup.setCameras(ids.map((id) => ({ id, url: `${spec.base}/cam/${id}` })));
   const online = (): number => sup.stats().cameras.filter((c) => c.status === 'online').length;
@@ -130,9 +131,29 @@ async function main(): Promise<void> {
   });
   const counts = values.cameras.split(',').map(Number);
   const max = Math.max(...counts);
-  const say = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ingest-compare: ${s}\n`);
-  say(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const sim = startChild([cliPath, 'simulator', '--cameras', String(max), '--port', '0', '--host', '127.0.0.1', '--set', 'log.level=warn'], process.env, process.stderr);
+  const say = (s: string): void =>
+    void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ingest-compare: ${s}\n`);
+  say(
+    `load average before: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  const sim = startChild(
+    [
+      cliPath,
+      'simulator',
+      '--cameras',
+      String(max),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--set',
+      'log.level=warn',
+    ],
+    process.env,
+    process.stderr,
+  );
   const results: SideResult[] = [];
   try {
     const m = await sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready');
@@ -142,23 +163,68 @@ async function main(): Promise<void> {
     const self = fileURLToPath(import.meta.url);
     for (const n of counts) {
       for (const side of values.sides.split(',') as SideSpec['side'][]) {
-        const spec: SideSpec = { side, base, cameras: n, durationS: Number(values.duration), warmupS: Number(values.warmup), perDecoder: Number(values['per-decoder']) };
-        say(`${side} ingest, ${n} cameras: ${spec.durationS} s after ${spec.warmupS} s warm-up (load ${loadavg()[0]?.toFixed(2)})`);
-        const child = startChild(['--import', tsx, self, '--child', JSON.stringify(spec)], process.env, process.stderr);
-        const line = await child.waitLine(/^RESULT (.*)$/, (spec.durationS + spec.warmupS + 200) * 1000, `${side} ${n}`);
+        const spec: SideSpec = {
+          side,
+          base,
+          cameras: n,
+          durationS: Number(values.duration),
+          warmupS: Number(values.warmup),
+          perDecoder: Number(values['per-decoder']),
+        };
+        say(
+          `${side} ingest, ${n} cameras: ${spec.durationS} s after ${spec.warmupS} s warm-up (load ${loadavg()[0]?.toFixed(2)})`,
+        );
+        const child = startChild(
+          ['--import', tsx, self, '--child', JSON.stringify(spec)],
+          process.env,
+          process.stderr,
+        );
+        const line = await child.waitLine(
+          /^RESULT (.*)$/,
+          (spec.durationS + spec.warmupS + 200) * 1000,
+          `${side} ${n}`,
+        );
         await child.close(15_000);
         const r = JSON.parse(line[1] ?? '{}') as SideResult;
         results.push(r);
-        say(`  -> ${r.cpuMsPerCamS.toFixed(2)} ms/cam-s, ${r.pssMbPerCam.toFixed(2)} MB/cam, ${r.framesPerCamS.toFixed(3)} frames/cam-s, online ${r.online}/${n} ${r.extra}`);
+        say(
+          `  -> ${r.cpuMsPerCamS.toFixed(2)} ms/cam-s, ${r.pssMbPerCam.toFixed(2)} MB/cam, ${r.framesPerCamS.toFixed(3)} frames/cam-s, online ${r.online}/${n} ${r.extra}`,
+        );
       }
     }
   } finally {
     await sim.close(8000);
   }
-  const la = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const la = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const rows = [
-    ['side', 'cameras', 'online', 'CPU ms/cam-s', 'of it node', 'Pss MB/cam', 'node Pss MB', 'ffmpeg Pss MB', 'ffmpegs', 'frames/cam-s', 'arrival->frame p50/p95/max ms'],
-    ...results.map((r) => [r.side, String(r.cameras), String(r.online), r.cpuMsPerCamS.toFixed(2), r.nodeCpuMsPerCamS.toFixed(2), r.pssMbPerCam.toFixed(2), r.nodePssMb.toFixed(0), r.ffmpegPssMb.toFixed(0), String(r.processes), r.framesPerCamS.toFixed(3), r.side === 'node' ? r.latencyMs.join('/') : '-']),
+    [
+      'side',
+      'cameras',
+      'online',
+      'CPU ms/cam-s',
+      'of it node',
+      'Pss MB/cam',
+      'node Pss MB',
+      'ffmpeg Pss MB',
+      'ffmpegs',
+      'frames/cam-s',
+      'arrival->frame p50/p95/max ms',
+    ],
+    ...results.map((r) => [
+      r.side,
+      String(r.cameras),
+      String(r.online),
+      r.cpuMsPerCamS.toFixed(2),
+      r.nodeCpuMsPerCamS.toFixed(2),
+      r.pssMbPerCam.toFixed(2),
+      r.nodePssMb.toFixed(0),
+      r.ffmpegPssMb.toFixed(0),
+      String(r.processes),
+      r.framesPerCamS.toFixed(3),
+      r.side === 'node' ? r.latencyMs.join('/') : '-',
+    ]),
   ];
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(w[i] ?? 0)).join('  ')}\n`);

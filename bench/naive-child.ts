@@ -38,10 +38,20 @@ const write = (v: unknown): void => {
 };
 
 const detector = await createDetectorPool(
-  { modelPath: spec.modelPath, threads: 1, intraOpThreads: 1, scoreThreshold: spec.scoreThreshold, maxQueue: Math.max(1, spec.cameras.length) },
+  {
+    modelPath: spec.modelPath,
+    threads: 1,
+    intraOpThreads: 1,
+    scoreThreshold: spec.scoreThreshold,
+    maxQueue: Math.max(1, spec.cameras.length),
+  },
   { log },
 );
-const tracker = createTracker({ gatewayId: 'naive', confirmHits: spec.confirmHits, endAfterS: spec.endAfterS });
+const tracker = createTracker({
+  gatewayId: 'naive',
+  confirmHits: spec.confirmHits,
+  endAfterS: spec.endAfterS,
+});
 const emit = (events: readonly FaceEvent[]): void => {
   const now = Date.now();
   for (const event of events) write({ event, arrivedAt: now });
@@ -50,8 +60,25 @@ const emit = (events: readonly FaceEvent[]): void => {
 let closing = false;
 const procs: ChildProcess[] = [];
 for (const cam of spec.cameras) {
-  const args = ['-loglevel', 'error', '-rtsp_transport', 'tcp', '-threads', '1', '-i', cam.url,
-    '-map', '0:v', '-vf', `fps=1,scale=${ANALYSIS_WIDTH}:${ANALYSIS_HEIGHT}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  const args = [
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-threads',
+    '1',
+    '-i',
+    cam.url,
+    '-map',
+    '0:v',
+    '-vf',
+    `fps=1,scale=${ANALYSIS_WIDTH}:${ANALYSIS_HEIGHT}`,
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
   const p = spawnFfmpeg(spec.ffmpeg, args, ['ignore', 'pipe', 'ignore']);
   procs.push(p);
   let pending: Buffer[] = [];
@@ -67,11 +94,24 @@ for (const cam of spec.cameras) {
       pending = rest.length > 0 ? [rest] : [];
       have = rest.length;
       stats.decoded++;
-      const frame: Frame = { cameraId: cam.id, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT, rgb, captureTs: Date.now(), seq: seq++ };
+      const frame: Frame = {
+        cameraId: cam.id,
+        width: ANALYSIS_WIDTH,
+        height: ANALYSIS_HEIGHT,
+        rgb,
+        captureTs: Date.now(),
+        seq: seq++,
+      };
       detector.detect(frame).then(
         (dets) => {
           stats.analysed++;
-          emit(tracker.observe(cam.id, { captureTs: frame.captureTs, width: frame.width, height: frame.height }, dets));
+          emit(
+            tracker.observe(
+              cam.id,
+              { captureTs: frame.captureTs, width: frame.width, height: frame.height },
+              dets,
+            ),
+          );
         },
         () => {
           stats.dropped++;

@@ -4,7 +4,6 @@ import { cpuMs, processTree, rssBytes } from '../shared/proc.ts';
 
 export { processTree };
 
-
 /**
  * Measures the CPU a process tree uses between start() and stop(): per-process deltas, so that
  * processes appearing during the window count from zero and processes leaving keep their last value.

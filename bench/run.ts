@@ -67,13 +67,35 @@ export interface BenchResult {
   cameras: number;
   durationS: number;
   warmupS: number;
-  machine: { cpus: number; model: string; loadavg1: number; memTotalMb: number; memFreeMb: number; node: string; ffmpeg: string };
-  scenes: { count: number; seconds: number; keyframeIntervalS: number; width: number; height: number; fps: number };
+  machine: {
+    cpus: number;
+    model: string;
+    loadavg1: number;
+    memTotalMb: number;
+    memFreeMb: number;
+    node: string;
+    ffmpeg: string;
+  };
+  scenes: {
+    count: number;
+    seconds: number;
+    keyframeIntervalS: number;
+    width: number;
+    height: number;
+    fps: number;
+  };
   gateway: SideResult & { framesAnalysed: number; framesDropped: number };
   limit: SideResult;
   naive: SideResult & { recall: number; precision: number };
   ratios: { gatewayToLimit: number; naiveToGateway: number };
-  events: { recall: number; precision: number; latencyMsP50: number; latencyMsP95: number; appearances: number; starts: number };
+  events: {
+    recall: number;
+    precision: number;
+    latencyMsP50: number;
+    latencyMsP95: number;
+    appearances: number;
+    starts: number;
+  };
   simulator: { cpuMsPerStreamSecond: number };
   sweep: { cameras: number; gateway: SideResult; limit: SideResult }[];
   chart?: string;
@@ -115,17 +137,21 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal, timeoutMs?: number): P
       reject(new Aborted());
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs !== undefined) t = setTimeout(() => {
-      done();
-      resolve(undefined);
-    }, timeoutMs);
-    p.then((v) => {
-      done();
-      resolve(v);
-    }, (e: unknown) => {
-      done();
-      reject(e instanceof Error ? e : new Error(String(e)));
-    });
+    if (timeoutMs !== undefined)
+      t = setTimeout(() => {
+        done();
+        resolve(undefined);
+      }, timeoutMs);
+    p.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e: unknown) => {
+        done();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
 
@@ -169,9 +195,16 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
   const spec = sceneSpec(cfg);
   const clips = planScenes(spec);
   const citySets = [
-    `city.scenes=${spec.count}`, `city.sceneSeconds=${spec.seconds}`, `city.keyframeInterval=${spec.keyframeIntervalS}`,
-    `city.width=${spec.width}`, `city.height=${spec.height}`, `city.fps=${spec.fps}`, `city.seed=${spec.seed}`,
-    `simulator.cacheDir=${cfg.simulator.cacheDir}`, `mqtt.prefix=${cfg.mqtt.prefix}`, 'log.level=warn',
+    `city.scenes=${spec.count}`,
+    `city.sceneSeconds=${spec.seconds}`,
+    `city.keyframeInterval=${spec.keyframeIntervalS}`,
+    `city.width=${spec.width}`,
+    `city.height=${spec.height}`,
+    `city.fps=${spec.fps}`,
+    `city.seed=${spec.seed}`,
+    `simulator.cacheDir=${cfg.simulator.cacheDir}`,
+    `mqtt.prefix=${cfg.mqtt.prefix}`,
+    'log.level=warn',
     ...(cfg.ffmpeg.path ? [`ffmpeg.path=${cfg.ffmpeg.path}`] : []),
   ].flatMap((s) => ['--set', s]);
   // The gateway under test runs with the bench's gateway settings (--set gateway.ingest=node ...).
@@ -186,9 +219,16 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, log);
     scope.add('broker', () => broker.close());
     say(`starting simulator with ${n} cameras (renders scenes on first use)`);
-    const sim = startChild([cliPath, 'simulator', '--cameras', String(n), '--port', '0', '--mqtt-url', broker.url, ...citySets], deps.env, deps.stderr);
+    const sim = startChild(
+      [cliPath, 'simulator', '--cameras', String(n), '--port', '0', '--mqtt-url', broker.url, ...citySets],
+      deps.env,
+      deps.stderr,
+    );
     scope.add('simulator', () => sim.close(8000));
-    const m = await abortable(sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready'), signal);
+    const m = await abortable(
+      sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready'),
+      signal,
+    );
     const rtspBase = m?.[1] ?? '';
     const fleet = createFleet({ count: n, seed: spec.seed, clips });
     const sub = connectMqtt({ url: broker.url, clientId: `facegate-bench-${process.pid}-${n}` }, log);
@@ -219,7 +259,10 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     Array.from({ length: n }, (_, i) => cameraId(i)).map((id) => ({ id, url: `${p.rtspBase}/cam/${id}` }));
 
   /** Samples the side and the simulator every second over the measured window. */
-  const measureWindow = async (side: TreeMeter, sim: TreeMeter): Promise<{ from: number; to: number; wallS: number }> => {
+  const measureWindow = async (
+    side: TreeMeter,
+    sim: TreeMeter,
+  ): Promise<{ from: number; to: number; wallS: number }> => {
     side.sample();
     sim.sample();
     const from = Date.now();
@@ -233,7 +276,13 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     return { from, to: Date.now(), wallS: (performance.now() - t0) / 1000 };
   };
 
-  const sideResult = (n: number, side: TreeMeter, sim: TreeMeter, wallS: number, streams: number): SideResult => {
+  const sideResult = (
+    n: number,
+    side: TreeMeter,
+    sim: TreeMeter,
+    wallS: number,
+    streams: number,
+  ): SideResult => {
     const cpu = side.cpuMs();
     return {
       cameras: n,
@@ -255,8 +304,26 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     try {
       const id = `bench-gw-${p.n}`;
       say(`gateway: ${p.n} cameras, warm-up ${opts.warmupS} s, then ${opts.durationS} s`);
-      const gw = startChild([cliPath, 'gateway', '--mqtt-url', p.broker.url, '--id', id, '--http-port', '0',
-        ...gatewaySets, '--set', 'gateway.statsEveryS=1', '--set', 'gateway.settleS=0.5', ...citySets], deps.env, deps.stderr);
+      const gw = startChild(
+        [
+          cliPath,
+          'gateway',
+          '--mqtt-url',
+          p.broker.url,
+          '--id',
+          id,
+          '--http-port',
+          '0',
+          ...gatewaySets,
+          '--set',
+          'gateway.statsEveryS=1',
+          '--set',
+          'gateway.settleS=0.5',
+          ...citySets,
+        ],
+        deps.env,
+        deps.stderr,
+      );
       scope.add('gateway', () => gw.close(15_000));
       // Cameras online (or a bounded wait), then the warm-up.
       const deadline = Date.now() + 120_000;
@@ -275,11 +342,18 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       // Events of faces near the window's end arrive a little later.
       await sleep(3000, signal);
       const r = sideResult(p.n, side, sim, w.wallS, p.n);
-      const dropped = (s: StatsMessage | undefined): number => Object.values(s?.frames.dropped ?? {}).reduce((a, b) => a + b, 0);
+      const dropped = (s: StatsMessage | undefined): number =>
+        Object.values(s?.frames.dropped ?? {}).reduce((a, b) => a + b, 0);
       r.framesDecoded = (s1?.frames.decoded ?? 0) - (s0?.frames.decoded ?? 0);
       r.framesAnalysed = (s1?.frames.analysed ?? 0) - (s0?.frames.analysed ?? 0);
       r.framesDropped = dropped(s1) - dropped(s0);
-      r.score = scoreEvents(p.fleet, cams(p, p.n).map((c) => c.id), p.starts, w.from, w.to);
+      r.score = scoreEvents(
+        p.fleet,
+        cams(p, p.n).map((c) => c.id),
+        p.starts,
+        w.from,
+        w.to,
+      );
       return r;
     } finally {
       await scope.close(log);
@@ -295,10 +369,26 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       const spawnedAt = Date.now();
       for (let i = 0; i < list.length; i += opts.limitInputsPerProcess) {
         const group = list.slice(i, i + opts.limitInputsPerProcess);
-        const args = ['-loglevel', 'verbose',
-          ...group.flatMap((c) => ['-rtsp_transport', 'tcp', '-nofind_stream_info', '-skip_frame', 'nokey', '-threads', '1', '-i', c.url]),
+        const args = [
+          '-loglevel',
+          'verbose',
+          ...group.flatMap((c) => [
+            '-rtsp_transport',
+            'tcp',
+            '-nofind_stream_info',
+            '-skip_frame',
+            'nokey',
+            '-threads',
+            '1',
+            '-i',
+            c.url,
+          ]),
           ...group.flatMap((_, k) => ['-map', `${k}:v`]),
-          ...passthroughTiming(deps.ffmpeg), '-f', 'null', '-'];
+          ...passthroughTiming(deps.ffmpeg),
+          '-f',
+          'null',
+          '-',
+        ];
         const proc = spawnFfmpeg(deps.ffmpeg, args, ['ignore', 'ignore', 'pipe']);
         const entry = { proc, tail: '', exit: new Promise<void>((r) => proc.once('exit', () => r())) };
         proc.stderr!.on('data', (d: Buffer) => {
@@ -323,7 +413,9 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       for (const x of procs) for (const m of x.tail.matchAll(/(\d+) frames decoded/g)) total += Number(m[1]);
       r.framesDecoded = Math.round((total * w.wallS * 1000) / Math.max(1, stoppedAt - spawnedAt));
       r.note = 'frames decoded estimated from the whole run, scaled to the window';
-      const exited = procs.filter((x) => x.proc.exitCode !== null && x.proc.exitCode !== 0 && x.proc.exitCode !== 255).length;
+      const exited = procs.filter(
+        (x) => x.proc.exitCode !== null && x.proc.exitCode !== 0 && x.proc.exitCode !== 255,
+      ).length;
       if (exited > 0) say(`limit: ${exited} ffmpeg processes ended with an error`);
       return r;
     } finally {
@@ -344,14 +436,23 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
         endAfterS: cfg.gateway.endAfterS,
       };
       const tsx = import.meta.resolve('tsx');
-      const child = startChild(['--import', tsx, new URL('./naive-child.ts', import.meta.url).pathname, JSON.stringify(naiveSpec)], deps.env, deps.stderr);
+      const child = startChild(
+        ['--import', tsx, new URL('./naive-child.ts', import.meta.url).pathname, JSON.stringify(naiveSpec)],
+        deps.env,
+        deps.stderr,
+      );
       scope.add('naive', () => child.close(8000));
       const starts: SeenStart[] = [];
       let lastStats: NaiveStats | undefined;
       child.onLine((line) => {
         try {
           const v = JSON.parse(line) as { event?: FaceEvent; arrivedAt?: number; stats?: NaiveStats };
-          if (v.event?.type === 'start') starts.push({ cameraId: v.event.cameraId, ts: Date.parse(v.event.ts), arrivedAt: v.arrivedAt ?? Date.now() });
+          if (v.event?.type === 'start')
+            starts.push({
+              cameraId: v.event.cameraId,
+              ts: Date.parse(v.event.ts),
+              arrivedAt: v.arrivedAt ?? Date.now(),
+            });
           if (v.stats) lastStats = v.stats;
         } catch {
           // not JSON
@@ -375,7 +476,13 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       r.framesDecoded = (st1?.decoded ?? 0) - (st0?.decoded ?? 0);
       r.framesAnalysed = (st1?.analysed ?? 0) - (st0?.analysed ?? 0);
       r.framesDropped = (st1?.dropped ?? 0) - (st0?.dropped ?? 0);
-      r.score = scoreEvents(p.fleet, naiveSpec.cameras.map((c) => c.id), starts, w.from, w.to);
+      r.score = scoreEvents(
+        p.fleet,
+        naiveSpec.cameras.map((c) => c.id),
+        starts,
+        w.from,
+        w.to,
+      );
       if (m < p.n) r.note = `naive side capped at ${m} of ${p.n} cameras; figures are per camera`;
       if ((st1?.ffmpegExits ?? 0) > 0) say(`naive: ${st1?.ffmpegExits} ffmpeg processes ended early`);
       return r;
@@ -439,7 +546,14 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     durationS: opts.durationS,
     warmupS: opts.warmupS,
     machine,
-    scenes: { count: spec.count, seconds: spec.seconds, keyframeIntervalS: spec.keyframeIntervalS, width: spec.width, height: spec.height, fps: spec.fps },
+    scenes: {
+      count: spec.count,
+      seconds: spec.seconds,
+      keyframeIntervalS: spec.keyframeIntervalS,
+      width: spec.width,
+      height: spec.height,
+      fps: spec.fps,
+    },
     gateway,
     limit,
     naive: { ...naive, recall: round(ns?.recall ?? 0), precision: round(ns?.precision ?? 0) },
@@ -462,10 +576,21 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
   mkdirSync(dirname(opts.out) || '.', { recursive: true });
   if (sweep.length > 0) {
     const chart = opts.out.replace(/\.json$/, '') + '.svg';
-    writeFileSync(chart, lineChartSvg('CPU per camera-second', 'cameras', 'CPU ms per camera-second', [
-      { name: 'gateway', color: '#1f77b4', points: sweep.map((s) => ({ x: s.cameras, y: s.gateway.cpuMsPerCameraSecond })) },
-      { name: 'limit (ffmpeg)', color: '#d62728', points: sweep.map((s) => ({ x: s.cameras, y: s.limit.cpuMsPerCameraSecond })) },
-    ]));
+    writeFileSync(
+      chart,
+      lineChartSvg('CPU per camera-second', 'cameras', 'CPU ms per camera-second', [
+        {
+          name: 'gateway',
+          color: '#1f77b4',
+          points: sweep.map((s) => ({ x: s.cameras, y: s.gateway.cpuMsPerCameraSecond })),
+        },
+        {
+          name: 'limit (ffmpeg)',
+          color: '#d62728',
+          points: sweep.map((s) => ({ x: s.cameras, y: s.limit.cpuMsPerCameraSecond })),
+        },
+      ]),
+    );
     result.chart = chart;
   }
   writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
@@ -476,17 +601,49 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
 
 export function formatTable(r: BenchResult): string {
   const f = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
-  const header = ['side', 'cameras', 'cpu ms/cam-s', 'cpu %', 'peak RSS MB', 'MB/cam', 'decoded', 'analysed', 'dropped', 'recall', 'precision', 'lat p50/p95 ms', 'sim ms/stream-s'];
-  const row = (name: string, s: SideResult): string[] => [name, String(s.cameras), f(s.cpuMsPerCameraSecond, 3), f(s.cpuPercent, 1), f(s.peakRssMb, 0), f(s.rssMbPerCamera, 2),
-    String(s.framesDecoded), String(s.framesAnalysed), String(s.framesDropped), s.score ? f(s.score.recall) : '-', s.score ? f(s.score.precision) : '-',
-    s.score ? `${f(s.score.latencyMsP50, 0)}/${f(s.score.latencyMsP95, 0)}` : '-', f(s.simulatorCpuMsPerStreamSecond, 3)];
+  const header = [
+    'side',
+    'cameras',
+    'cpu ms/cam-s',
+    'cpu %',
+    'peak RSS MB',
+    'MB/cam',
+    'decoded',
+    'analysed',
+    'dropped',
+    'recall',
+    'precision',
+    'lat p50/p95 ms',
+    'sim ms/stream-s',
+  ];
+  const row = (name: string, s: SideResult): string[] => [
+    name,
+    String(s.cameras),
+    f(s.cpuMsPerCameraSecond, 3),
+    f(s.cpuPercent, 1),
+    f(s.peakRssMb, 0),
+    f(s.rssMbPerCamera, 2),
+    String(s.framesDecoded),
+    String(s.framesAnalysed),
+    String(s.framesDropped),
+    s.score ? f(s.score.recall) : '-',
+    s.score ? f(s.score.precision) : '-',
+    s.score ? `${f(s.score.latencyMsP50, 0)}/${f(s.score.latencyMsP95, 0)}` : '-',
+    f(s.simulatorCpuMsPerStreamSecond, 3),
+  ];
   const rows = [row('gateway', r.gateway), row('limit', r.limit), row('naive', r.naive)];
-  for (const s of r.sweep) if (s.cameras !== r.cameras) rows.push(row(`gateway@${s.cameras}`, s.gateway), row(`limit@${s.cameras}`, s.limit));
+  for (const s of r.sweep)
+    if (s.cameras !== r.cameras)
+      rows.push(row(`gateway@${s.cameras}`, s.gateway), row(`limit@${s.cameras}`, s.limit));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]?.length ?? 0)));
   const lines = [header, ...rows].map((x) => x.map((c, i) => c.padStart(widths[i] ?? 0)).join('  '));
   const m = r.machine;
-  lines.unshift(`facegate bench: ${r.cameras} cameras, ${r.durationS} s after ${r.warmupS} s warm-up; ${m.cpus} x ${m.model}, load ${m.loadavg1} at start, ${m.memFreeMb}/${m.memTotalMb} MB free, node ${m.node}, ffmpeg ${m.ffmpeg}`);
-  lines.push(`ratios: gateway/limit ${f(r.ratios.gatewayToLimit)}, naive/gateway ${f(r.ratios.naiveToGateway)}; gateway events: ${r.events.appearances} appearances, ${r.events.starts} starts`);
+  lines.unshift(
+    `facegate bench: ${r.cameras} cameras, ${r.durationS} s after ${r.warmupS} s warm-up; ${m.cpus} x ${m.model}, load ${m.loadavg1} at start, ${m.memFreeMb}/${m.memTotalMb} MB free, node ${m.node}, ffmpeg ${m.ffmpeg}`,
+  );
+  lines.push(
+    `ratios: gateway/limit ${f(r.ratios.gatewayToLimit)}, naive/gateway ${f(r.ratios.naiveToGateway)}; gateway events: ${r.events.appearances} appearances, ${r.events.starts} starts`,
+  );
   if (r.naive.note) lines.push(`note: ${r.naive.note}`);
   if (r.limit.note) lines.push(`note (limit): ${r.limit.note}`);
   return `${lines.join('\n')}\n`;

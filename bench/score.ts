@@ -36,7 +36,13 @@ function quantile(sorted: readonly number[], q: number): number {
  * start events captured inside the window that fall in some isFace interval of their camera (same
  * tolerance). Latency: truth startMs to the arrival of the first matching start event.
  */
-export function scoreEvents(fleet: Fleet, cameras: readonly string[], starts: readonly SeenStart[], fromMs: number, toMs: number): Score {
+export function scoreEvents(
+  fleet: Fleet,
+  cameras: readonly string[],
+  starts: readonly SeenStart[],
+  fromMs: number,
+  toMs: number,
+): Score {
   const byCam = new Map<string, SeenStart[]>();
   for (const s of starts) {
     const list = byCam.get(s.cameraId);
@@ -49,7 +55,8 @@ export function scoreEvents(fleet: Fleet, cameras: readonly string[], starts: re
   for (const cam of cameras) {
     const evs = byCam.get(cam) ?? [];
     for (const iv of fleet.truth(cam, fromMs, toMs)) {
-      if (!iv.isFace || iv.startMs < fromMs || iv.endMs > toMs || iv.endMs - iv.startMs < MIN_APPEARANCE_MS) continue;
+      if (!iv.isFace || iv.startMs < fromMs || iv.endMs > toMs || iv.endMs - iv.startMs < MIN_APPEARANCE_MS)
+        continue;
       appearances++;
       const hits = evs.filter((e) => e.ts >= iv.startMs - EARLY_MS && e.ts <= iv.endMs + LATE_MS);
       if (hits.length === 0) continue;
@@ -61,7 +68,8 @@ export function scoreEvents(fleet: Fleet, cameras: readonly string[], starts: re
   let trueStarts = 0;
   for (const s of inWindow) {
     const truth = fleet.truth(s.cameraId, s.ts - 120_000, s.ts + EARLY_MS + 1);
-    if (truth.some((iv) => iv.isFace && s.ts >= iv.startMs - EARLY_MS && s.ts <= iv.endMs + LATE_MS)) trueStarts++;
+    if (truth.some((iv) => iv.isFace && s.ts >= iv.startMs - EARLY_MS && s.ts <= iv.endMs + LATE_MS))
+      trueStarts++;
   }
   latencies.sort((a, b) => a - b);
   return {

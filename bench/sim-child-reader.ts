@@ -16,6 +16,7 @@ process.stdout.write(`${JSON.stringify({ event: 'playing', ...reader.stats() })}
 process.stdin.on('data', (d: Buffer) => {
   const cmd = d.toString();
   if (cmd.includes('reset')) reader.resetCounters();
-  if (cmd.includes('stats')) process.stdout.write(`${JSON.stringify({ event: 'stats', ...reader.stats() })}\n`);
+  if (cmd.includes('stats'))
+    process.stdout.write(`${JSON.stringify({ event: 'stats', ...reader.stats() })}\n`);
 });
 process.stdin.on('end', () => void reader.close().then(() => process.exit(0)));

@@ -32,7 +32,9 @@ const { values: args } = parseArgs({
 const durationS = Number(args.duration);
 const warmupS = Number(args.warmup);
 const fps = Number(args.fps);
-const clip = args.clip ?? makeTestClip(join(tmpdir(), 'facegate-bench'), { bitrateKbps: 480, seconds: 20, gopS: 2, fps }).file;
+const clip =
+  args.clip ??
+  makeTestClip(join(tmpdir(), 'facegate-bench'), { bitrateKbps: 480, seconds: 20, gopS: 2, fps }).file;
 const clkTck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -107,9 +109,25 @@ interface Point {
 }
 
 async function measure(server: string, sessions: number): Promise<Point> {
-  const srv = server === 'gstreamer'
-    ? spawn('/usr/bin/python3', [join(here, 'gst-rtsp-peer.py'), '--clip', clip, '--fps', String(fps)], { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, 'sim-child-server.ts'), clip, args.width, args.height, String(fps)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const srv =
+    server === 'gstreamer'
+      ? spawn('/usr/bin/python3', [join(here, 'gst-rtsp-peer.py'), '--clip', clip, '--fps', String(fps)], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        })
+      : spawn(
+          process.execPath,
+          [
+            '--expose-gc',
+            '--import',
+            'tsx',
+            join(here, 'sim-child-server.ts'),
+            clip,
+            args.width,
+            args.height,
+            String(fps),
+          ],
+          { stdio: ['pipe', 'pipe', 'inherit'] },
+        );
   const srvLine = jsonLines(srv);
   const port = Number((await withTimeout(srvLine(), 30_000, 'server start'))['port']);
   const collect = async (): Promise<void> => {
@@ -123,7 +141,11 @@ async function measure(server: string, sessions: number): Promise<Point> {
   await collect();
   const rssIdle = rssMB(srv.pid!);
   const path = server === 'gstreamer' ? '/cam/shared' : 'cams';
-  const reader = spawn(process.execPath, ['--import', 'tsx', join(here, 'sim-child-reader.ts'), String(port), String(sessions), path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const reader = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'sim-child-reader.ts'), String(port), String(sessions), path],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const readerLine = jsonLines(reader);
   try {
     const ready = await withTimeout(readerLine(), 180_000, 'sessions set up');
@@ -142,12 +164,19 @@ async function measure(server: string, sessions: number): Promise<Point> {
     const st = (await withTimeout(readerLine(), 10_000, 'reader stats')) as unknown as LoadStats;
     const playing = st.playing;
     return {
-      server, sessions, playing, failed: Number(ready['failed'] ?? 0),
+      server,
+      sessions,
+      playing,
+      failed: Number(ready['failed'] ?? 0),
       cpuMsPerSessionS: (c1 - c0) / (Math.max(1, playing) * wall),
       cpuPercent: ((c1 - c0) / (wall * 1000)) * 100,
       readerCpuPercent: ((r1 - r0) / (wall * 1000)) * 100,
-      rssIdleMB: rssIdle, rssMB: rss, mbPerSession: (rss - rssIdle) / Math.max(1, playing),
-      lagMs: st.lagMs, seqGaps: st.seqGaps, lostPackets: st.lostPackets,
+      rssIdleMB: rssIdle,
+      rssMB: rss,
+      mbPerSession: (rss - rssIdle) / Math.max(1, playing),
+      lagMs: st.lagMs,
+      seqGaps: st.seqGaps,
+      lostPackets: st.lostPackets,
       kbpsPerSession: (st.bytes * 8) / 1000 / wall / Math.max(1, playing),
       fpsPerSession: st.frames / wall / Math.max(1, playing),
     };
@@ -167,12 +196,40 @@ for (const n of args.sessions.split(',').map(Number)) {
 }
 
 const f = (x: number, d = 2): string => x.toFixed(d);
-const header = ['server', 'sessions', 'playing', 'cpu ms/sess-s', 'cpu %', 'reader %', 'rss MB', 'MB/sess', 'lag p50/p95/max ms', 'gaps', 'kb/s/sess', 'fps/sess'];
-const rows = points.map((p) => [p.server, String(p.sessions), String(p.playing), f(p.cpuMsPerSessionS, 3), f(p.cpuPercent, 1), f(p.readerCpuPercent, 1),
-  f(p.rssMB, 0), f(p.mbPerSession, 3), `${f(p.lagMs.p50, 0)}/${f(p.lagMs.p95, 0)}/${f(p.lagMs.max, 0)}`, String(p.seqGaps), f(p.kbpsPerSession, 0), f(p.fpsPerSession, 1)]);
+const header = [
+  'server',
+  'sessions',
+  'playing',
+  'cpu ms/sess-s',
+  'cpu %',
+  'reader %',
+  'rss MB',
+  'MB/sess',
+  'lag p50/p95/max ms',
+  'gaps',
+  'kb/s/sess',
+  'fps/sess',
+];
+const rows = points.map((p) => [
+  p.server,
+  String(p.sessions),
+  String(p.playing),
+  f(p.cpuMsPerSessionS, 3),
+  f(p.cpuPercent, 1),
+  f(p.readerCpuPercent, 1),
+  f(p.rssMB, 0),
+  f(p.mbPerSession, 3),
+  `${f(p.lagMs.p50, 0)}/${f(p.lagMs.p95, 0)}/${f(p.lagMs.max, 0)}`,
+  String(p.seqGaps),
+  f(p.kbpsPerSession, 0),
+  f(p.fpsPerSession, 1),
+]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
 
 mkdirSync(dirname(args.out), { recursive: true });
-writeFileSync(args.out, `${JSON.stringify({ at: new Date().toISOString(), clip, durationS, warmupS, points }, null, 2)}\n`);
+writeFileSync(
+  args.out,
+  `${JSON.stringify({ at: new Date().toISOString(), clip, durationS, warmupS, points }, null, 2)}\n`,
+);
 console.log(`wrote ${args.out}`);

@@ -11,7 +11,12 @@ import { commands } from './commands/index.ts';
 /** Flags every command takes. */
 const commonFlags: FlagSpec[] = [
   { name: 'config', type: 'string', help: 'YAML configuration file' },
-  { name: 'set', type: 'string', multiple: true, help: 'set any key: --set gateway.budgetFps=100 (repeatable)' },
+  {
+    name: 'set',
+    type: 'string',
+    multiple: true,
+    help: 'set any key: --set gateway.budgetFps=100 (repeatable)',
+  },
   { name: 'log-level', type: 'string', path: 'log.level', help: 'fatal|error|warn|info|debug|trace|silent' },
   { name: 'help', type: 'boolean', help: 'show help' },
 ];
@@ -59,19 +64,30 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     prev = row;
   }
   return prev[b.length] ?? 0;
 }
 
 function nearest(name: string): string | undefined {
-  const scored = Object.keys(commands).map((n) => ({ n, d: distance(name, n) })).sort((x, y) => x.d - y.d);
+  const scored = Object.keys(commands)
+    .map((n) => ({ n, d: distance(name, n) }))
+    .sort((x, y) => x.d - y.d);
   const best = scored[0];
   return best && best.d <= Math.max(2, Math.floor(best.n.length / 3)) ? best.n : undefined;
 }
 
-export async function main(argv: string[], env: Record<string, string | undefined>, io: Io = process): Promise<number> {
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: Io = process,
+): Promise<number> {
   const name = argv[0];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(helpText(argv[1] ? commands[argv[1]] : undefined));
@@ -80,7 +96,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const cmd = commands[name];
   if (!cmd) {
     const hint = nearest(name);
-    io.stderr.write(`facegate: unknown command ${JSON.stringify(name)}${hint ? ` (did you mean ${hint}?)` : ''}; run \`facegate --help\`\n`);
+    io.stderr.write(
+      `facegate: unknown command ${JSON.stringify(name)}${hint ? ` (did you mean ${hint}?)` : ''}; run \`facegate --help\`\n`,
+    );
     return 2;
   }
   const flags = [...cmd.flags, ...commonFlags];
@@ -91,7 +109,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
     try {
       parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UserError(`${name}: ${(err as Error).message.split(/\. |\n/)[0]}; run \`facegate ${name} --help\``, 2);
+      throw new UserError(
+        `${name}: ${(err as Error).message.split(/\. |\n/)[0]}; run \`facegate ${name} --help\``,
+        2,
+      );
     }
     const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     if (values['help']) {
@@ -114,8 +135,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
       env,
       stdout: io.stdout,
       stderr: io.stderr,
-      config: () => (cached ??= loadConfig({ file: values['config'] as string | undefined, env, sets: [...extra, ...sets] })),
-      logger: (cfg) => createLogger({ level: cfg.log.level, format: cfg.log.format, isTTY: io.stdout.isTTY ?? false }),
+      config: () =>
+        (cached ??= loadConfig({
+          file: values['config'] as string | undefined,
+          env,
+          sets: [...extra, ...sets],
+        })),
+      logger: (cfg) =>
+        createLogger({ level: cfg.log.level, format: cfg.log.format, isTTY: io.stdout.isTTY ?? false }),
     };
     return await cmd.run(ctx);
   } catch (err) {

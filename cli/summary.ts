@@ -41,11 +41,17 @@ export function formatSummary(s: SummarySnapshot, now: Date = new Date()): strin
   const lines = [
     `facegate up  ${now.toISOString().slice(11, 19)}  cameras online ${s.camerasOnline}/${s.camerasTotal}  faces ${s.eventsPerS.toFixed(1)}/s (${s.eventsTotal} events)`,
     '  gateway            cameras   cpu %    rss MB',
-    ...s.gateways.map((g) => `  ${g.id.padEnd(18)} ${String(g.cameras).padStart(7)} ${g.cpuPercent.toFixed(1).padStart(7)} ${g.rssMb.toFixed(1).padStart(9)}`),
+    ...s.gateways.map(
+      (g) =>
+        `  ${g.id.padEnd(18)} ${String(g.cameras).padStart(7)} ${g.cpuPercent.toFixed(1).padStart(7)} ${g.rssMb.toFixed(1).padStart(9)}`,
+    ),
     '  last events:',
   ];
   if (s.last.length === 0) lines.push('    (none yet)');
-  for (const e of s.last) lines.push(`    ${e.ts.slice(11, 23)}  cam ${e.cameraId}  ${e.type.padEnd(6)} score ${e.score.toFixed(2)}`);
+  for (const e of s.last)
+    lines.push(
+      `    ${e.ts.slice(11, 23)}  cam ${e.cameraId}  ${e.type.padEnd(6)} score ${e.score.toFixed(2)}`,
+    );
   return lines;
 }
 
@@ -66,7 +72,12 @@ export function createSummary(opts: SummaryOptions): Summary {
       eventsPerS: rate,
       eventsTotal: total,
       last: last.map((e) => ({ ts: e.ts, cameraId: e.cameraId, type: e.type, score: e.score })),
-      gateways: gws.map((g) => ({ id: g.id, cameras: g.st.cameras.assigned, cpuPercent: g.st.cpuPercent, rssMb: g.st.rssMb })),
+      gateways: gws.map((g) => ({
+        id: g.id,
+        cameras: g.st.cameras.assigned,
+        cpuPercent: g.st.cpuPercent,
+        rssMb: g.st.rssMb,
+      })),
     };
   };
 

@@ -17,7 +17,8 @@ export function badFilter(filter: string): string | undefined {
   if (filter.includes('\u0000')) return 'contains NUL';
   const levels = filter.split('/');
   for (const [i, l] of levels.entries()) {
-    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return '# must be a whole level and the last one';
+    if (l.includes('#') && (l !== '#' || i !== levels.length - 1))
+      return '# must be a whole level and the last one';
     if (l.includes('+') && l !== '+') return '+ must be a whole level';
   }
   return undefined;
@@ -31,10 +32,20 @@ export function cameraIdProblem(id: string): string | undefined {
  * Default filters: face events and statuses, and the simulator's topics. Gateway stats are left
  * out (one message per gateway every few seconds drowns the events); `--topic` brings them in.
  */
-export function watchFilters(prefix: string, opts: { camera?: string | undefined; topics?: readonly string[] | undefined }): string[] {
+export function watchFilters(
+  prefix: string,
+  opts: { camera?: string | undefined; topics?: readonly string[] | undefined },
+): string[] {
   if (opts.topics && opts.topics.length > 0) return [...new Set(opts.topics)];
-  if (opts.camera !== undefined) return [`${prefix}/cameras/${opts.camera}/faces`, `${prefix}/cameras/${opts.camera}/status`];
-  return [`${prefix}/cameras/+/faces`, `${prefix}/cameras/+/status`, `${prefix}/gateways/+/status`, `${prefix}/simulator/catalog`, `${prefix}/simulator/status`];
+  if (opts.camera !== undefined)
+    return [`${prefix}/cameras/${opts.camera}/faces`, `${prefix}/cameras/${opts.camera}/status`];
+  return [
+    `${prefix}/cameras/+/faces`,
+    `${prefix}/cameras/+/status`,
+    `${prefix}/gateways/+/status`,
+    `${prefix}/simulator/catalog`,
+    `${prefix}/simulator/status`,
+  ];
 }
 
 export function classify(topic: string, prefix: string): TopicKind {
@@ -141,12 +152,19 @@ function boxText(box: number[], frame: unknown): string {
 function faceLine(camera: string, p: Obj, at: number): string | undefined {
   const type = str(p['type']);
   const box = p['box'];
-  if (!type || !Array.isArray(box) || box.length !== 4 || !box.every((x) => typeof x === 'number')) return undefined;
-  const parts = [when(p['ts'], at), `camera ${camera}`, type.padEnd(6), `box ${boxText(box as number[], p['frame'])}`];
+  if (!type || !Array.isArray(box) || box.length !== 4 || !box.every((x) => typeof x === 'number'))
+    return undefined;
+  const parts = [
+    when(p['ts'], at),
+    `camera ${camera}`,
+    type.padEnd(6),
+    `box ${boxText(box as number[], p['frame'])}`,
+  ];
   const score = num(p['score']);
   if (score !== undefined) parts.push(`score ${score.toFixed(2)}`);
   const dur = num(p['durationS']);
-  if (type === 'end' && dur !== undefined) parts.push(`after ${dur.toFixed(1)}s${str(p['endReason']) ? ` (${str(p['endReason'])})` : ''}`);
+  if (type === 'end' && dur !== undefined)
+    parts.push(`after ${dur.toFixed(1)}s${str(p['endReason']) ? ` (${str(p['endReason'])})` : ''}`);
   parts.push(`gateway ${str(p['gatewayId']) ?? '?'}`);
   // The JPEG crop (gateway.crops) is base64: its size tells it is there; --json carries it.
   const crop = str(p['crop']);

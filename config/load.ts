@@ -25,7 +25,13 @@ function show(path: string, value: unknown): string {
   if (isSecret(path)) return '***';
   // A section that holds a secret (mqtt, simulator, gateway) is described, not printed.
   if (secretPaths.some((s) => path === '' || s.startsWith(path + '.'))) {
-    return value === null ? 'null' : Array.isArray(value) ? '(a list)' : typeof value === 'object' ? '(a mapping)' : `(a ${typeof value})`;
+    return value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? '(a list)'
+        : typeof value === 'object'
+          ? '(a mapping)'
+          : `(a ${typeof value})`;
   }
   let text: string | undefined;
   try {
@@ -74,7 +80,8 @@ function unwrap(s: z.ZodType): z.ZodType {
   let cur = s;
   for (;;) {
     const def = cur.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
-    if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType) cur = def.innerType;
+    if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType)
+      cur = def.innerType;
     else if (def.type === 'pipe' && def.in) cur = def.in;
     else return cur;
   }
@@ -91,13 +98,28 @@ export function schemaLeaves(schema: z.ZodType = configSchema, prefix = ''): Map
     return out;
   }
   const t = s.def.type;
-  out.set(prefix, t === 'number' ? 'number' : t === 'boolean' ? 'boolean' : t === 'string' || t === 'enum' ? 'string' : 'json');
+  out.set(
+    prefix,
+    t === 'number'
+      ? 'number'
+      : t === 'boolean'
+        ? 'boolean'
+        : t === 'string' || t === 'enum'
+          ? 'string'
+          : 'json',
+  );
   return out;
 }
 
 /** FACEGATE_GATEWAY_DETECTOR_THREADS <-> gateway.detectorThreads */
 export function envName(path: string): string {
-  return 'FACEGATE_' + path.split('.').map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return (
+    'FACEGATE_' +
+    path
+      .split('.')
+      .map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+      .join('_')
+  );
 }
 
 function coerce(path: string, leaf: Leaf, raw: string, source: string): unknown {
@@ -148,7 +170,9 @@ function readFile(file: string): Tree {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(
+      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let doc: unknown;
   try {
@@ -163,7 +187,8 @@ function readFile(file: string): Tree {
     throw new ConfigError(`config file ${file} is not valid YAML: ${msg}${at}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must hold a mapping at the top`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError(`config file ${file} must hold a mapping at the top`);
   return doc as Tree;
 }
 
@@ -177,7 +202,9 @@ export function loadConfig(input: ConfigInput = {}): Config {
     const leaf = leaves.get(path);
     if (!leaf) {
       const known = [...leaves.keys()].filter((k) => k.split('.')[0] === path.split('.')[0]);
-      const hint = known.length ? `; known keys: ${known.join(', ')}` : `; known sections: ${[...new Set([...leaves.keys()].map((k) => k.split('.')[0]))].join(', ')}`;
+      const hint = known.length
+        ? `; known keys: ${known.join(', ')}`
+        : `; known sections: ${[...new Set([...leaves.keys()].map((k) => k.split('.')[0]))].join(', ')}`;
       throw new ConfigError(`unknown config key ${keyName(path)} (from ${source})${hint}`);
     }
     setPath(tree, path, coerce(path, leaf, raw, source));
@@ -206,11 +233,15 @@ export function loadConfig(input: ConfigInput = {}): Config {
   const issue = res.error.issues[0]!;
   const path = issue.path.map(String).join('.');
   // The nearest key that a flag or env var set, e.g. gateway.cameras for gateway.cameras.0.url.
-  const setBy = [...sources.keys()].filter((k) => path === k || path.startsWith(k + '.')).sort((a, b) => b.length - a.length)[0];
+  const setBy = [...sources.keys()]
+    .filter((k) => path === k || path.startsWith(k + '.'))
+    .sort((a, b) => b.length - a.length)[0];
   const source = (setBy && sources.get(setBy)) ?? fileLabel;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.` : '') + keyName(k));
-    const known = [...leaves.keys()].filter((k) => (path ? k.startsWith(path + '.') : true)).map((k) => (path ? k : k.split('.')[0]));
+    const known = [...leaves.keys()]
+      .filter((k) => (path ? k.startsWith(path + '.') : true))
+      .map((k) => (path ? k : k.split('.')[0]));
     const hint = known.length ? `; known: ${[...new Set(known)].join(', ')}` : '';
     throw new ConfigError(`unknown config key ${keys.join(', ')} (from ${source})${hint}`);
   }

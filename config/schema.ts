@@ -41,23 +41,59 @@ export const simulatorSchema = z.strictObject({
 });
 
 export const gatewaySchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default('').describe('gateway id (empty: gw-<hostname>-<pid>)'),
-  cameras: z.array(cameraSource).default([]).describe('cameras to pull (empty: discover from the simulator catalog)'),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{0,64}$/)
+    .default('')
+    .describe('gateway id (empty: gw-<hostname>-<pid>)'),
+  cameras: z
+    .array(cameraSource)
+    .default([])
+    .describe('cameras to pull (empty: discover from the simulator catalog)'),
   decode: decodeMode.default('keyframes').describe('keyframes | fps:<n>'),
-  ingest: z.enum(['ffmpeg', 'node']).default('ffmpeg')
-    .describe('ffmpeg: ffmpeg reads RTSP, one decoder per camera; node (experimental, keyframes only): the gateway reads RTSP, shared decoders'),
+  ingest: z
+    .enum(['ffmpeg', 'node'])
+    .default('ffmpeg')
+    .describe(
+      'ffmpeg: ffmpeg reads RTSP, one decoder per camera; node (experimental, keyframes only): the gateway reads RTSP, shared decoders',
+    ),
   camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
   detectorThreads: z.number().int().min(1).max(64).default(1).describe('inference worker threads'),
-  detectorIntraOpThreads: z.number().int().min(1).max(64).default(1).describe('onnxruntime threads inside each worker'),
+  detectorIntraOpThreads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('onnxruntime threads inside each worker'),
   budgetFps: z.number().positive().default(200).describe('inferences per second across all cameras'),
   scoreThreshold: z.number().min(0).max(1).default(0.7).describe('face score threshold'),
-  minFaceHeight: z.number().min(0).max(1).default(0).describe('ignore face boxes shorter than this share of the frame height'),
-  maxFaceHeight: z.number().min(0).max(1).default(0.5).describe('ignore face boxes taller than this share of the frame height (an animal or object at the lens; Frigate max_area)'),
-  motionThreshold: z.number().min(0).max(255).default(2).describe('mean abs grey difference that counts as motion'),
+  minFaceHeight: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('ignore face boxes shorter than this share of the frame height'),
+  maxFaceHeight: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe(
+      'ignore face boxes taller than this share of the frame height (an animal or object at the lens; Frigate max_area)',
+    ),
+  motionThreshold: z
+    .number()
+    .min(0)
+    .max(255)
+    .default(2)
+    .describe('mean abs grey difference that counts as motion'),
   motionForceS: seconds.default(5).describe('analyse at least this often without motion'),
   confirmHits: z.number().int().min(1).max(10).default(1).describe('detections before a start event'),
   endAfterS: seconds.default(2.5).describe('a face unseen this long ends its event'),
-  sweepAfterS: seconds.default(10).describe('tracks of a camera with no analysed frame this long end as offline'),
+  sweepAfterS: seconds
+    .default(10)
+    .describe('tracks of a camera with no analysed frame this long end as offline'),
   updateEveryS: z.number().min(0).default(0).describe('rate of update events (0: none)'),
   rtspUsername: z.string().default('').describe('credentials for cameras discovered from the catalog'),
   rtspPassword: z.string().default(''),
@@ -68,9 +104,16 @@ export const gatewaySchema = z.strictObject({
 });
 
 export const mqttSchema = z.strictObject({
-  url: z.string().regex(/^$|^(mqtts?|wss?|tcp|ssl):\/\/./, 'an mqtt://, mqtts://, ws:// or wss:// URL').default('')
+  url: z
+    .string()
+    .regex(/^$|^(mqtts?|wss?|tcp|ssl):\/\/./, 'an mqtt://, mqtts://, ws:// or wss:// URL')
+    .default('')
     .describe('broker URL (empty: `facegate up` embeds one; others use mqtt://127.0.0.1:<broker.port>)'),
-  prefix: z.string().regex(/^[^#+]+$/, 'no # or +').default('facegate').describe('topic prefix'),
+  prefix: z
+    .string()
+    .regex(/^[^#+]+$/, 'no # or +')
+    .default('facegate')
+    .describe('topic prefix'),
   username: z.string().default(''),
   password: z.string().default(''),
   ca: z.string().default('').describe('CA certificate file for TLS'),
@@ -92,13 +135,22 @@ export const httpSchema = z.strictObject({
 });
 
 export const ffmpegSchema = z.strictObject({
-  path: z.string().default('').describe('ffmpeg binary (empty: ffmpeg on the PATH, else the bundled static build)'),
+  path: z
+    .string()
+    .default('')
+    .describe('ffmpeg binary (empty: ffmpeg on the PATH, else the bundled static build)'),
 });
 
 export const consoleSchema = z.strictObject({
   host: z.string().default('').describe('web console bind address (empty: http.host)'),
   port: port.default(8081).describe('web console port (0: any free port)'),
-  maxLiveViews: z.number().int().min(0).max(64).default(4).describe('live camera videos at once (each is one ffmpeg)'),
+  maxLiveViews: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(4)
+    .describe('live camera videos at once (each is one ffmpeg)'),
 });
 
 export const logSchema = z.strictObject({
@@ -110,7 +162,10 @@ export const configSchema = z.strictObject({
   city: citySchema.prefault({}),
   simulator: simulatorSchema.prefault({}),
   gateway: gatewaySchema
-    .refine((g) => g.ingest === 'ffmpeg' || g.decode === 'keyframes', { path: ['ingest'], message: 'node ingest decodes keyframes only; set gateway.decode=keyframes' })
+    .refine((g) => g.ingest === 'ffmpeg' || g.decode === 'keyframes', {
+      path: ['ingest'],
+      message: 'node ingest decodes keyframes only; set gateway.decode=keyframes',
+    })
     .prefault({}),
   mqtt: mqttSchema.prefault({}),
   broker: brokerSchema.prefault({}),

@@ -26,7 +26,11 @@ interface Mpeg1Muxer extends EventEmitter {
   on(event: 'mpeg1data', fn: (data: Buffer) => void): this;
   on(event: 'ffmpegStderr', fn: (data: Buffer) => void): this;
 }
-type Mpeg1MuxerClass = new (opts: { url: string; ffmpegPath: string; ffmpegOptions: Record<string, string> }) => Mpeg1Muxer;
+type Mpeg1MuxerClass = new (opts: {
+  url: string;
+  ffmpegPath: string;
+  ffmpegOptions: Record<string, string>;
+}) => Mpeg1Muxer;
 
 const require = createRequire(import.meta.url);
 const Muxer = require('node-rtsp-stream/mpeg1muxer.js') as Mpeg1MuxerClass;
@@ -91,7 +95,11 @@ export function jsmpegHeader(width: number, height: number): Buffer {
 
 /** Width and height from an MPEG-1 sequence header (00 00 01 B3) in buf, if it holds one. */
 export function sequenceSize(buf: Buffer): { width: number; height: number } | undefined {
-  for (let i = buf.indexOf(Buffer.from([0, 0, 1, 0xb3])); i >= 0 && i + 7 <= buf.length; i = buf.indexOf(Buffer.from([0, 0, 1, 0xb3]), i + 1)) {
+  for (
+    let i = buf.indexOf(Buffer.from([0, 0, 1, 0xb3]));
+    i >= 0 && i + 7 <= buf.length;
+    i = buf.indexOf(Buffer.from([0, 0, 1, 0xb3]), i + 1)
+  ) {
     const a = buf[i + 4] ?? 0;
     const b = buf[i + 5] ?? 0;
     const c = buf[i + 6] ?? 0;
@@ -171,7 +179,17 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
         if (view.stopped || closed) return;
         view.failures++;
         const delay = Math.min(10_000, 500 * 2 ** Math.min(view.failures, 5));
-        log.warn({ camera: view.id, url: redactUrl(url), code, signal, stderr: view.stderr.slice(-3), retryMs: delay }, 'live view ffmpeg exited; restarting');
+        log.warn(
+          {
+            camera: view.id,
+            url: redactUrl(url),
+            code,
+            signal,
+            stderr: view.stderr.slice(-3),
+            retryMs: delay,
+          },
+          'live view ffmpeg exited; restarting',
+        );
         view.restart = setTimeout(() => {
           view.restart = undefined;
           if (view.stopped || closed || view.clients.size === 0) return;
@@ -180,7 +198,9 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
         }, delay);
       });
     });
-    proc.on('error', (err) => log.warn({ camera: view.id, err: err.message }, 'live view ffmpeg failed to start'));
+    proc.on('error', (err) =>
+      log.warn({ camera: view.id, err: err.message }, 'live view ffmpeg failed to start'),
+    );
     muxer.on('mpeg1data', (data) => onData(view, data));
     muxer.on('ffmpegStderr', (data) => {
       for (const line of data.toString('utf8').split('\n')) {
@@ -233,7 +253,19 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
           ws.close(CLOSE_TOO_MANY, `at most ${opts.maxViews} live views at once`);
           return;
         }
-        view = { id: cameraId, clients: new Set(), proc: undefined, exited: Promise.resolve(), header: undefined, scan: Buffer.alloc(0), grace: undefined, restart: undefined, failures: 0, stopped: false, stderr: [] };
+        view = {
+          id: cameraId,
+          clients: new Set(),
+          proc: undefined,
+          exited: Promise.resolve(),
+          header: undefined,
+          scan: Buffer.alloc(0),
+          grace: undefined,
+          restart: undefined,
+          failures: 0,
+          stopped: false,
+          stderr: [],
+        };
         views.set(cameraId, view);
         spawn(view);
       }

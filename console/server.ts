@@ -20,7 +20,6 @@ import { badId } from '../gateway/publish/topics.ts';
 import { createConsoleState, defaultLimits, type Delta, type StateLimits } from './state.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
 
-
 export interface ConsoleDeps {
   log: Logger;
   ffmpeg: FfmpegBinary;
@@ -165,7 +164,13 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
   }, 15_000);
   heartbeat.unref();
 
-  const opts = mqttOptionsFrom(cfg.mqtt, mqttUrl, cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-console` : `facegate-console-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const opts = mqttOptionsFrom(
+    cfg.mqtt,
+    mqttUrl,
+    cfg.mqtt.clientId
+      ? `${cfg.mqtt.clientId}-console`
+      : `facegate-console-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   const link = connectMqtt(opts, log.child({ component: 'console-mqtt' }));
   link.onMessage((topic, payload) => {
     const d: Delta | undefined = state.apply(topic, payload);
@@ -182,14 +187,21 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     `${prefix}/gateways/+/stats`,
   ];
   // QoS 0: a viewer needs no acknowledgements; sent again on every reconnect.
-  void link.subscribe(filters, 0).catch((err: Error) => log.warn({ err: err.message }, 'console subscription refused'));
+  void link
+    .subscribe(filters, 0)
+    .catch((err: Error) => log.warn({ err: err.message }, 'console subscription refused'));
 
   const openPage = (req: IncomingMessage, res: ServerResponse): void => {
     if (pages.size >= maxPages) {
       sendJson(res, 503, { error: `at most ${maxPages} console pages at once` });
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.socket?.setNoDelay(true);
     pages.add(res);
     const info = { control: cfg.simulator.control, maxLiveViews, connected: link.connected, prefix };
@@ -202,15 +214,18 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
   const setCameras = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!sameOrigin(req)) return sendJson(res, 403, { error: 'cross-origin request refused' });
     // A JSON content type cannot come from a plain HTML form, so no other site can post this.
-    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { error: 'send application/json' });
-    if (!cfg.simulator.control) return sendJson(res, 403, { error: 'simulator control is off (simulator.control=false)' });
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+      return sendJson(res, 415, { error: 'send application/json' });
+    if (!cfg.simulator.control)
+      return sendJson(res, 403, { error: 'simulator control is off (simulator.control=false)' });
     let n: unknown;
     try {
       n = (JSON.parse(await readBody(req, 1024)) as { cameras?: unknown }).cameras;
     } catch {
       return sendJson(res, 400, { error: 'body must be {"cameras":N}' });
     }
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100_000) return sendJson(res, 400, { error: 'cameras must be an integer from 1 to 100000' });
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100_000)
+      return sendJson(res, 400, { error: 'cameras must be an integer from 1 to 100000' });
     if (!link.connected) return sendJson(res, 503, { error: 'not connected to the broker' });
     try {
       await link.publish(`${prefix}/simulator/set`, JSON.stringify({ cameras: n }), { qos: 1 });
@@ -243,8 +258,19 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     if ((req.method === 'GET' || req.method === 'HEAD') && f) {
       readFile(f.file).then((file) => {
         // jsmpg.js ends with `module.exports = jsmpeg` (its npm packaging): give it a module to write to.
-        const body = path === '/vendor/jsmpg.js' ? Buffer.concat([Buffer.from('(function (module) {\n'), file, Buffer.from('\n})({ exports: {} });\n')]) : file;
-        res.writeHead(200, { 'content-type': f.type, 'cache-control': 'no-cache', 'content-length': body.length });
+        const body =
+          path === '/vendor/jsmpg.js'
+            ? Buffer.concat([
+                Buffer.from('(function (module) {\n'),
+                file,
+                Buffer.from('\n})({ exports: {} });\n'),
+              ])
+            : file;
+        res.writeHead(200, {
+          'content-type': f.type,
+          'cache-control': 'no-cache',
+          'content-length': body.length,
+        });
         res.end(req.method === 'HEAD' ? undefined : body);
       }, fail);
       return;
@@ -279,7 +305,9 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     await link.close({ force: true, timeoutMs: 500 });
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
-      code === 'EADDRINUSE' ? `console: port ${wantPort} is in use; set console.port (0 = any free port)` : `console: cannot listen on ${host}:${wantPort}: ${code ?? String(err)}`,
+      code === 'EADDRINUSE'
+        ? `console: port ${wantPort} is in use; set console.port (0 = any free port)`
+        : `console: cannot listen on ${host}:${wantPort}: ${code ?? String(err)}`,
       3,
     );
   }

@@ -119,7 +119,8 @@ function parseObject(payload: Buffer): Json | undefined {
   }
 }
 
-const str = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v.length <= max ? v : undefined);
+const str = (v: unknown, max = 256): string | undefined =>
+  typeof v === 'string' && v.length <= max ? v : undefined;
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function parseStatus(o: Json): StatusView | undefined {
@@ -137,7 +138,13 @@ function parseCatalogCamera(v: unknown): CatalogCamera | undefined {
   const id = str(o['id'], 128);
   const url = str(o['url'], 2048);
   if (!id || badId(id) || !url || !/^rtsps?:\/\//.test(url)) return undefined;
-  return { id, url, district: str(o['district'], 64) ?? '', building: num(o['building']) ?? 0, entrance: num(o['entrance']) ?? 0 };
+  return {
+    id,
+    url,
+    district: str(o['district'], 64) ?? '',
+    building: num(o['building']) ?? 0,
+    entrance: num(o['entrance']) ?? 0,
+  };
 }
 
 function parseFace(o: Json): FaceView | undefined {
@@ -165,7 +172,8 @@ function parseFace(o: Json): FaceView | undefined {
 function parseStats(o: Json, t: number): StatsSample | undefined {
   const cams = o['cameras'];
   const frames = o['frames'];
-  if (typeof cams !== 'object' || cams === null || typeof frames !== 'object' || frames === null) return undefined;
+  if (typeof cams !== 'object' || cams === null || typeof frames !== 'object' || frames === null)
+    return undefined;
   const c = cams as Json;
   const f = frames as Json;
   let dropped = 0;
@@ -325,7 +333,9 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
       return {
         catalog,
         cameras: Object.fromEntries(cameras),
-        gateways: Object.fromEntries([...gateways].map(([id, g]) => [id, { status: g.status, stats: [...g.stats] }])),
+        gateways: Object.fromEntries(
+          [...gateways].map(([id, g]) => [id, { status: g.status, stats: [...g.stats] }]),
+        ),
         events: [...events],
         active: [...active.values()].map((a) => a.ev),
         simulator,

@@ -5,11 +5,21 @@ import { oneLine } from '../shared/log.ts';
 
 const catalogSchema = z.object({
   v: z.literal(1),
-  cameras: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), url: z.string().regex(/^rtsps?:\/\/[^\s]+$/) })).max(200_000),
+  cameras: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+        url: z.string().regex(/^rtsps?:\/\/[^\s]+$/),
+      }),
+    )
+    .max(200_000),
 });
 
 /** Credentials for discovered cameras come from the gateway's own config, never from MQTT. */
-export function parseCatalog(payload: Buffer, creds: { username: string; password: string }): { ok: true; cameras: CameraSource[] } | { ok: false; error: string } {
+export function parseCatalog(
+  payload: Buffer,
+  creds: { username: string; password: string },
+): { ok: true; cameras: CameraSource[] } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));
@@ -19,8 +29,19 @@ export function parseCatalog(payload: Buffer, creds: { username: string; passwor
   const res = catalogSchema.safeParse(json);
   if (!res.success) {
     const i = res.error.issues[0];
-    return { ok: false, error: oneLine(`catalog: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`) };
+    return {
+      ok: false,
+      error: oneLine(`catalog: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`),
+    };
   }
-  const auth = creds.username ? `${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@` : '';
-  return { ok: true, cameras: res.data.cameras.map((c) => ({ id: c.id, url: auth ? c.url.replace('://', `://${auth}`) : c.url })) };
+  const auth = creds.username
+    ? `${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@`
+    : '';
+  return {
+    ok: true,
+    cameras: res.data.cameras.map((c) => ({
+      id: c.id,
+      url: auth ? c.url.replace('://', `://${auth}`) : c.url,
+    })),
+  };
 }

@@ -4,7 +4,13 @@
 import type { Box } from './detect/ultraface.ts';
 
 /** Copies the box (normalised, plus `margin` of its size on each side) out of a packed RGB frame. */
-export function cropRgb(rgb: Uint8Array, width: number, height: number, box: Box, margin = 0.25): { rgb: Buffer; width: number; height: number } {
+export function cropRgb(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  box: Box,
+  margin = 0.25,
+): { rgb: Buffer; width: number; height: number } {
   const [bx, by, bw, bh] = box;
   const x0 = Math.max(0, Math.floor((bx - bw * margin) * width));
   const y0 = Math.max(0, Math.floor((by - bh * margin) * height));
@@ -29,7 +35,10 @@ export interface Cropper {
   stats(): { made: number; skipped: number; failed: number };
 }
 
-export function createCropper(encode: (rgb: Buffer, w: number, h: number) => Promise<Buffer>, maxInFlight = 2): Cropper {
+export function createCropper(
+  encode: (rgb: Buffer, w: number, h: number) => Promise<Buffer>,
+  maxInFlight = 2,
+): Cropper {
   let inFlight = 0;
   const counts = { made: 0, skipped: 0, failed: 0 };
   return {

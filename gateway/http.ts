@@ -28,12 +28,16 @@ const send = (res: ServerResponse, code: number, type: string, body: string): vo
   res.end(body);
 };
 
-export async function createHttpServer(opts: { host: string; port: number }, deps: HttpDeps): Promise<HttpServer> {
+export async function createHttpServer(
+  opts: { host: string; port: number },
+  deps: HttpDeps,
+): Promise<HttpServer> {
   const { log } = deps;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' || path === '/healthz') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return send(res, 405, 'text/plain', 'method not allowed\n');
       if (path === '/healthz') {
         let h: Health;
         try {
@@ -41,7 +45,13 @@ export async function createHttpServer(opts: { host: string; port: number }, dep
         } catch (err) {
           h = { ok: false, reason: `health check failed: ${(err as Error).message}` };
         }
-        return send(res, h.ok ? 200 : 503, 'application/json', JSON.stringify(h.ok ? { status: 'ok' } : { status: 'unhealthy', reason: h.reason ?? 'unknown' }) + '\n');
+        return send(
+          res,
+          h.ok ? 200 : 503,
+          'application/json',
+          JSON.stringify(h.ok ? { status: 'ok' } : { status: 'unhealthy', reason: h.reason ?? 'unknown' }) +
+            '\n',
+        );
       }
       deps.registry.metrics().then(
         (body) => send(res, 200, deps.registry.contentType, body),
@@ -60,7 +70,10 @@ export async function createHttpServer(opts: { host: string; port: number }, dep
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new UserError(`http: port ${opts.port} on ${opts.host} is in use; set http.port (0 = any free port)`, 3)
+          ? new UserError(
+              `http: port ${opts.port} on ${opts.host} is in use; set http.port (0 = any free port)`,
+              3,
+            )
           : new UserError(`http: cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}`, 3),
       );
     });

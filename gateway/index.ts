@@ -50,7 +50,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export const defaultModelPath = fileURLToPath(new URL('../assets/models/ultraface-rfb-320.onnx', import.meta.url));
+export const defaultModelPath = fileURLToPath(
+  new URL('../assets/models/ultraface-rfb-320.onnx', import.meta.url),
+);
 
 export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
   const g = cfg.gateway;
@@ -63,11 +65,25 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   const statuses = new Map<string, string>();
 
   const detector: DetectorPool = await createDetectorPool(
-    { modelPath: deps.modelPath ?? defaultModelPath, threads: g.detectorThreads, intraOpThreads: g.detectorIntraOpThreads, scoreThreshold: g.scoreThreshold },
+    {
+      modelPath: deps.modelPath ?? defaultModelPath,
+      threads: g.detectorThreads,
+      intraOpThreads: g.detectorIntraOpThreads,
+      scoreThreshold: g.scoreThreshold,
+    },
     { log },
   );
-  const tracker = createTracker({ gatewayId: id, confirmHits: g.confirmHits, updateEveryS: g.updateEveryS, endAfterS: g.endAfterS, sweepAfterS: g.sweepAfterS });
-  const motionGate = g.motionThreshold > 0 ? createMotionGate({ threshold: g.motionThreshold, forceEveryS: g.motionForceS }) : undefined;
+  const tracker = createTracker({
+    gatewayId: id,
+    confirmHits: g.confirmHits,
+    updateEveryS: g.updateEveryS,
+    endAfterS: g.endAfterS,
+    sweepAfterS: g.sweepAfterS,
+  });
+  const motionGate =
+    g.motionThreshold > 0
+      ? createMotionGate({ threshold: g.motionThreshold, forceEveryS: g.motionForceS })
+      : undefined;
 
   const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
   // Declared before the publisher exists; stats() reads it lazily.
@@ -93,7 +109,10 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         for (const ev of events) {
           if (ev.type !== 'start') emit([ev]);
           // The crop is cut synchronously, before the frame goes back to the decoder.
-          else void cropper.crop(frame.rgb, frame.width, frame.height, ev.box).then((crop) => emit([crop ? { ...ev, crop } : ev]));
+          else
+            void cropper
+              .crop(frame.rgb, frame.width, frame.height, ev.box)
+              .then((crop) => emit([crop ? { ...ev, crop } : ev]));
         }
       },
       log,
@@ -110,7 +129,10 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     for (const [k, v] of Object.entries(a.dropped)) if (v > 0) dropped[k] = v;
     return {
       uptimeS: Math.round((Date.now() - started) / 1000),
-      cameras: { assigned: current.length, online: [...statuses.values()].filter((s) => s === 'online').length },
+      cameras: {
+        assigned: current.length,
+        online: [...statuses.values()].filter((s) => s === 'online').length,
+      },
       frames: { decoded, analysed: a.analysed, dropped },
       inferenceMs: { p50: inf.p50, p95: inf.p95 },
       eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
@@ -141,7 +163,14 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   );
   const pub = publisher;
 
-  const decodeOpts = { mode: g.decode, camerasPerDecoder: g.camerasPerDecoder, stallS: g.stallS, ffmpeg: deps.ffmpeg, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT };
+  const decodeOpts = {
+    mode: g.decode,
+    camerasPerDecoder: g.camerasPerDecoder,
+    stallS: g.stallS,
+    ffmpeg: deps.ffmpeg,
+    width: ANALYSIS_WIDTH,
+    height: ANALYSIS_HEIGHT,
+  };
   const supervise = g.ingest === 'node' ? createIngestSupervisor : createDecoderSupervisor;
   supervisor = supervise(
     // A shared keyframe decoder passes 300+ IDR a second: three times the cameras of an ffmpeg that reads RTSP.
@@ -194,7 +223,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       reassign();
     });
     const catalogTopic = `${cfg.mqtt.prefix}/simulator/catalog`;
-    const statusRe = new RegExp(`^${cfg.mqtt.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/status$`);
+    const statusRe = new RegExp(
+      `^${cfg.mqtt.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/status$`,
+    );
     pub.link.onMessage((topic, payload) => {
       if (topic === catalogTopic) {
         const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
@@ -219,11 +250,14 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     });
     void pub.link.subscribe([catalogTopic, `${cfg.mqtt.prefix}/gateways/+/status`], 1).catch(() => undefined);
     // Retained statuses arrive right after subscribing; take cameras once they had a moment.
-    const first = setTimeout(() => {
-      ready = true;
-      members = membership?.members() ?? [id];
-      reassign();
-    }, Math.min(g.settleS * 1000, 1500));
+    const first = setTimeout(
+      () => {
+        ready = true;
+        members = membership?.members() ?? [id];
+        reassign();
+      },
+      Math.min(g.settleS * 1000, 1500),
+    );
     first.unref();
   }
 
@@ -235,7 +269,10 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     const metrics = createMetrics({ gatewayId: id }, () => pub.snapshot());
     http = await createHttpServer(cfg.http, { log, registry: metrics.registry, health: () => pub.health() });
   }
-  log.info({ mqtt: mqttUrl, cameras: g.cameras.length || 'from catalog', httpPort: http?.port ?? 0 }, 'gateway started');
+  log.info(
+    { mqtt: mqttUrl, cameras: g.cameras.length || 'from catalog', httpPort: http?.port ?? 0 },
+    'gateway started',
+  );
 
   return {
     id,

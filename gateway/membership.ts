@@ -23,7 +23,11 @@ export function owner(cameraId: string, members: readonly string[]): string | un
 }
 
 /** The cameras of `all` that `self` owns, given the online members (self counts as online). */
-export function assigned<T extends { id: string }>(all: readonly T[], members: Iterable<string>, self: string): T[] {
+export function assigned<T extends { id: string }>(
+  all: readonly T[],
+  members: Iterable<string>,
+  self: string,
+): T[] {
   const list = [...new Set([...members, self])].sort();
   return all.filter((c) => owner(c.id, list) === self);
 }
@@ -39,7 +43,11 @@ export interface Membership {
  * Tracks online gateways and calls `onChange` once membership has been stable for `settleMs`
  * (joins and leaves come in bursts when a fleet starts or a broker restarts).
  */
-export function createMembership(self: string, settleMs: number, onChange: (members: string[]) => void): Membership {
+export function createMembership(
+  self: string,
+  settleMs: number,
+  onChange: (members: string[]) => void,
+): Membership {
   const online = new Set<string>([self]);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;

@@ -45,7 +45,11 @@ export function createMetrics(opts: { gatewayId: string }, getSnapshot: () => St
     });
   };
   // A counter mirrors a total kept elsewhere: reset and add the total, labelled by reason if any.
-  const counter = (name: string, help: string, value: (s: StatsMessage) => number | Record<string, number>): void => {
+  const counter = (
+    name: string,
+    help: string,
+    value: (s: StatsMessage) => number | Record<string, number>,
+  ): void => {
     new Counter({
       name,
       help,
@@ -59,7 +63,11 @@ export function createMetrics(opts: { gatewayId: string }, getSnapshot: () => St
       },
     });
   };
-  const quantiles = (name: string, help: string, value: (s: StatsMessage) => { p50: number; p95: number }): void => {
+  const quantiles = (
+    name: string,
+    help: string,
+    value: (s: StatsMessage) => { p50: number; p95: number },
+  ): void => {
     new Gauge({
       name,
       help,
@@ -81,11 +89,23 @@ export function createMetrics(opts: { gatewayId: string }, getSnapshot: () => St
   counter('facegate_frames_analysed_total', 'Frames run through the face detector', (s) => s.frames.analysed);
   counter('facegate_frames_dropped_total', 'Frames not analysed, by reason', (s) => s.frames.dropped);
   quantiles('facegate_inference_seconds', 'Detector time per frame (recent window)', (s) => s.inferenceMs);
-  quantiles('facegate_event_latency_seconds', 'Capture to broker acknowledgement of start events (recent window)', (s) => s.eventLatencyMs);
-  counter('facegate_events_published_total', 'Face events acknowledged by the broker', (s) => s.events.published);
+  quantiles(
+    'facegate_event_latency_seconds',
+    'Capture to broker acknowledgement of start events (recent window)',
+    (s) => s.eventLatencyMs,
+  );
+  counter(
+    'facegate_events_published_total',
+    'Face events acknowledged by the broker',
+    (s) => s.events.published,
+  );
   counter('facegate_events_dropped_total', 'Face events dropped, by reason', (s) => s.events.droppedBy);
   gauge('facegate_events_pending', 'Face events in flight or waiting in the outbox', (s) => s.events.pending);
-  gauge('facegate_outbox_oldest_pending_seconds', 'Age of the oldest pending face event', (s) => s.events.oldestPendingAgeMs / 1000);
+  gauge(
+    'facegate_outbox_oldest_pending_seconds',
+    'Age of the oldest pending face event',
+    (s) => s.events.oldestPendingAgeMs / 1000,
+  );
   gauge('facegate_process_cpu_percent', 'Gateway CPU, 100 = one core', (s) => s.cpuPercent);
   gauge('facegate_process_resident_memory_bytes', 'Gateway resident memory', (s) => s.rssMb * 1024 * 1024);
 

@@ -41,7 +41,12 @@ interface CameraState {
 }
 
 /** Grey thumbnail, one byte per cell, from a 4x4 sample grid per cell (cheap: 1/4 of the pixels). */
-export function thumbnail(rgb: Uint8Array, width: number, height: number, cellPx: number): { thumb: Uint8Array; tw: number; th: number } {
+export function thumbnail(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  cellPx: number,
+): { thumb: Uint8Array; tw: number; th: number } {
   const tw = Math.max(1, Math.floor(width / cellPx));
   const th = Math.max(1, Math.floor(height / cellPx));
   const thumb = new Uint8Array(tw * th);
@@ -65,7 +70,13 @@ export function thumbnail(rgb: Uint8Array, width: number, height: number, cellPx
 }
 
 /** Largest mean absolute difference over regions of `regionCells` x `regionCells` cells. */
-export function regionDiff(a: Uint8Array, b: Uint8Array, tw: number, th: number, regionCells: number): number {
+export function regionDiff(
+  a: Uint8Array,
+  b: Uint8Array,
+  tw: number,
+  th: number,
+  regionCells: number,
+): number {
   let best = 0;
   for (let ry = 0; ry < th; ry += regionCells) {
     for (let rx = 0; rx < tw; rx += regionCells) {

@@ -101,7 +101,12 @@ function leaving(t: { box: Box; prev?: Box }): boolean {
   const [x, y, w, h] = t.box;
   const dx = x + w / 2 - (p[0] + p[2] / 2);
   const dy = y + h / 2 - (p[1] + p[3] / 2);
-  return (x <= EDGE && dx < 0) || (x + w >= 1 - EDGE && dx > 0) || (y <= EDGE && dy < 0) || (y + h >= 1 - EDGE && dy > 0);
+  return (
+    (x <= EDGE && dx < 0) ||
+    (x + w >= 1 - EDGE && dx > 0) ||
+    (y <= EDGE && dy < 0) ||
+    (y + h >= 1 - EDGE && dy > 0)
+  );
 }
 
 /** Longest gap over which a lone face continues a lone track regardless of where it moved. */
@@ -123,8 +128,16 @@ export function createTracker(opts: TrackerOptions): Tracker {
 
   function event(type: FaceEventType, cameraId: string, cam: Camera, t: Track, ts: number): FaceEvent {
     return {
-      v: 1, type, eventId: t.eventId, trackId: t.trackId, cameraId, gatewayId: opts.gatewayId,
-      ts: new Date(ts).toISOString(), box: [...t.box], score: t.score, frame: { ...cam.frame },
+      v: 1,
+      type,
+      eventId: t.eventId,
+      trackId: t.trackId,
+      cameraId,
+      gatewayId: opts.gatewayId,
+      ts: new Date(ts).toISOString(),
+      box: [...t.box],
+      score: t.score,
+      frame: { ...cam.frame },
     };
   }
 
@@ -159,7 +172,13 @@ export function createTracker(opts: TrackerOptions): Tracker {
     const ts = frame.captureTs;
     let cam = cameras.get(cameraId);
     if (!cam) {
-      cam = { tracks: [], nextTrackId: trackIds.get(cameraId) ?? 1, lastObserved: ts, intervalMs: 0, frame: { width: frame.width, height: frame.height } };
+      cam = {
+        tracks: [],
+        nextTrackId: trackIds.get(cameraId) ?? 1,
+        lastObserved: ts,
+        intervalMs: 0,
+        frame: { width: frame.width, height: frame.height },
+      };
       cameras.set(cameraId, cam);
     }
     // Measured only while faces are tracked (the motion gate then passes every frame), starting from
@@ -182,16 +201,24 @@ export function createTracker(opts: TrackerOptions): Tracker {
 
     // Greedy assignment, best pair first.
     const pairs: { t: Track; d: number; s: number }[] = [];
-    cam.tracks.forEach((t) => detections.forEach((det, d) => {
-      const s = affinity(t.box, det.box, frame.width, frame.height);
-      if (s > 0) pairs.push({ t, d, s });
-    }));
+    cam.tracks.forEach((t) =>
+      detections.forEach((det, d) => {
+        const s = affinity(t.box, det.box, frame.width, frame.height);
+        if (s > 0) pairs.push({ t, d, s });
+      }),
+    );
     // One face in the previous analysed frame, one face now, nothing else on the camera: at one
     // analysed frame a second a person walking in crosses much of the frame between keyframes, so
     // geometry alone would split them into two events. Only across one frame gap (~1 s), since a
     // different person may follow after a longer one.
     const only = cam.tracks[0];
-    if (pairs.length === 0 && only && cam.tracks.length === 1 && detections.length === 1 && ts - only.lastSeen <= CONTINUITY_MS) {
+    if (
+      pairs.length === 0 &&
+      only &&
+      cam.tracks.length === 1 &&
+      detections.length === 1 &&
+      ts - only.lastSeen <= CONTINUITY_MS
+    ) {
       pairs.push({ t: only, d: 0, s: 0.001 });
     }
     pairs.sort((a, b) => b.s - a.s);
@@ -238,8 +265,16 @@ export function createTracker(opts: TrackerOptions): Tracker {
         return;
       }
       const t: Track = {
-        trackId: cam.nextTrackId++, eventId: newId(), box: [...det.box], score: det.score, bestScore: det.score,
-        hits: 1, firstSeen: ts, lastSeen: ts, confirmed: false, lastEmit: ts,
+        trackId: cam.nextTrackId++,
+        eventId: newId(),
+        box: [...det.box],
+        score: det.score,
+        bestScore: det.score,
+        hits: 1,
+        firstSeen: ts,
+        lastSeen: ts,
+        confirmed: false,
+        lastEmit: ts,
       };
       trackIds.set(cameraId, cam.nextTrackId);
       cam.tracks.push(t);

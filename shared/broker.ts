@@ -11,7 +11,10 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(opts: { host: string; port: number }, log: Logger): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(
+  opts: { host: string; port: number },
+  log: Logger,
+): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -24,8 +27,14 @@ export async function startEmbeddedBroker(opts: { host: string; port: number }, 
       broker.close();
       reject(
         err.code === 'EADDRINUSE'
-          ? new UserError(`broker: port ${opts.port} on ${opts.host} is in use; set broker.port (0 = any free port) or give --mqtt-url`, 3)
-          : new UserError(`broker: cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}`, 3),
+          ? new UserError(
+              `broker: port ${opts.port} on ${opts.host} is in use; set broker.port (0 = any free port) or give --mqtt-url`,
+              3,
+            )
+          : new UserError(
+              `broker: cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}`,
+              3,
+            ),
       );
     });
     server.listen(opts.port, opts.host, () => resolve());

@@ -45,7 +45,8 @@ function bundledPath(): string | undefined {
 
 function probeVersion(path: string): { version: string; hasFpsMode: boolean } {
   const r = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
-  if (r.status !== 0) throw new UserError(`ffmpeg at ${path} does not run: ${r.error?.message ?? r.stderr.split('\n')[0]}`, 3);
+  if (r.status !== 0)
+    throw new UserError(`ffmpeg at ${path} does not run: ${r.error?.message ?? r.stderr.split('\n')[0]}`, 3);
   const version = /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown';
   const m = /^(\d+)\.(\d+)/.exec(version);
   const hasFpsMode = m ? Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 1) : false;
@@ -67,7 +68,10 @@ export function resolveFfmpeg(configured: string, pathEnv: string): FfmpegBinary
   } else if ((path = bundledPath())) {
     source = 'bundled';
   } else {
-    throw new UserError('ffmpeg not found: install ffmpeg (apt-get install ffmpeg) or reinstall with optional dependencies', 3);
+    throw new UserError(
+      'ffmpeg not found: install ffmpeg (apt-get install ffmpeg) or reinstall with optional dependencies',
+      3,
+    );
   }
   return { path, source, ...probeVersion(path) };
 }
@@ -89,7 +93,11 @@ export function commandArgs(cmd: FfmpegCommand): string[] {
 }
 
 /** Spawns ffmpeg with an argument list and extra stdio (fd 3, 4, ... for many outputs). */
-export function spawnFfmpeg(bin: FfmpegBinary, args: readonly string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
+export function spawnFfmpeg(
+  bin: FfmpegBinary,
+  args: readonly string[],
+  stdio: StdioOptions = ['ignore', 'pipe', 'pipe'],
+): ChildProcess {
   return spawn(bin.path, ['-hide_banner', '-nostdin', ...args], { stdio });
 }
 
@@ -99,9 +107,33 @@ export function passthroughTiming(bin: FfmpegBinary): string[] {
 }
 
 /** Encodes one packed RGB24 picture as JPEG with ffmpeg (for small, rare images: face crops). */
-export function encodeJpeg(bin: FfmpegBinary, rgb: Buffer, width: number, height: number, timeoutMs = 5000): Promise<Buffer> {
+export function encodeJpeg(
+  bin: FfmpegBinary,
+  rgb: Buffer,
+  width: number,
+  height: number,
+  timeoutMs = 5000,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const args = ['-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', 'pipe:0', '-frames:v', '1', '-q:v', '5', '-f', 'mjpeg', 'pipe:1'];
+    const args = [
+      '-loglevel',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-i',
+      'pipe:0',
+      '-frames:v',
+      '1',
+      '-q:v',
+      '5',
+      '-f',
+      'mjpeg',
+      'pipe:1',
+    ];
     const p = spawnFfmpeg(bin, args, ['pipe', 'pipe', 'pipe']);
     const out: Buffer[] = [];
     let err = '';

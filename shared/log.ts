@@ -23,7 +23,15 @@ export function redactUrl(s: string): string {
 
 /** Escapes line breaks and other control characters (`\n` -> `\\n`), so a message stays one line. */
 export function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function scrub(v: unknown, depth: number): unknown {
@@ -36,8 +44,18 @@ function scrub(v: unknown, depth: number): unknown {
 }
 
 export const redactPaths = [
-  'password', '*.password', '*.*.password', 'pass', '*.pass', 'secret', '*.secret',
-  'authorization', '*.authorization', '*.headers.authorization', 'key', '*.key',
+  'password',
+  '*.password',
+  '*.*.password',
+  'pass',
+  '*.pass',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  'key',
+  '*.key',
 ];
 
 export function createLogger(opts: LogOptions): Logger {
@@ -50,7 +68,9 @@ export function createLogger(opts: LogOptions): Logger {
     hooks: {
       logMethod(args, method) {
         // Messages may carry URLs too (error text from ffmpeg or mqtt.js).
-        const scrubbed = args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as Parameters<typeof method>;
+        const scrubbed = args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as Parameters<
+          typeof method
+        >;
         method.apply(this, scrubbed);
       },
     },
@@ -58,7 +78,13 @@ export function createLogger(opts: LogOptions): Logger {
   };
   if (opts.destination) return pino(options, opts.destination);
   if (pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } });
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
+    });
   }
   return pino(options);
 }

@@ -71,12 +71,20 @@ function readTls(file: string | undefined, what: string): Buffer | undefined {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new UserError(`mqtt: cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 2);
+    throw new UserError(
+      `mqtt: cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      2,
+    );
   }
 }
 
 /** Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2^attempt)]. */
-export function jitteredBackoff(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+export function jitteredBackoff(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const cap = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 20));
   return Math.max(minMs / 2, random() * cap);
 }
@@ -156,7 +164,8 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
     }
     // OpenSSL errors end with a newline; the message ends up in a one-line exit error.
     const msg = oneLine(redactUrl(err.message.trim()));
-    if (msg !== lastError) log.warn({ url: redactUrl(opts.url), err: msg }, 'mqtt connection error; retrying');
+    if (msg !== lastError)
+      log.warn({ url: redactUrl(opts.url), err: msg }, 'mqtt connection error; retrying');
     lastError = msg;
   });
   client.on('close', () => {
@@ -210,7 +219,12 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => {
           events.off('connect', ok);
-          reject(new UserError(`mqtt: cannot reach the broker at ${redactUrl(opts.url)} within ${timeoutMs} ms${lastError ? `: ${lastError}` : ''}`, 4));
+          reject(
+            new UserError(
+              `mqtt: cannot reach the broker at ${redactUrl(opts.url)} within ${timeoutMs} ms${lastError ? `: ${lastError}` : ''}`,
+              4,
+            ),
+          );
         }, timeoutMs);
         const ok = (): void => {
           clearTimeout(t);

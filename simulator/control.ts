@@ -8,13 +8,20 @@ const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('disconnect'), everyS: z.number().positive().max(3600).optional() }),
   z.strictObject({ kind: z.literal('corrupt'), probability: z.number().min(0).max(1).optional() }),
   z.strictObject({ kind: z.literal('wrongPassword') }),
-  z.strictObject({ kind: z.literal('flap'), upS: z.number().positive().max(3600).optional(), downS: z.number().positive().max(3600).optional() }),
+  z.strictObject({
+    kind: z.literal('flap'),
+    upS: z.number().positive().max(3600).optional(),
+    downS: z.number().positive().max(3600).optional(),
+  }),
   z.strictObject({ kind: z.literal('none') }),
 ]);
 
 const faultTarget = z.strictObject({
   /** One camera id, or... */
-  camera: z.string().regex(/^\d{6,}$/).optional(),
+  camera: z
+    .string()
+    .regex(/^\d{6,}$/)
+    .optional(),
   /** ...a seeded share of the fleet. */
   fraction: z.number().min(0).max(1).optional(),
   seed: z.number().int().min(0).optional(),
@@ -36,8 +43,11 @@ export interface ControlTarget {
 }
 
 /** Parses a payload; returns an error line instead of throwing. Max 64 KiB. */
-export function parseControl(payload: Buffer): { ok: true; msg: ControlMessage } | { ok: false; error: string } {
-  if (payload.length > 65_536) return { ok: false, error: `control message too large (${payload.length} bytes)` };
+export function parseControl(
+  payload: Buffer,
+): { ok: true; msg: ControlMessage } | { ok: false; error: string } {
+  if (payload.length > 65_536)
+    return { ok: false, error: `control message too large (${payload.length} bytes)` };
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));
@@ -47,7 +57,8 @@ export function parseControl(payload: Buffer): { ok: true; msg: ControlMessage }
   const res = controlSchema.safeParse(json);
   if (res.success) {
     const f = res.data.fault;
-    if (f && f.camera === undefined && f.fraction === undefined) return { ok: false, error: 'fault needs "camera" or "fraction"' };
+    if (f && f.camera === undefined && f.fraction === undefined)
+      return { ok: false, error: 'fault needs "camera" or "fraction"' };
     if (Object.keys(res.data).length === 0) return { ok: false, error: 'control message sets nothing' };
     return { ok: true, msg: res.data };
   }

@@ -13,8 +13,22 @@ export interface CameraInfo {
 }
 
 const DISTRICTS = [
-  'arbat', 'basmanny', 'khamovniki', 'meshchansky', 'presnensky', 'tagansky', 'tverskoy', 'yakimanka',
-  'zamoskvorechye', 'lefortovo', 'sokolniki', 'ostankino', 'khoroshyovo', 'dorogomilovo', 'danilovsky', 'maryino',
+  'arbat',
+  'basmanny',
+  'khamovniki',
+  'meshchansky',
+  'presnensky',
+  'tagansky',
+  'tverskoy',
+  'yakimanka',
+  'zamoskvorechye',
+  'lefortovo',
+  'sokolniki',
+  'ostankino',
+  'khoroshyovo',
+  'dorogomilovo',
+  'danilovsky',
+  'maryino',
 ];
 
 /** Camera ids are 6-digit numbers from 000001: paths /cam/000001. */
@@ -50,7 +64,12 @@ export interface Fleet {
   truth(id: string, fromMs: number, toMs: number): (TruthInterval & { startMs: number; endMs: number })[];
 }
 
-export function createFleet(opts: { count: number; seed: number; clips: readonly SceneClip[]; maxCount?: number }): Fleet {
+export function createFleet(opts: {
+  count: number;
+  seed: number;
+  clips: readonly SceneClip[];
+  maxCount?: number;
+}): Fleet {
   let count = opts.count;
   const max = opts.maxCount ?? 100_000;
   const info = (index: number): CameraInfo => {
@@ -72,7 +91,8 @@ export function createFleet(opts: { count: number; seed: number; clips: readonly
   return {
     count: () => count,
     setCount(n) {
-      if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`camera count must be an integer from 1 to ${max}`);
+      if (!Number.isInteger(n) || n < 1 || n > max)
+        throw new RangeError(`camera count must be an integer from 1 to ${max}`);
       count = n;
     },
     get(id) {
@@ -92,7 +112,13 @@ export function createFleet(opts: { count: number; seed: number; clips: readonly
         const a = byId.get(iv.id);
         const start = a ? a.startS - cam.phaseS + iv.loop * D : iv.startS;
         const end = a ? a.endS - cam.phaseS + iv.loop * D : iv.endS;
-        return { ...iv, startS: start, endS: end, startMs: Math.round(start * 1000), endMs: Math.round(end * 1000) };
+        return {
+          ...iv,
+          startS: start,
+          endS: end,
+          startMs: Math.round(start * 1000),
+          endMs: Math.round(end * 1000),
+        };
       });
     },
   };

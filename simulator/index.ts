@@ -41,17 +41,30 @@ export interface Simulator {
 /** The scenes a city configuration asks for (the benchmark plans the same ones for ground truth). */
 export function sceneSpec(cfg: Config): SceneSpec {
   const c = cfg.city;
-  return { width: c.width, height: c.height, fps: c.fps, keyframeIntervalS: c.keyframeInterval, seconds: c.sceneSeconds, count: c.scenes, seed: c.seed };
+  return {
+    width: c.width,
+    height: c.height,
+    fps: c.fps,
+    keyframeIntervalS: c.keyframeInterval,
+    seconds: c.sceneSeconds,
+    count: c.scenes,
+    seed: c.seed,
+  };
 }
 
 export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise<Simulator> {
   const log = deps.log.child({ component: 'simulator' });
   const prefix = cfg.mqtt.prefix;
   const clips = await ensureScenes(sceneSpec(cfg), {
-    cacheDir: cfg.simulator.cacheDir, ffmpeg: deps.ffmpeg, log, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
-  );
+    cacheDir: cfg.simulator.cacheDir,
+    ffmpeg: deps.ffmpeg,
+    log,
+    ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+  });
   const fleet = createFleet({ count: cfg.city.cameras, seed: cfg.city.seed, clips });
-  const auth = cfg.simulator.username ? { username: cfg.simulator.username, password: cfg.simulator.password } : undefined;
+  const auth = cfg.simulator.username
+    ? { username: cfg.simulator.username, password: cfg.simulator.password }
+    : undefined;
   const rtsp = createRtspServer(
     {
       host: cfg.simulator.host,
@@ -76,9 +89,12 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
       3,
     );
   }
-  const host = cfg.simulator.publicHost || (cfg.simulator.host === '0.0.0.0' || cfg.simulator.host === '::' ? '127.0.0.1' : cfg.simulator.host);
+  const host =
+    cfg.simulator.publicHost ||
+    (cfg.simulator.host === '0.0.0.0' || cfg.simulator.host === '::' ? '127.0.0.1' : cfg.simulator.host);
   const url = (id: string): string => `rtsp://${host}:${port}/cam/${id}`;
-  const catalog = (): CatalogCamera[] => fleet.list().map(({ clip: _c, phaseS: _p, ...rest }) => ({ ...rest, url: url(rest.id) }));
+  const catalog = (): CatalogCamera[] =>
+    fleet.list().map(({ clip: _c, phaseS: _p, ...rest }) => ({ ...rest, url: url(rest.id) }));
   log.info({ port, cameras: fleet.count(), clips: clips.length, auth: Boolean(auth) }, 'RTSP cameras ready');
 
   const mqttUrl = cfg.mqtt.url || deps.mqttUrl;
@@ -88,13 +104,29 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
   const statusTopic = `${prefix}/simulator/status`;
   const publishCatalog = (): void => {
     if (!mqtt) return;
-    const payload = JSON.stringify({ v: 1, ts: new Date().toISOString(), count: fleet.count(), cameras: catalog() });
+    const payload = JSON.stringify({
+      v: 1,
+      ts: new Date().toISOString(),
+      count: fleet.count(),
+      cameras: catalog(),
+    });
     mqtt.publish(`${prefix}/simulator/catalog`, payload, { qos: 1, retain: true }).catch(() => undefined);
   };
   const publishStatus = (): void => {
     if (!mqtt?.connected) return;
     const s = rtsp.stats();
-    const payload = { v: 1, status: 'online', ts: new Date().toISOString(), cameras: fleet.count(), rtspPort: port, sessions: s.sessions, playing: s.playing, framesSent: s.framesSent, framesDropped: s.framesDropped, faults: rtsp.faults() };
+    const payload = {
+      v: 1,
+      status: 'online',
+      ts: new Date().toISOString(),
+      cameras: fleet.count(),
+      rtspPort: port,
+      sessions: s.sessions,
+      playing: s.playing,
+      framesSent: s.framesSent,
+      framesDropped: s.framesDropped,
+      faults: rtsp.faults(),
+    };
     mqtt.publish(statusTopic, JSON.stringify(payload), { qos: 0, retain: true }).catch(() => undefined);
   };
   const setCameras = (n: number): void => {
@@ -111,7 +143,12 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
     mqtt = connectMqtt(
       {
         ...mqttOptionsFrom(cfg.mqtt, mqttUrl, cfg.mqtt.clientId || `facegate-simulator-${process.pid}`),
-        will: { topic: statusTopic, payload: JSON.stringify({ v: 1, status: 'offline' }), retain: true, qos: 1 },
+        will: {
+          topic: statusTopic,
+          payload: JSON.stringify({ v: 1, status: 'offline' }),
+          retain: true,
+          qos: 1,
+        },
       },
       log.child({ component: 'simulator-mqtt' }),
     );
@@ -160,7 +197,12 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
       if (mqtt) {
         if (mqtt.connected) {
           // Bounded: a broker that vanished without the link noticing yet never acknowledges.
-          const off = mqtt.publish(statusTopic, JSON.stringify({ v: 1, status: 'offline', ts: new Date().toISOString() }), { qos: 1, retain: true }).catch(() => undefined);
+          const off = mqtt
+            .publish(statusTopic, JSON.stringify({ v: 1, status: 'offline', ts: new Date().toISOString() }), {
+              qos: 1,
+              retain: true,
+            })
+            .catch(() => undefined);
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([off, new Promise((r) => (timer = setTimeout(r, 1000)))]);
           clearTimeout(timer);
@@ -188,8 +230,17 @@ function startTruthPublisher(fleet: Fleet, mqtt: MqttLink, prefix: string): Node
         if (startMs > last) events.push(['start', startMs]);
         if (iv.endMs < now) events.push(['end', iv.endMs]);
         for (const [type, at] of events) {
-          const payload = { v: 1, type, camera: cam.id, appearance: `${iv.id}-${iv.loop}`, isFace: iv.isFace, ts: new Date(at).toISOString() };
-          mqtt.publish(`${prefix}/truth/${cam.id}`, JSON.stringify(payload), { qos: 0 }).catch(() => undefined);
+          const payload = {
+            v: 1,
+            type,
+            camera: cam.id,
+            appearance: `${iv.id}-${iv.loop}`,
+            isFace: iv.isFace,
+            ts: new Date(at).toISOString(),
+          };
+          mqtt
+            .publish(`${prefix}/truth/${cam.id}`, JSON.stringify(payload), { qos: 0 })
+            .catch(() => undefined);
         }
       }
     }

@@ -9,7 +9,11 @@ import { createMotionGate } from '../gateway/motion.ts';
 import type { Detection } from '../gateway/detect/ultraface.ts';
 import type { Frame } from '../gateway/frame.ts';
 
-const log = createLogger({ level: 'silent', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const log = createLogger({
+  level: 'silent',
+  format: 'json',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
 
 function frame(cameraId: string, seq: number, rgb = Buffer.alloc(0)): Frame {
   return { cameraId, width: 320, height: 240, rgb, captureTs: Date.now(), seq };
@@ -46,7 +50,10 @@ function assertAccounted(s: AnalyzerStats): void {
 test('overload: 20 cameras at 10 fps, budget 20/s -> each ~1/s, even, bounded, drops counted', async () => {
   const det = fakeDetector(2, 5);
   const seen = new Map<string, number>();
-  const a = createAnalyzer({ budgetFps: 20 }, { detector: det, log, onDetections: (id) => seen.set(id, (seen.get(id) ?? 0) + 1) });
+  const a = createAnalyzer(
+    { budgetFps: 20 },
+    { detector: det, log, onDetections: (id) => seen.set(id, (seen.get(id) ?? 0) + 1) },
+  );
   const cams = Array.from({ length: 20 }, (_, i) => `cam-${i}`);
   let seq = 0;
   let maxWaiting = 0;
@@ -103,9 +110,15 @@ test('a newer frame supersedes the waiting one; the latest is analysed next', as
   const got: number[] = [];
   const detector = {
     capacity: 1,
-    detect: (f: Frame) => new Promise<Detection[]>((resolve) => gate.push({ release: () => resolve(f.seq === 3 ? [{ box: [0.1, 0.1, 0.2, 0.2], score: 0.9 }] : []) })),
+    detect: (f: Frame) =>
+      new Promise<Detection[]>((resolve) =>
+        gate.push({ release: () => resolve(f.seq === 3 ? [{ box: [0.1, 0.1, 0.2, 0.2], score: 0.9 }] : []) }),
+      ),
   };
-  const a = createAnalyzer({ budgetFps: 1000 }, { detector, log, onDetections: (_id, f, d) => got.push(f.seq * 10 + d.length) });
+  const a = createAnalyzer(
+    { budgetFps: 1000 },
+    { detector, log, onDetections: (_id, f, d) => got.push(f.seq * 10 + d.length) },
+  );
   a.offer(frame('x', 1));
   a.offer(frame('x', 2));
   a.offer(frame('x', 3));
@@ -161,11 +174,16 @@ test('detector failures are counted and analysis goes on', async () => {
 test('the motion gate skips still frames unless a face is being tracked', async () => {
   const det = fakeDetector(1, 1);
   let tracking = false;
-  const a = createAnalyzer({ budgetFps: 1000 }, {
-    detector: det, log, onDetections: () => undefined,
-    motionGate: createMotionGate({ threshold: 2, forceEveryS: 60 }),
-    keepAnalysing: () => tracking,
-  });
+  const a = createAnalyzer(
+    { budgetFps: 1000 },
+    {
+      detector: det,
+      log,
+      onDetections: () => undefined,
+      motionGate: createMotionGate({ threshold: 2, forceEveryS: 60 }),
+      keepAnalysing: () => tracking,
+    },
+  );
   const still = Buffer.alloc(320 * 240 * 3, 100);
   for (let i = 0; i < 5; i++) {
     a.offer(frame('m', i, still));
@@ -189,23 +207,60 @@ test('end to end on the real model: gate, detector pool, tracker -> one start an
   const { createDetectorPool } = await import('../gateway/detect/pool.ts');
   const { createTracker } = await import('../gateway/tracker.ts');
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', `${root}assets/faces/astronaut.png`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '320x240', '-'], { maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-i',
+      `${root}assets/faces/astronaut.png`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      '320x240',
+      '-',
+    ],
+    { maxBuffer: 1 << 24 },
+  );
   const face = r.stdout;
   const grey = Buffer.alloc(320 * 240 * 3, 120);
-  const detector = await createDetectorPool({ modelPath: `${root}assets/models/ultraface-rfb-320.onnx`, threads: 1, scoreThreshold: 0.7 }, { log });
+  const detector = await createDetectorPool(
+    { modelPath: `${root}assets/models/ultraface-rfb-320.onnx`, threads: 1, scoreThreshold: 0.7 },
+    { log },
+  );
   const tracker = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
   const events: string[] = [];
-  const a = createAnalyzer({ budgetFps: 100 }, {
-    detector, log,
-    motionGate: createMotionGate({ threshold: 2, forceEveryS: 30 }),
-    keepAnalysing: (id) => tracker.hasActive(id),
-    onDetections: (id, f, d) => events.push(...tracker.observe(id, f, d).map((e) => `${e.type}@${(Date.parse(e.ts) - 1e12) / 1000}`)),
-  });
+  const a = createAnalyzer(
+    { budgetFps: 100 },
+    {
+      detector,
+      log,
+      motionGate: createMotionGate({ threshold: 2, forceEveryS: 30 }),
+      keepAnalysing: (id) => tracker.hasActive(id),
+      onDetections: (id, f, d) =>
+        events.push(...tracker.observe(id, f, d).map((e) => `${e.type}@${(Date.parse(e.ts) - 1e12) / 1000}`)),
+    },
+  );
   const script = [grey, grey, face, face, grey, grey, grey, grey];
   for (const [i, px] of script.entries()) {
     const before = a.stats().total;
-    a.offer({ cameraId: 'door', width: 320, height: 240, rgb: Buffer.from(px), captureTs: 1e12 + i * 1000, seq: i });
-    for (let k = 0; k < 200 && a.stats().total.analysed + a.stats().total.dropped.motion === before.analysed + before.dropped.motion; k++) await sleep(5);
+    a.offer({
+      cameraId: 'door',
+      width: 320,
+      height: 240,
+      rgb: Buffer.from(px),
+      captureTs: 1e12 + i * 1000,
+      seq: i,
+    });
+    for (
+      let k = 0;
+      k < 200 &&
+      a.stats().total.analysed + a.stats().total.dropped.motion === before.analysed + before.dropped.motion;
+      k++
+    )
+      await sleep(5);
   }
   const s = a.stats().cameras['door'];
   await a.close();

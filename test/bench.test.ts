@@ -20,7 +20,11 @@ test('facegate bench --quick writes plausible figures', { timeout: 240_000 }, (t
   const dir = mkdtempSync(join(tmpdir(), 'facegate-bench-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'bench.json');
-  const r = spawnSync(process.execPath, [cli, 'bench', '--quick', '--out', out, '--set', 'log.level=warn'], { cwd: root, encoding: 'utf8', timeout: 230_000 });
+  const r = spawnSync(process.execPath, [cli, 'bench', '--quick', '--out', out, '--set', 'log.level=warn'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 230_000,
+  });
   assert.equal(r.status, 0, `bench failed (${r.status} ${r.signal}): ${r.stderr.slice(-2000)}`);
   assert.match(r.stdout, /cpu ms\/cam-s/);
   const j = JSON.parse(readFileSync(out, 'utf8')) as {
@@ -42,7 +46,12 @@ test('facegate bench --quick writes plausible figures', { timeout: 240_000 }, (t
   assert.ok(j.limit.cpuMsPerCameraSecond > 0, 'limit CPU');
   assert.ok(j.naive.cpuMsPerCameraSecond > 0, 'naive CPU');
   assert.ok(j.simulator.cpuMsPerStreamSecond > 0, 'simulator CPU');
-  for (const [name, v] of Object.entries({ recall: j.events.recall, precision: j.events.precision, naiveRecall: j.naive.recall, naivePrecision: j.naive.precision })) {
+  for (const [name, v] of Object.entries({
+    recall: j.events.recall,
+    precision: j.events.precision,
+    naiveRecall: j.naive.recall,
+    naivePrecision: j.naive.precision,
+  })) {
     assert.ok(v >= 0 && v <= 1, `${name} ${v} in [0, 1]`);
   }
   assert.ok(j.events.latencyMsP95 >= j.events.latencyMsP50);

@@ -35,28 +35,31 @@ const strings = (v: unknown, what: string): string[] => {
 
 /** Compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:+r}, ${VAR:?e}. */
 function interpolate(s: string, env: Env): string {
-  return s.replace(/\$(\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_m, what: string, braced: string | undefined, bare: string | undefined) => {
-    if (what === '$') return '$';
-    if (bare !== undefined) return env[bare] ?? '';
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])(.*))?$/s.exec(braced ?? '');
-    assert.ok(m, `bad interpolation \${${braced}}`);
-    const [, name, op, arg = ''] = m;
-    const v = env[name!];
-    const empty = v === undefined || (op?.startsWith(':') && v === '');
-    switch (op) {
-      case undefined:
-        return v ?? '';
-      case ':-':
-      case '-':
-        return empty ? arg : v!;
-      case ':+':
-      case '+':
-        return empty ? '' : arg;
-      default:
-        assert.ok(!empty, `\${${name}} is required: ${arg}`);
-        return v!;
-    }
-  });
+  return s.replace(
+    /\$(\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (_m, what: string, braced: string | undefined, bare: string | undefined) => {
+      if (what === '$') return '$';
+      if (bare !== undefined) return env[bare] ?? '';
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])(.*))?$/s.exec(braced ?? '');
+      assert.ok(m, `bad interpolation \${${braced}}`);
+      const [, name, op, arg = ''] = m;
+      const v = env[name!];
+      const empty = v === undefined || (op?.startsWith(':') && v === '');
+      switch (op) {
+        case undefined:
+          return v ?? '';
+        case ':-':
+        case '-':
+          return empty ? arg : v!;
+        case ':+':
+        case '+':
+          return empty ? '' : arg;
+        default:
+          assert.ok(!empty, `\${${name}} is required: ${arg}`);
+          return v!;
+      }
+    },
+  );
 }
 
 function interpolateAll(v: unknown, env: Env): unknown {
@@ -69,10 +72,14 @@ function interpolateAll(v: unknown, env: Env): unknown {
 /** The compose file as docker compose would see it with this shell environment. */
 function compose(shell: Env): Obj {
   // Merge keys (<<) are YAML 1.1, which compose supports: the yaml package needs to be told.
-  return obj(interpolateAll(parseYaml(read('docker-compose.yml'), { merge: true }), shell), 'docker-compose.yml');
+  return obj(
+    interpolateAll(parseYaml(read('docker-compose.yml'), { merge: true }), shell),
+    'docker-compose.yml',
+  );
 }
 
-const service = (doc: Obj, name: string): Obj => obj(obj(doc['services'], 'services')[name], `service ${name}`);
+const service = (doc: Obj, name: string): Obj =>
+  obj(obj(doc['services'], 'services')[name], `service ${name}`);
 
 function serviceEnv(svc: Obj): Env {
   const env: Env = {};
@@ -83,7 +90,9 @@ function serviceEnv(svc: Obj): Env {
 }
 
 function dockerEntrypoint(): string[] {
-  const line = read('Dockerfile').split('\n').find((l) => l.startsWith('ENTRYPOINT '));
+  const line = read('Dockerfile')
+    .split('\n')
+    .find((l) => l.startsWith('ENTRYPOINT '));
   assert.ok(line, 'Dockerfile has an ENTRYPOINT');
   return JSON.parse(line.slice('ENTRYPOINT '.length)) as string[];
 }
@@ -104,7 +113,11 @@ const scenarios: { name: string; shell: Env }[] = [
 
 function runCli(args: string[], env: Env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/facegate.js', ...args], { cwd: root, env: { ...env, PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['bin/facegate.js', ...args], {
+      cwd: root,
+      env: { ...env, PATH: process.env['PATH'] ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -121,16 +134,34 @@ const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
 test('services, dependencies, restart policies and healthchecks', () => {
   const doc = compose({});
-  assert.deepEqual(Object.keys(obj(doc['services'], 'services')), ['broker', 'simulator', 'gateway', 'watch']);
+  assert.deepEqual(Object.keys(obj(doc['services'], 'services')), [
+    'broker',
+    'simulator',
+    'gateway',
+    'watch',
+  ]);
   const broker = service(doc, 'broker');
   assert.equal(broker['image'], 'eclipse-mosquitto:2');
-  assert.ok(strings(broker['volumes'], 'broker volumes').includes('./config/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro'));
+  assert.ok(
+    strings(broker['volumes'], 'broker volumes').includes(
+      './config/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro',
+    ),
+  );
   for (const name of ['broker', 'simulator', 'gateway']) {
     const svc = service(doc, name);
     assert.equal(svc['restart'], 'unless-stopped', `${name} restart`);
-    assert.ok(strings(obj(svc['healthcheck'], `${name} healthcheck`)['test'], 'test').length > 1, `${name} healthcheck test`);
+    assert.ok(
+      strings(obj(svc['healthcheck'], `${name} healthcheck`)['test'], 'test').length > 1,
+      `${name} healthcheck test`,
+    );
   }
-  const conditions = (name: string): Obj => Object.fromEntries(Object.entries(obj(service(doc, name)['depends_on'], 'depends_on')).map(([k, v]) => [k, obj(v, k)['condition']]));
+  const conditions = (name: string): Obj =>
+    Object.fromEntries(
+      Object.entries(obj(service(doc, name)['depends_on'], 'depends_on')).map(([k, v]) => [
+        k,
+        obj(v, k)['condition'],
+      ]),
+    );
   assert.deepEqual(conditions('simulator'), { broker: 'service_healthy' });
   assert.deepEqual(conditions('gateway'), { broker: 'service_healthy', simulator: 'service_healthy' });
   for (const name of facegateServices) {
@@ -146,11 +177,18 @@ test('each service runs a real facegate command with flags it accepts', async ()
   const doc = compose({});
   for (const name of facegateServices) {
     const argv = facegateArgv(service(doc, name));
-    assert.ok(argv[0] && commands[argv[0]], `${name}: "${argv[0]}" is a facegate command (${Object.keys(commands).join(', ')})`);
+    assert.ok(
+      argv[0] && commands[argv[0]],
+      `${name}: "${argv[0]}" is a facegate command (${Object.keys(commands).join(', ')})`,
+    );
     // --help after strict flag parsing: exit 2 on an unknown flag, 0 otherwise.
     const errors: string[] = [];
     const stderr = new Writable({ write: (c: Buffer, _e, cb) => (errors.push(c.toString()), cb()) });
-    assert.equal(await main([...argv, '--help'], {}, { stdout: sink(), stderr }), 0, `${name}: ${errors.join('')}`);
+    assert.equal(
+      await main([...argv, '--help'], {}, { stdout: sink(), stderr }),
+      0,
+      `${name}: ${errors.join('')}`,
+    );
   }
 });
 
@@ -185,24 +223,49 @@ test('the pieces agree: host names, ports, replicas, gateway ids, scene cache', 
     }
     const brokerPorts = service(doc, 'broker')['ports'] as Obj[];
     assert.equal(obj(brokerPorts[0], 'broker port')['target'], 1883);
-    assert.equal(obj(brokerPorts[0], 'broker port')['host_ip'], '127.0.0.1', 'the anonymous broker is not on the network by default');
+    assert.equal(
+      obj(brokerPorts[0], 'broker port')['host_ip'],
+      '127.0.0.1',
+      'the anonymous broker is not on the network by default',
+    );
 
     assert.equal(sim.city.cameras, Number(shell['CAMERAS'] ?? 50));
     assert.equal(sim.simulator.host, '0.0.0.0');
     assert.ok(names.includes(sim.simulator.publicHost), 'catalog URLs name the simulator service');
-    assert.equal(obj((service(doc, 'simulator')['ports'] as Obj[])[0], 'rtsp port')['target'], sim.simulator.port);
-    assert.ok(strings(obj(service(doc, 'simulator')['healthcheck'], 'hc')['test'], 'test').join(' ').includes(`connect(${sim.simulator.port},`));
-    const cacheMount = strings(service(doc, 'simulator')['volumes'], 'volumes').map((v) => v.split(':')[1] ?? '');
-    assert.ok(cacheMount.some((m) => sim.simulator.cacheDir.startsWith(m + '/')), `scene cache ${sim.simulator.cacheDir} is on a volume`);
+    assert.equal(
+      obj((service(doc, 'simulator')['ports'] as Obj[])[0], 'rtsp port')['target'],
+      sim.simulator.port,
+    );
+    assert.ok(
+      strings(obj(service(doc, 'simulator')['healthcheck'], 'hc')['test'], 'test')
+        .join(' ')
+        .includes(`connect(${sim.simulator.port},`),
+    );
+    const cacheMount = strings(service(doc, 'simulator')['volumes'], 'volumes').map(
+      (v) => v.split(':')[1] ?? '',
+    );
+    assert.ok(
+      cacheMount.some((m) => sim.simulator.cacheDir.startsWith(m + '/')),
+      `scene cache ${sim.simulator.cacheDir} is on a volume`,
+    );
 
     assert.equal(gw.gateway.id, '', 'each replica derives its own id');
     assert.equal(gw.http.host, '0.0.0.0');
-    assert.ok(strings(obj(service(doc, 'gateway')['healthcheck'], 'hc')['test'], 'test').join(' ').includes(`127.0.0.1:${gw.http.port}/healthz`));
-    assert.equal(Number(obj(service(doc, 'gateway')['deploy'], 'deploy')['replicas']), Number(shell['GATEWAYS'] ?? 1));
+    assert.ok(
+      strings(obj(service(doc, 'gateway')['healthcheck'], 'hc')['test'], 'test')
+        .join(' ')
+        .includes(`127.0.0.1:${gw.http.port}/healthz`),
+    );
+    assert.equal(
+      Number(obj(service(doc, 'gateway')['deploy'], 'deploy')['replicas']),
+      Number(shell['GATEWAYS'] ?? 1),
+    );
   }
 });
 
-test('config/mosquitto.conf starts a real mosquitto', { skip: !mosquittoPath() && 'mosquitto not installed' }, async () => {
+test('config/mosquitto.conf starts a real mosquitto', {
+  skip: !mosquittoPath() && 'mosquitto not installed',
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'facegate-compose-'));
   const port = await freePort();
   // Same file, with what only differs outside the container: port, data directory, log target.
@@ -214,7 +277,10 @@ test('config/mosquitto.conf starts a real mosquitto', { skip: !mosquittoPath() &
   const p = spawn(mosquittoPath()!, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
   try {
-    await Promise.race([waitForPort(port, 10_000), exited.then((code) => assert.fail(`mosquitto exited with ${code}`))]);
+    await Promise.race([
+      waitForPort(port, 10_000),
+      exited.then((code) => assert.fail(`mosquitto exited with ${code}`)),
+    ]);
   } finally {
     p.kill('SIGTERM');
     await exited;
@@ -223,7 +289,9 @@ test('config/mosquitto.conf starts a real mosquitto', { skip: !mosquittoPath() &
 });
 
 test('Dockerfile: node 20 on Debian, ffmpeg, .npmrc before npm ci, runtime deps only, non-root', () => {
-  const lines = read('Dockerfile').split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  const lines = read('Dockerfile')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
   const text = lines.join('\n');
   assert.match(lines[0]!, /^FROM node:20-bookworm-slim\b/);
   assert.match(text, /apt-get install -y --no-install-recommends ffmpeg/);
@@ -235,7 +303,10 @@ test('Dockerfile: node 20 on Debian, ffmpeg, .npmrc before npm ci, runtime deps 
   const pkg = JSON.parse(read('package.json')) as { dependencies: Obj; devDependencies: Obj };
   assert.ok('tsx' in pkg.dependencies, 'tsx is a runtime dependency');
   assert.ok(!('typescript' in pkg.dependencies), 'typescript is dev only');
-  assert.ok(lines.some((l) => /^USER (?!root\b|0\b)\S+/.test(l)), 'runs as a non-root user');
+  assert.ok(
+    lines.some((l) => /^USER (?!root\b|0\b)\S+/.test(l)),
+    'runs as a non-root user',
+  );
   assert.deepEqual(dockerEntrypoint(), ['node', 'bin/facegate.js']);
 });
 
@@ -245,7 +316,19 @@ function ignored(path: string, patterns: string[]): boolean {
   for (const raw of patterns) {
     const neg = raw.startsWith('!');
     const glob = neg ? raw.slice(1) : raw;
-    const re = new RegExp('^' + glob.split('**').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('.*') + '(/.*)?$');
+    const re = new RegExp(
+      '^' +
+        glob
+          .split('**')
+          .map((part) =>
+            part
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '[^/]*')
+              .replace(/\?/g, '[^/]'),
+          )
+          .join('.*') +
+        '(/.*)?$',
+    );
     if (re.test(path)) out = !neg;
   }
   return out;
@@ -271,23 +354,48 @@ function runtimeFiles(entry: string): Set<string> {
 }
 
 test('.dockerignore keeps out tests and caches, never what the CLI loads', () => {
-  const patterns = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (const p of ['node_modules', '.git', 'test/watch.test.ts', '.facegate/scenes/x.h264', 'results/a.json', '.env']) assert.ok(ignored(p, patterns), `${p} is ignored`);
-  for (const p of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'assets/models/ultraface-rfb-320.onnx', '.env.example']) assert.ok(!ignored(p, patterns), `${p} is in the image`);
+  const patterns = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  for (const p of [
+    'node_modules',
+    '.git',
+    'test/watch.test.ts',
+    '.facegate/scenes/x.h264',
+    'results/a.json',
+    '.env',
+  ])
+    assert.ok(ignored(p, patterns), `${p} is ignored`);
+  for (const p of [
+    'package.json',
+    'package-lock.json',
+    '.npmrc',
+    'tsconfig.json',
+    'assets/models/ultraface-rfb-320.onnx',
+    '.env.example',
+  ])
+    assert.ok(!ignored(p, patterns), `${p} is in the image`);
   const files = runtimeFiles('bin/facegate.js');
-  assert.ok(files.has('cli/main.ts') && files.has('gateway/index.ts'), 'the import walk reached the commands');
-  for (const f of files) assert.ok(!ignored(f, patterns), `${f} is loaded at run time but ignored by .dockerignore`);
+  assert.ok(
+    files.has('cli/main.ts') && files.has('gateway/index.ts'),
+    'the import walk reached the commands',
+  );
+  for (const f of files)
+    assert.ok(!ignored(f, patterns), `${f} is loaded at run time but ignored by .dockerignore`);
 });
 
 test('.env.example names exactly the variables docker-compose.yml reads, with its defaults', () => {
   const text = read('docker-compose.yml');
   const used = new Map<string, string>();
-  for (const m of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g)) used.set(m[1]!, m[2] ?? '');
+  for (const m of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g))
+    used.set(m[1]!, m[2] ?? '');
   const example = new Map<string, string>();
   for (const l of read('.env.example').split('\n')) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l);
     if (m) example.set(m[1]!, m[2]!);
   }
   assert.deepEqual([...example.keys()].sort(), [...used.keys()].sort());
-  for (const [k, v] of example) assert.equal(v, used.get(k), `${k} in .env.example equals the compose default`);
+  for (const [k, v] of example)
+    assert.equal(v, used.get(k), `${k} in .env.example equals the compose default`);
 });

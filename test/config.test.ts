@@ -11,7 +11,10 @@ import { exampleYaml, maskSecrets, toYaml } from '../config/print.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [join(root, 'bin/facegate.js'), ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env } });
+  spawnSync(process.execPath, [join(root, 'bin/facegate.js'), ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+  });
 
 function tmpFile(text: string): { file: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'facegate-cfg-'));
@@ -45,57 +48,133 @@ test('env names derive from schema paths; aliases map to their keys; FACEGATE_ b
   assert.equal(envName('gateway.detectorThreads'), 'FACEGATE_GATEWAY_DETECTOR_THREADS');
   assert.equal(envName('simulator.sessionTimeoutS'), 'FACEGATE_SIMULATOR_SESSION_TIMEOUT_S');
   for (const path of schemaLeaves().keys()) assert.match(envName(path), /^FACEGATE_[A-Z0-9_]+$/);
-  const c = loadConfig({ env: { FACEGATE_GATEWAY_DETECTOR_THREADS: '2', FACEGATE_SIMULATOR_CONTROL: 'false', GATEWAYS: '3' } });
+  const c = loadConfig({
+    env: { FACEGATE_GATEWAY_DETECTOR_THREADS: '2', FACEGATE_SIMULATOR_CONTROL: 'false', GATEWAYS: '3' },
+  });
   assert.equal(c.gateway.detectorThreads, 2);
   assert.equal(c.simulator.control, false);
   assert.equal(c.city.gateways, 3);
   assert.equal(loadConfig({ env: { CAMERAS: '5', FACEGATE_CITY_CAMERAS: '6' } }).city.cameras, 6);
-  const cams = loadConfig({ env: { FACEGATE_GATEWAY_CAMERAS: '[{"id":"door-1","url":"rtsp://h/cam/1"}]' } }).gateway.cameras;
+  const cams = loadConfig({ env: { FACEGATE_GATEWAY_CAMERAS: '[{"id":"door-1","url":"rtsp://h/cam/1"}]' } })
+    .gateway.cameras;
   assert.deepEqual(cams, [{ id: 'door-1', url: 'rtsp://h/cam/1' }]);
 });
 
 const bad: { name: string; input: Parameters<typeof loadConfig>[0]; message: string }[] = [
-  { name: 'not a number', input: { sets: ['city.cameras=abc'] }, message: 'config: city.cameras: "abc" (from --set city.cameras) is not a number' },
-  { name: 'too small', input: { sets: ['city.cameras=0'] }, message: 'config: city.cameras: 0 (from --set city.cameras) is not allowed: Too small: expected number to be >=1' },
-  { name: 'not an integer', input: { env: { CAMERAS: '2.5' } }, message: 'config: city.cameras: 2.5 (from env CAMERAS) is not allowed: expected int, received number' },
-  { name: 'bad boolean', input: { env: { FACEGATE_SIMULATOR_CONTROL: 'maybe' } }, message: 'config: simulator.control: "maybe" (from env FACEGATE_SIMULATOR_CONTROL) is not a boolean (true or false)' },
-  { name: 'bad enum', input: { sets: ['log.level=loud'] }, message: 'config: log.level: "loud" (from --set log.level) is not allowed: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"' },
-  { name: 'bad decode mode', input: { sets: ['gateway.decode=fps:x'] }, message: 'config: gateway.decode: "fps:x" (from --set gateway.decode) is not allowed: keyframes or fps:<n>' },
-  { name: 'unknown flag key', input: { sets: ['city.camras=1'] }, message: 'config: unknown config key city.camras (from --set city.camras); known keys: city.cameras, city.gateways, city.width, city.height, city.fps, city.keyframeInterval, city.scenes, city.sceneSeconds, city.seed' },
-  { name: 'bad mqtt url', input: { env: { MQTT_URL: 'http://x' } }, message: 'config: mqtt.url: "http://x" (from env MQTT_URL) is not allowed: an mqtt://, mqtts://, ws:// or wss:// URL' },
-  { name: 'bad camera url in JSON', input: { env: { FACEGATE_GATEWAY_CAMERAS: '[{"id":"a","url":"http://x"}]' } }, message: 'config: gateway.cameras.0.url: "http://x" (from env FACEGATE_GATEWAY_CAMERAS) is not allowed: an rtsp:// URL' },
-  { name: 'bad port', input: { sets: ['simulator.port=70000'] }, message: 'config: simulator.port: 70000 (from --set simulator.port) is not allowed: Too big: expected number to be <=65535' },
-  { name: 'set without =', input: { sets: ['city.cameras'] }, message: 'config: --set takes path=value, got "city.cameras"' },
+  {
+    name: 'not a number',
+    input: { sets: ['city.cameras=abc'] },
+    message: 'config: city.cameras: "abc" (from --set city.cameras) is not a number',
+  },
+  {
+    name: 'too small',
+    input: { sets: ['city.cameras=0'] },
+    message:
+      'config: city.cameras: 0 (from --set city.cameras) is not allowed: Too small: expected number to be >=1',
+  },
+  {
+    name: 'not an integer',
+    input: { env: { CAMERAS: '2.5' } },
+    message: 'config: city.cameras: 2.5 (from env CAMERAS) is not allowed: expected int, received number',
+  },
+  {
+    name: 'bad boolean',
+    input: { env: { FACEGATE_SIMULATOR_CONTROL: 'maybe' } },
+    message:
+      'config: simulator.control: "maybe" (from env FACEGATE_SIMULATOR_CONTROL) is not a boolean (true or false)',
+  },
+  {
+    name: 'bad enum',
+    input: { sets: ['log.level=loud'] },
+    message:
+      'config: log.level: "loud" (from --set log.level) is not allowed: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"',
+  },
+  {
+    name: 'bad decode mode',
+    input: { sets: ['gateway.decode=fps:x'] },
+    message:
+      'config: gateway.decode: "fps:x" (from --set gateway.decode) is not allowed: keyframes or fps:<n>',
+  },
+  {
+    name: 'unknown flag key',
+    input: { sets: ['city.camras=1'] },
+    message:
+      'config: unknown config key city.camras (from --set city.camras); known keys: city.cameras, city.gateways, city.width, city.height, city.fps, city.keyframeInterval, city.scenes, city.sceneSeconds, city.seed',
+  },
+  {
+    name: 'bad mqtt url',
+    input: { env: { MQTT_URL: 'http://x' } },
+    message:
+      'config: mqtt.url: "http://x" (from env MQTT_URL) is not allowed: an mqtt://, mqtts://, ws:// or wss:// URL',
+  },
+  {
+    name: 'bad camera url in JSON',
+    input: { env: { FACEGATE_GATEWAY_CAMERAS: '[{"id":"a","url":"http://x"}]' } },
+    message:
+      'config: gateway.cameras.0.url: "http://x" (from env FACEGATE_GATEWAY_CAMERAS) is not allowed: an rtsp:// URL',
+  },
+  {
+    name: 'bad port',
+    input: { sets: ['simulator.port=70000'] },
+    message:
+      'config: simulator.port: 70000 (from --set simulator.port) is not allowed: Too big: expected number to be <=65535',
+  },
+  {
+    name: 'set without =',
+    input: { sets: ['city.cameras'] },
+    message: 'config: --set takes path=value, got "city.cameras"',
+  },
 ];
 
 for (const b of bad) {
   test(`bad config is refused with one line: ${b.name}`, () => {
-    assert.throws(() => loadConfig(b.input), (err: Error & { exitCode?: number }) => {
-      assert.equal(err.message, b.message);
-      assert.equal(err.exitCode, 2);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(b.input),
+      (err: Error & { exitCode?: number }) => {
+        assert.equal(err.message, b.message);
+        assert.equal(err.exitCode, 2);
+        return true;
+      },
+    );
   });
 }
 
 test('bad files: unknown key, wrong type, broken YAML, missing file', (t) => {
   const cases: [string, RegExp][] = [
-    ['city:\n  camras: 3\n', /^config: unknown config key city\.camras \(from file .*\); known: city\.cameras, /],
+    [
+      'city:\n  camras: 3\n',
+      /^config: unknown config key city\.camras \(from file .*\); known: city\.cameras, /,
+    ],
     ['cty: {}\n', /^config: unknown config key cty \(from file .*\); known: city, simulator, gateway/],
-    ['city:\n  cameras: many\n', /^config: city\.cameras: "many" \(from file .*\) is not allowed: expected number, received string$/],
+    [
+      'city:\n  cameras: many\n',
+      /^config: city\.cameras: "many" \(from file .*\) is not allowed: expected number, received string$/,
+    ],
     ['city: [1\n', /^config: config file .* is not valid YAML: /],
     ['- 1\n', /^config: config file .* must hold a mapping at the top$/],
   ];
   for (const [text, re] of cases) {
     const f = tmpFile(text);
     t.after(f.done);
-    assert.throws(() => loadConfig({ file: f.file }), (err: Error) => re.test(err.message) && !err.message.includes('\n'));
+    assert.throws(
+      () => loadConfig({ file: f.file }),
+      (err: Error) => re.test(err.message) && !err.message.includes('\n'),
+    );
   }
-  assert.throws(() => loadConfig({ file: '/nonexistent/facegate.yaml' }), { message: 'config: cannot read config file /nonexistent/facegate.yaml: ENOENT' });
+  assert.throws(() => loadConfig({ file: '/nonexistent/facegate.yaml' }), {
+    message: 'config: cannot read config file /nonexistent/facegate.yaml: ENOENT',
+  });
 });
 
 test('config print masks secrets', () => {
-  const c = loadConfig({ sets: ['mqtt.password=hunter2', 'mqtt.url=mqtt://bob:hunter2@b:1883', 'simulator.password=s3cret', 'gateway.cameras=[{"id":"a","url":"rtsp://u:camsecret@h/x"}]'] });
+  const c = loadConfig({
+    sets: [
+      'mqtt.password=hunter2',
+      'mqtt.url=mqtt://bob:hunter2@b:1883',
+      'simulator.password=s3cret',
+      'gateway.cameras=[{"id":"a","url":"rtsp://u:camsecret@h/x"}]',
+    ],
+  });
   const text = toYaml(maskSecrets(c));
   for (const s of ['hunter2', 's3cret', 'camsecret']) assert.ok(!text.includes(s), `${s} leaked`);
   assert.match(text, /mqtt:\/\/bob:\*\*\*@b:1883/);
@@ -121,7 +200,10 @@ test('CLI: config check exits 2 with one line naming the key; env and flags reac
 test('CLI: unknown commands and flags are usage errors with a hint', () => {
   const r = cli(['conifg']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^facegate: unknown command "conifg" \(did you mean config\?\); run `facegate --help`\n$/);
+  assert.match(
+    r.stderr,
+    /^facegate: unknown command "conifg" \(did you mean config\?\); run `facegate --help`\n$/,
+  );
   const f = cli(['config', '--bogus']);
   assert.equal(f.status, 2);
   assert.equal(f.stderr, "facegate: config: Unknown option '--bogus'; run `facegate config --help`\n");

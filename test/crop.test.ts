@@ -11,7 +11,8 @@ function jpegSize(buf: Buffer): { width: number; height: number } | undefined {
     if (buf[i] !== 0xff) return undefined;
     const marker = buf[i + 1]!;
     const len = buf.readUInt16BE(i + 2);
-    if (marker >= 0xc0 && marker <= 0xc3) return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+    if (marker >= 0xc0 && marker <= 0xc3)
+      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
     i += 2 + len;
   }
   return undefined;
@@ -35,7 +36,10 @@ test('crops encode to real JPEGs of the crop size; concurrent crops beyond the b
   const h = 240;
   const rgb = Buffer.alloc(w * h * 3, 128);
   const cropper = createCropper((b, cw, ch) => encodeJpeg(bin, b, cw, ch), 1);
-  const [a, b] = await Promise.all([cropper.crop(rgb, w, h, [0.4, 0.3, 0.2, 0.3]), cropper.crop(rgb, w, h, [0.1, 0.1, 0.1, 0.1])]);
+  const [a, b] = await Promise.all([
+    cropper.crop(rgb, w, h, [0.4, 0.3, 0.2, 0.3]),
+    cropper.crop(rgb, w, h, [0.1, 0.1, 0.1, 0.1]),
+  ]);
   assert.ok(a);
   assert.equal(b, undefined);
   const jpeg = Buffer.from(a, 'base64');

@@ -14,7 +14,7 @@ test('frame reader: random chunking yields exactly the frames written, no loss, 
         const tail = tailBytes % frameBytes;
         const total = frameBytes * nFrames + tail;
         const stream = Buffer.alloc(total);
-        for (let i = 0; i < total; i++) stream[i] = (i * 7 + (i / frameBytes) | 0) & 0xff;
+        for (let i = 0; i < total; i++) stream[i] = ((i * 7 + i / frameBytes) | 0) & 0xff;
         const got: Buffer[] = [];
         const r = createFrameReader(frameBytes, (f) => got.push(f));
         let off = 0;
@@ -43,7 +43,13 @@ test('frame reader: delivered frames are owned, not views of the chunk', () => {
   const chunk = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
   r.push(chunk);
   chunk.fill(0);
-  assert.deepEqual(got.map((b) => [...b]), [[1, 2, 3, 4], [5, 6, 7, 8]]);
+  assert.deepEqual(
+    got.map((b) => [...b]),
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ],
+  );
 });
 
 test('frame reader: rejects a bad frame size', () => {

@@ -18,8 +18,22 @@ async function runGroup(bin: FfmpegBinary, urls: string[], ms: number) {
   const sizes = new Set<number>();
   let exit: ExitInfo | undefined;
   const g = startGroup(
-    { bin, caps: decoderCaps(bin), args: { ...defaultArgsOptions, mode: parseMode('keyframes'), width: 320, height: 240 }, cameras: urls.map((url, i) => ({ id: `c${i}`, url })), stderrLines: 20, killTimeoutMs: 2000 },
-    { onFrame: (i, rgb) => { counts[i] = (counts[i] ?? 0) + 1; sizes.add(rgb.length); }, onCameraEnd: () => {}, onExit: (x) => (exit = x) },
+    {
+      bin,
+      caps: decoderCaps(bin),
+      args: { ...defaultArgsOptions, mode: parseMode('keyframes'), width: 320, height: 240 },
+      cameras: urls.map((url, i) => ({ id: `c${i}`, url })),
+      stderrLines: 20,
+      killTimeoutMs: 2000,
+    },
+    {
+      onFrame: (i, rgb) => {
+        counts[i] = (counts[i] ?? 0) + 1;
+        sizes.add(rgb.length);
+      },
+      onCameraEnd: () => {},
+      onExit: (x) => (exit = x),
+    },
     log,
   );
   await new Promise((r) => setTimeout(r, ms));
@@ -28,8 +42,13 @@ async function runGroup(bin: FfmpegBinary, urls: string[], ms: number) {
   return { counts, sizes, exit, stillRunning };
 }
 
-for (const [name, path] of [['system ffmpeg', ''], ['bundled 2018 static ffmpeg', BUNDLED]] as const) {
-  test(`group (${name}): 3 cameras in one process deliver exact 320x240 RGB frames at the keyframe rate`, { skip: skip || (path !== '' && !existsSync(path) ? 'no bundled ffmpeg' : false) }, async (t) => {
+for (const [name, path] of [
+  ['system ffmpeg', ''],
+  ['bundled 2018 static ffmpeg', BUNDLED],
+] as const) {
+  test(`group (${name}): 3 cameras in one process deliver exact 320x240 RGB frames at the keyframe rate`, {
+    skip: skip || (path !== '' && !existsSync(path) ? 'no bundled ffmpeg' : false),
+  }, async (t) => {
     const peer = await startGstPeer({ cameras: 3 });
     t.after(() => peer.close());
     const bin = resolveFfmpeg(path, '/usr/bin:/bin');
@@ -48,5 +67,8 @@ test('group: a wrong password fails the whole process, and stderr names the came
   const bad = peer.secureUrl('user', 'wrong');
   const r = await runGroup(bin, [peer.url(0), bad], 4000);
   assert.equal(r.stillRunning, false);
-  assert.ok(r.exit?.stderr.some((l) => l.startsWith(`${bad}: `) && /401/.test(l)), JSON.stringify(r.exit));
+  assert.ok(
+    r.exit?.stderr.some((l) => l.startsWith(`${bad}: `) && /401/.test(l)),
+    JSON.stringify(r.exit),
+  );
 });

@@ -4,7 +4,11 @@ import { attributeFailures, classifyLine, failureStatus } from '../gateway/decod
 import { backoffDelay } from '../gateway/decode/backoff.ts';
 
 test('status: ffmpeg stderr lines are pinned on the input whose URL prefixes them', () => {
-  const urls = ['rtsp://127.0.0.1:9/cam/a', 'rtsp://u:wrong@127.0.0.1:8554/cam/b', 'rtsp://127.0.0.1:8554/cam/c'];
+  const urls = [
+    'rtsp://127.0.0.1:9/cam/a',
+    'rtsp://u:wrong@127.0.0.1:8554/cam/b',
+    'rtsp://127.0.0.1:8554/cam/c',
+  ];
   const lines = [
     '[tcp @ 0x55] Connection to tcp://127.0.0.1:9?timeout=5000000 failed: Connection refused',
     'rtsp://127.0.0.1:9/cam/a: Connection refused',
@@ -29,8 +33,20 @@ test('status: classification and the status it reports', () => {
 
 test('backoff: full jitter under an exponential cap, with a floor for wrong credentials', () => {
   const o = { baseMs: 1000, maxMs: 30_000 };
-  assert.equal(backoffDelay(0, o, 0, () => 0.999999), 1000);
-  assert.equal(backoffDelay(3, o, 0, () => 0.5), 4000);
-  assert.equal(backoffDelay(50, o, 0, () => 1), 30_000);
-  assert.equal(backoffDelay(0, o, 60_000, () => 0), 60_000);
+  assert.equal(
+    backoffDelay(0, o, 0, () => 0.999999),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(3, o, 0, () => 0.5),
+    4000,
+  );
+  assert.equal(
+    backoffDelay(50, o, 0, () => 1),
+    30_000,
+  );
+  assert.equal(
+    backoffDelay(0, o, 60_000, () => 0),
+    60_000,
+  );
 });

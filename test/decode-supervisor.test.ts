@@ -8,7 +8,12 @@ import { makeTestClip } from '../bench/clip-fixture.ts';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
-import { createDecoderSupervisor, type DecoderSupervisor, type CameraStatus, type SupervisorOptions } from '../gateway/decode/supervisor.ts';
+import {
+  createDecoderSupervisor,
+  type DecoderSupervisor,
+  type CameraStatus,
+  type SupervisorOptions,
+} from '../gateway/decode/supervisor.ts';
 import type { Frame } from '../gateway/frame.ts';
 
 const log = createLogger({ level: 'silent', format: 'json' });
@@ -20,7 +25,15 @@ let port = 0;
 const url = (i: number): string => `rtsp://127.0.0.1:${port}/cam/${id(i)}`;
 
 before(async () => {
-  server = createRtspServer({ host: '127.0.0.1', port: 0, clips: [clip], resolve: (cam) => ({ clip: 0, phaseS: (Number(cam) % 10) * 0.1 }) }, { log });
+  server = createRtspServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      clips: [clip],
+      resolve: (cam) => ({ clip: 0, phaseS: (Number(cam) % 10) * 0.1 }),
+    },
+    { log },
+  );
   port = (await server.listen()).port;
 });
 after(() => server.close());
@@ -46,9 +59,17 @@ function run(extra: Partial<SupervisorOptions> = {}): Run {
   const statuses: Run['statuses'] = [];
   const sup = createDecoderSupervisor(
     {
-      mode: 'keyframes', camerasPerDecoder: 8, stallS: 4, processStallS: 3, regroupS: 2, rejoinAfterS: 3,
-      ffmpeg: resolveFfmpeg('', '/usr/bin:/bin'), width: 320, height: 240,
-      backoff: { baseMs: 500, maxMs: 3000, unauthorizedMinMs: 30_000 }, killTimeoutMs: 1000,
+      mode: 'keyframes',
+      camerasPerDecoder: 8,
+      stallS: 4,
+      processStallS: 3,
+      regroupS: 2,
+      rejoinAfterS: 3,
+      ffmpeg: resolveFfmpeg('', '/usr/bin:/bin'),
+      width: 320,
+      height: 240,
+      backoff: { baseMs: 500, maxMs: 3000, unauthorizedMinMs: 30_000 },
+      killTimeoutMs: 1000,
       ...extra,
     },
     {
@@ -83,7 +104,11 @@ test('supervisor: a group delivers exact frames at the keyframe rate; a wrong pa
   t.after(() => r.sup.close());
   const good = [1, 2, 3, 4].map(id);
   // Bad cameras first: ffmpeg opens inputs in order, so they fail the whole process.
-  r.sup.setCameras([{ id: 'badpass', url: url(90) }, { id: 'dead', url: dead }, ...good.map((g) => ({ id: g, url: url(Number(g)) }))]);
+  r.sup.setCameras([
+    { id: 'badpass', url: url(90) },
+    { id: 'dead', url: dead },
+    ...good.map((g) => ({ id: g, url: url(Number(g)) })),
+  ]);
   await until('unauthorized', () => r.status('badpass') === 'unauthorized', 10_000);
   await until('unreachable', () => r.status('dead') === 'unreachable', 10_000);
   await until('good cameras online', () => good.every((g) => r.status(g) === 'online'), 15_000);
@@ -93,13 +118,20 @@ test('supervisor: a group delivers exact frames at the keyframe rate; a wrong pa
   for (const x of rate) assert.ok(x >= 0.6 && x <= 1.4, `keyframes per second ${rate}`);
   for (const g of good) for (const f of r.frames.get(g) ?? []) assert.equal(f.rgb.length, 320 * 240 * 3);
   const frames = r.frames.get(good[0] ?? '') ?? [];
-  assert.ok(frames.every((f, i) => i === 0 || f.seq === (frames[i - 1]?.seq ?? 0) + 1), 'seq increments');
+  assert.ok(
+    frames.every((f, i) => i === 0 || f.seq === (frames[i - 1]?.seq ?? 0) + 1),
+    'seq increments',
+  );
   const st = r.sup.stats();
   const badpass = st.cameras.find((c) => c.id === 'badpass');
   assert.equal(badpass?.placement, 'quarantine');
   assert.equal(badpass?.restarts, 0, 'wrong credentials back off long');
   assert.equal(st.processes.filter((p) => p.kind === 'group').length, 1);
-  assert.deepEqual(r.statuses.filter(([c]) => c === 'badpass').map(([, s]) => s), ['unauthorized'], 'status only on change');
+  assert.deepEqual(
+    r.statuses.filter(([c]) => c === 'badpass').map(([, s]) => s),
+    ['unauthorized'],
+    'status only on change',
+  );
 });
 
 test('supervisor: a stalled camera is isolated within stallS + a few seconds, the rest keep going, and it rejoins when healthy', async (t) => {
@@ -120,10 +152,14 @@ test('supervisor: a stalled camera is isolated within stallS + a few seconds, th
   assert.ok(Date.now() - t0 < 14_000, `others stalled ${(Date.now() - t0) / 1000} s`);
   server.setFault(id(12), undefined);
   await until('stalled camera back online', () => r.status(id(12)) === 'online', 15_000);
-  await until('back in one group', () => {
-    const p = r.sup.stats().processes;
-    return p.length === 1 && p[0]?.kind === 'group' && p[0].cameras.length === 4;
-  }, 20_000);
+  await until(
+    'back in one group',
+    () => {
+      const p = r.sup.stats().processes;
+      return p.length === 1 && p[0]?.kind === 'group' && p[0].cameras.length === 4;
+    },
+    20_000,
+  );
 });
 
 test('supervisor: SIGKILL of ffmpeg -> cameras resume; a stopped process is replaced and its late exit is ignored', async (t) => {
@@ -156,7 +192,10 @@ test('supervisor: SIGKILL of ffmpeg -> cameras resume; a stopped process is repl
   for (const p of r.sup.pids()) process.kill(p, 0);
   const after1 = cams.map(r.count);
   await sleep(2500);
-  assert.ok(cams.every((c, i) => r.count(c) > (after1[i] ?? 0)), 'still delivering');
+  assert.ok(
+    cams.every((c, i) => r.count(c) > (after1[i] ?? 0)),
+    'still delivering',
+  );
 });
 
 test('supervisor: works with the bundled 2018 static ffmpeg; removing cameras at run time', async (t) => {
@@ -168,7 +207,10 @@ test('supervisor: works with the bundled 2018 static ffmpeg; removing cameras at
   r.sup.setCameras([31, 32].map((i) => ({ id: id(i), url: url(i) })));
   const c = r.count(id(31));
   await until('still delivering', () => r.count(id(31)) > c + 1, 10_000);
-  assert.deepEqual(r.sup.stats().processes.map((p) => p.cameras), [[id(31), id(32)]]);
+  assert.deepEqual(
+    r.sup.stats().processes.map((p) => p.cameras),
+    [[id(31), id(32)]],
+  );
   const stopped = r.frames.get(id(33))?.length;
   await sleep(1500);
   assert.equal(r.frames.get(id(33))?.length, stopped);

@@ -13,10 +13,18 @@ import type { Frame } from '../gateway/frame.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const modelPath = join(root, 'assets/models/ultraface-rfb-320.onnx');
-const log = createLogger({ level: 'warn', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const log = createLogger({
+  level: 'warn',
+  format: 'json',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
 
 function rgbOf(file: string, w = 320, h = 240): Buffer {
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', join(root, file), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${w}x${h}`, '-'], { maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', join(root, file), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${w}x${h}`, '-'],
+    { maxBuffer: 1 << 24 },
+  );
   assert.equal(r.status, 0, r.stderr?.toString());
   assert.equal(r.stdout.length, w * h * 3);
   return r.stdout;
@@ -51,13 +59,21 @@ test('a small face pasted into a grey frame is found where it was pasted', async
   const [full] = await pool.detect(frameOf(rgbOf('assets/faces/astronaut.png')));
   assert.ok(full);
   // Paste the whole picture at 128x96 into a 320x240 frame at (176, 120): the face shrinks to ~25 px.
-  const pw = 128, ph = 96, ox = 176, oy = 120;
+  const pw = 128,
+    ph = 96,
+    ox = 176,
+    oy = 120;
   const small = rgbOf('assets/faces/astronaut.png', pw, ph);
   const canvas = grey(90);
   for (let y = 0; y < ph; y++) small.copy(canvas, ((oy + y) * 320 + ox) * 3, y * pw * 3, (y + 1) * pw * 3);
   const dets = await pool.detect(frameOf(canvas));
   assert.equal(dets.length, 1, JSON.stringify(dets));
-  const expected: Box = [(ox + full.box[0] * pw) / 320, (oy + full.box[1] * ph) / 240, (full.box[2] * pw) / 320, (full.box[3] * ph) / 240];
+  const expected: Box = [
+    (ox + full.box[0] * pw) / 320,
+    (oy + full.box[1] * ph) / 240,
+    (full.box[2] * pw) / 320,
+    (full.box[3] * ph) / 240,
+  ];
   const got = dets[0]?.box ?? [0, 0, 0, 0];
   assert.ok(iou(got, expected) > 0.5, `box ${got.join(',')} vs expected ${expected.join(',')}`);
   // And not in the mirrored place: the check can fail.
@@ -81,10 +97,21 @@ test('frame memory travels to the worker and comes back intact', async () => {
 });
 
 test('refuses bad frames and a missing model', async () => {
-  await assert.rejects(pool.detect({ ...frameOf(grey()), rgb: Buffer.alloc(10) }), { code: 'DETECTOR_BAD_FRAME' });
-  await assert.rejects(createDetectorPool({ modelPath: join(root, 'nope.onnx'), threads: 1, scoreThreshold: 0.7 }, { log }), { code: 'DETECTOR_FAILED' });
+  await assert.rejects(pool.detect({ ...frameOf(grey()), rgb: Buffer.alloc(10) }), {
+    code: 'DETECTOR_BAD_FRAME',
+  });
+  await assert.rejects(
+    createDetectorPool({ modelPath: join(root, 'nope.onnx'), threads: 1, scoreThreshold: 0.7 }, { log }),
+    { code: 'DETECTOR_FAILED' },
+  );
   // A file that is not a model: the worker reports it and creation fails instead of respawning.
-  await assert.rejects(createDetectorPool({ modelPath: join(root, 'assets/PROVENANCE.md'), threads: 1, scoreThreshold: 0.7 }, { log }), { code: 'DETECTOR_FAILED' });
+  await assert.rejects(
+    createDetectorPool(
+      { modelPath: join(root, 'assets/PROVENANCE.md'), threads: 1, scoreThreshold: 0.7 },
+      { log },
+    ),
+    { code: 'DETECTOR_FAILED' },
+  );
 });
 
 test('a bounded queue: beyond workers + maxQueue, detect() is refused and counted', async () => {
@@ -99,8 +126,9 @@ test('a bounded queue: beyond workers + maxQueue, detect() is refused and counte
 test('inference stays off the main thread; timing with 1 and 2 workers', async () => {
   // Only the worker may import onnxruntime-node.
   const dir = join(root, 'gateway');
-  const importers = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && /from 'onnxruntime-node'/.test(readFileSync(join(dir, f), 'utf8')));
+  const importers = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.endsWith('.ts') && /from 'onnxruntime-node'/.test(readFileSync(join(dir, f), 'utf8')),
+  );
   assert.deepEqual(importers, [join('detect', 'worker.ts')]);
 
   const rgb = rgbOf('assets/faces/astronaut.png');
@@ -113,16 +141,20 @@ test('inference stays off the main thread; timing with 1 and 2 workers', async (
       const t0 = performance.now();
       let done = 0;
       // Keep every worker busy: one frame in flight per worker.
-      await Promise.all(Array.from({ length: threads }, async () => {
-        while (done < n) {
-          done++;
-          assert.equal((await p.detect(frameOf(rgb))).length, 1);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: threads }, async () => {
+          while (done < n) {
+            done++;
+            assert.equal((await p.detect(frameOf(rgb))).length, 1);
+          }
+        }),
+      );
       const wall = performance.now() - t0;
       clearInterval(iv);
       const s = p.stats();
-      console.log(`threads=${threads}: ${(wall / n).toFixed(2)} ms/frame wall, inference avg ${s.inferenceMs.avg} p95 ${s.inferenceMs.p95} ms`);
+      console.log(
+        `threads=${threads}: ${(wall / n).toFixed(2)} ms/frame wall, inference avg ${s.inferenceMs.avg} p95 ${s.inferenceMs.p95} ms`,
+      );
       assert.equal(s.completed, n);
       // The event loop kept ticking while frames were analysed.
       assert.ok(ticks >= Math.floor(wall / 5 / 4), `event loop ticked ${ticks} times in ${wall} ms`);
@@ -134,12 +166,26 @@ test('inference stays off the main thread; timing with 1 and 2 workers', async (
 
 test('post-processing: threshold, NMS, clamping, input normalisation', () => {
   const scores = new Float32Array([0.1, 0.9, 0.2, 0.8, 0.5, 0.5, 0.01, 0.99]);
-  const boxes = new Float32Array([0.1, 0.1, 0.3, 0.3, 0.11, 0.11, 0.31, 0.31, 0.5, 0.5, 0.6, 0.6, -0.1, 0.6, 0.2, 1.2]);
+  const boxes = new Float32Array([
+    0.1, 0.1, 0.3, 0.3, 0.11, 0.11, 0.31, 0.31, 0.5, 0.5, 0.6, 0.6, -0.1, 0.6, 0.2, 1.2,
+  ]);
   const d = decode(scores, boxes, { scoreThreshold: 0.7 });
   assert.equal(d.length, 2); // the 0.8 box overlaps the 0.9 one; 0.5 is under the threshold
   assert.equal(d[0]?.score.toFixed(2), '0.99');
-  assert.deepEqual(d[0]?.box.map((v) => +v.toFixed(3)), [0, 0.6, 0.2, 0.4]);
-  assert.equal(nms([{ box: [0, 0, 0.1, 0.1], score: 0.5 }, { box: [0.5, 0.5, 0.1, 0.1], score: 0.6 }], 0.3).length, 2);
+  assert.deepEqual(
+    d[0]?.box.map((v) => +v.toFixed(3)),
+    [0, 0.6, 0.2, 0.4],
+  );
+  assert.equal(
+    nms(
+      [
+        { box: [0, 0, 0.1, 0.1], score: 0.5 },
+        { box: [0.5, 0.5, 0.1, 0.1], score: 0.6 },
+      ],
+      0.3,
+    ).length,
+    2,
+  );
   const px = Buffer.from([255, 127, 0, 0, 0, 0]);
   const inp = toInput(px, 2, 1);
   assert.equal(inp[0], 1);

@@ -33,7 +33,9 @@ const runs = (n: number): fc.Parameters<unknown> => ({ numRuns: n, seed, endOnFa
 const oneLine = (s: string): boolean => !/[\r\n\u2028\u2029\u0085]/.test(s);
 /** A password that must never be printed, and URLs carrying it. */
 const SECRET = 'Zq7sEcr3tPw';
-const secretUrl = fc.constantFrom('mqtt', 'mqtts', 'rtsp', 'rtsps', 'http', 'ws').map((s) => `${s}://user:${SECRET}@host.example:1234/path`);
+const secretUrl = fc
+  .constantFrom('mqtt', 'mqtts', 'rtsp', 'rtsps', 'http', 'ws')
+  .map((s) => `${s}://user:${SECRET}@host.example:1234/path`);
 
 function heapAfterGc(): number {
   gc();
@@ -53,7 +55,10 @@ const keyArb = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...leafNames) },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', '', '.', 'a.b', 'a\nb', '0') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', '', '.', 'a.b', 'a\nb', '0'),
+  },
 );
 const scalarArb = fc.oneof(
   fc.integer(),
@@ -63,7 +68,21 @@ const scalarArb = fc.oneof(
   fc.constant(null),
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('keyframes', 'fps:5', 'fps:0', 'fps:x', 'mqtt://127.0.0.1:1883', 'rtsp://h/cam/1', 'info', 'json', '0.0.0.0', '-1', '1e309', 'NaN', 'true'),
+  fc.constantFrom(
+    'keyframes',
+    'fps:5',
+    'fps:0',
+    'fps:x',
+    'mqtt://127.0.0.1:1883',
+    'rtsp://h/cam/1',
+    'info',
+    'json',
+    '0.0.0.0',
+    '-1',
+    '1e309',
+    'NaN',
+    'true',
+  ),
   secretUrl,
 );
 const valueArb: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
@@ -71,26 +90,49 @@ const valueArb: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     { weight: 4, arbitrary: scalarArb },
     { weight: 1, arbitrary: fc.array(tie('v'), { maxLength: 4 }) },
-    { weight: 1, arbitrary: fc.array(fc.record({ id: fc.oneof(fc.constantFrom('cam-1', 'a b', ''), fc.string({ maxLength: 8 })), url: fc.oneof(secretUrl, fc.string({ maxLength: 20 })) }, { requiredKeys: [] }), { maxLength: 3 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(
+        fc.record(
+          {
+            id: fc.oneof(fc.constantFrom('cam-1', 'a b', ''), fc.string({ maxLength: 8 })),
+            url: fc.oneof(secretUrl, fc.string({ maxLength: 20 })),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 3 },
+      ),
+    },
     { weight: 1, arbitrary: fc.dictionary(keyArb, tie('v'), { maxKeys: 4 }) },
   ),
 })).v;
 /** What a password field may hold in a broken file: the secret as a string, inside a list or map. */
-const secretValueArb = fc.constantFrom<unknown>(SECRET, [SECRET], { x: SECRET }, `${SECRET}\n${SECRET}`, [[SECRET]]);
+const secretValueArb = fc.constantFrom<unknown>(SECRET, [SECRET], { x: SECRET }, `${SECRET}\n${SECRET}`, [
+  [SECRET],
+]);
 const sectionArb = fc.dictionary(keyArb, valueArb, { maxKeys: 5 });
-const docArb = fc.record({
-  base: fc.dictionary(fc.oneof(fc.constantFrom(...sections), keyArb), fc.oneof({ weight: 5, arbitrary: sectionArb }, { weight: 1, arbitrary: valueArb }), { maxKeys: 4 }),
-  secrets: fc.subarray(secretKeys),
-  secretValue: secretValueArb,
-}).map(({ base, secrets, secretValue }) => {
-  const doc: Record<string, unknown> = { ...base };
-  for (const p of secrets) {
-    const [s, k] = p.split('.') as [string, string];
-    const sec = doc[s];
-    doc[s] = { ...(typeof sec === 'object' && sec !== null && !Array.isArray(sec) ? sec : {}), [k]: secretValue };
-  }
-  return doc;
-});
+const docArb = fc
+  .record({
+    base: fc.dictionary(
+      fc.oneof(fc.constantFrom(...sections), keyArb),
+      fc.oneof({ weight: 5, arbitrary: sectionArb }, { weight: 1, arbitrary: valueArb }),
+      { maxKeys: 4 },
+    ),
+    secrets: fc.subarray(secretKeys),
+    secretValue: secretValueArb,
+  })
+  .map(({ base, secrets, secretValue }) => {
+    const doc: Record<string, unknown> = { ...base };
+    for (const p of secrets) {
+      const [s, k] = p.split('.') as [string, string];
+      const sec = doc[s];
+      doc[s] = {
+        ...(typeof sec === 'object' && sec !== null && !Array.isArray(sec) ? sec : {}),
+        [k]: secretValue,
+      };
+    }
+    return doc;
+  });
 /** Inserts text at a position, moved past any secret or URL carrying one: the structure breaks, the secret stays whole. */
 function insertOutsideSecrets(t: string, at: number, ins: string): string {
   let i = at % (t.length + 1);
@@ -107,25 +149,82 @@ const yamlTextArb = fc.oneof(
   { weight: 4, arbitrary: docArb.map((d) => ({ text: toYaml(d), mangled: false })) },
   {
     weight: 2,
-    arbitrary: fc.tuple(docArb.map((d) => toYaml(d)), fc.array(fc.tuple(fc.nat(), fc.constantFrom(':', '-', '[', '{', '"', "'", '&a', '*a', '!!binary', '\t', '\n  ', '#', '%YAML 1.2\n---\n', '? ', '|', '>')), { maxLength: 4 }))
-      .map(([text, edits]) => ({ text: edits.reduce((t, [at, ins]) => insertOutsideSecrets(t, at, ins), text), mangled: true })),
+    arbitrary: fc
+      .tuple(
+        docArb.map((d) => toYaml(d)),
+        fc.array(
+          fc.tuple(
+            fc.nat(),
+            fc.constantFrom(
+              ':',
+              '-',
+              '[',
+              '{',
+              '"',
+              "'",
+              '&a',
+              '*a',
+              '!!binary',
+              '\t',
+              '\n  ',
+              '#',
+              '%YAML 1.2\n---\n',
+              '? ',
+              '|',
+              '>',
+            ),
+          ),
+          { maxLength: 4 },
+        ),
+      )
+      .map(([text, edits]) => ({
+        text: edits.reduce((t, [at, ins]) => insertOutsideSecrets(t, at, ins), text),
+        mangled: true,
+      })),
   },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((text) => ({ text, mangled: false })) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((text) => ({ text, mangled: false })) },
-  { weight: 1, arbitrary: fc.constantFrom('a: &a [*a]', 'city: &c\n  x: *c', 'gateway:\n  cameras: &l [*l]', 'x: !!js/function "() => 1"', '---\n---\n', '- 1\n- 2', '"just a string"', '123', 'a: 1\na: 2').map((text) => ({ text, mangled: false })) },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((text) => ({ text, mangled: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        'a: &a [*a]',
+        'city: &c\n  x: *c',
+        'gateway:\n  cameras: &l [*l]',
+        'x: !!js/function "() => 1"',
+        '---\n---\n',
+        '- 1\n- 2',
+        '"just a string"',
+        '123',
+        'a: 1\na: 2',
+      )
+      .map((text) => ({ text, mangled: false })),
+  },
 );
 const rawValueArb = fc.oneof(
-  scalarArb.map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '')),
+  scalarArb.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))),
   valueArb.map((v) => JSON.stringify(v) ?? ''),
   fc.string({ unit: 'binary', maxLength: 30 }),
 );
 const envArb = fc.record({
-  named: fc.dictionary(fc.constantFrom(...leafPaths.map(envName), ...Object.keys(envAliases), 'FACEGATE_NOPE', 'FACEGATE_CITY'), rawValueArb, { maxKeys: 4 }),
+  named: fc.dictionary(
+    fc.constantFrom(...leafPaths.map(envName), ...Object.keys(envAliases), 'FACEGATE_NOPE', 'FACEGATE_CITY'),
+    rawValueArb,
+    { maxKeys: 4 },
+  ),
   secretEnv: fc.subarray(secretKeys.map(envName)),
 });
 const setArb = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...leafPaths), rawValueArb).map(([p, v]) => `${p}=${v}`) },
-  { weight: 1, arbitrary: fc.tuple(fc.oneof(keyArb, fc.constantFrom(...sections)), rawValueArb).map(([p, v]) => `${p}=${v}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.oneof(keyArb, fc.constantFrom(...sections)), rawValueArb)
+      .map(([p, v]) => `${p}=${v}`),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
   { weight: 1, arbitrary: fc.constantFrom(...secretKeys).map((p) => `${p}=${SECRET}`) },
 );
@@ -137,12 +236,16 @@ function checkLoad(input: Parameters<typeof loadConfig>[0], secretMayBeKey = fal
     assert.equal(typeof cfg.city.cameras, 'number');
     return 'ok';
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw new Error(`loadConfig threw ${String(err)} (${(err as Error)?.constructor?.name})`);
+    if (!(err instanceof ConfigError))
+      throw new Error(`loadConfig threw ${String(err)} (${(err as Error)?.constructor?.name})`);
     assert.equal(err.exitCode, 2);
     const m = err.message;
     assert.ok(oneLine(m), `message spans lines: ${JSON.stringify(m)}`);
     const unknownKeys = /^config: unknown config key (.*?) \(from /.exec(m)?.[1];
-    assert.ok(!(secretMayBeKey && unknownKeys ? m.replace(unknownKeys, '') : m).includes(SECRET), `secret in message: ${m}`);
+    assert.ok(
+      !(secretMayBeKey && unknownKeys ? m.replace(unknownKeys, '') : m).includes(SECRET),
+      `secret in message: ${m}`,
+    );
     assert.ok(m.length < 2000, `message of ${m.length} chars`);
     const named =
       /^config: unknown config key \S/.test(m) ||
@@ -198,12 +301,15 @@ test('config loader: secrets and URL credentials in bad values are masked in err
     [[`simulator.password=${SECRET}`, 'simulator.port=x'], { FACEGATE_MQTT_PASSWORD: SECRET }, false],
   ];
   for (const [sets, env, shown] of cases) {
-    assert.throws(() => loadConfig({ sets, env }), (err: Error) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.ok(!err.message.includes(SECRET.slice(0, 6)), err.message);
-      if (shown) assert.match(err.message, /\*\*\*/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ sets, env }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.ok(!err.message.includes(SECRET.slice(0, 6)), err.message);
+        if (shown) assert.match(err.message, /\*\*\*/);
+        return true;
+      },
+    );
   }
   // A password of the wrong type in a file is not echoed either.
   const dir = mkdtempSync(join(tmpdir(), 'facegate-fuzz-'));
@@ -211,7 +317,13 @@ test('config loader: secrets and URL credentials in bad values are masked in err
     for (const [i, v] of ['[hunter2-pw]', '{a: hunter2-pw}', '12345678'].entries()) {
       const file = join(dir, `c${i}.yaml`);
       writeFileSync(file, `mqtt:\n  password: ${v}\n`);
-      assert.throws(() => loadConfig({ file }), (err: Error) => err instanceof ConfigError && /^config: mqtt\.password: \*\*\* /.test(err.message) && !/hunter2|12345678/.test(err.message));
+      assert.throws(
+        () => loadConfig({ file }),
+        (err: Error) =>
+          err instanceof ConfigError &&
+          /^config: mqtt\.password: \*\*\* /.test(err.message) &&
+          !/hunter2|12345678/.test(err.message),
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -221,11 +333,22 @@ test('config loader: secrets and URL credentials in bad values are masked in err
 test('redactUrl masks the whole password whatever it holds', () => {
   const pw = fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\s/"]/.test(s));
   fc.assert(
-    fc.property(fc.constantFrom('rtsp', 'mqtt', 'mqtts', 'wss'), fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/), pw, (scheme, user, pass) => {
-      const url = `${scheme}://${user}:${pass}@camera.local:554/cam/1`;
-      assert.equal(redactUrl(`failed: ${url} (401)`), `failed: ${scheme}://${user}:***@camera.local:554/cam/1 (401)`);
-      assert.equal(redactUrl(JSON.stringify({ url, other: 'x' })), JSON.stringify({ url: `${scheme}://${user}:***@camera.local:554/cam/1`, other: 'x' }));
-    }),
+    fc.property(
+      fc.constantFrom('rtsp', 'mqtt', 'mqtts', 'wss'),
+      fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/),
+      pw,
+      (scheme, user, pass) => {
+        const url = `${scheme}://${user}:${pass}@camera.local:554/cam/1`;
+        assert.equal(
+          redactUrl(`failed: ${url} (401)`),
+          `failed: ${scheme}://${user}:***@camera.local:554/cam/1 (401)`,
+        );
+        assert.equal(
+          redactUrl(JSON.stringify({ url, other: 'x' })),
+          JSON.stringify({ url: `${scheme}://${user}:***@camera.local:554/cam/1`, other: 'x' }),
+        );
+      },
+    ),
     runs(20_000),
   );
 });
@@ -233,14 +356,22 @@ test('redactUrl masks the whole password whatever it holds', () => {
 // ---------------------------------------------------------------- control and catalog
 
 const kinds = ['stall', 'disconnect', 'corrupt', 'wrongPassword', 'flap', 'none', 'explode', ''];
-const numArb = fc.oneof(fc.integer({ min: -5, max: 200_000 }), fc.double(), fc.constantFrom(0, 1, 0.5, 100_000, 100_001), fc.string({ maxLength: 4 }));
+const numArb = fc.oneof(
+  fc.integer({ min: -5, max: 200_000 }),
+  fc.double(),
+  fc.constantFrom(0, 1, 0.5, 100_000, 100_001),
+  fc.string({ maxLength: 4 }),
+);
 const controlLikeArb = fc.record(
   {
     cameras: numArb,
     fault: fc.record(
       {
         kind: fc.constantFrom(...kinds),
-        camera: fc.oneof(fc.constantFrom('000001', '123456789', '12345', 'abcdef'), fc.string({ maxLength: 8 })),
+        camera: fc.oneof(
+          fc.constantFrom('000001', '123456789', '12345', 'abcdef'),
+          fc.string({ maxLength: 8 }),
+        ),
         fraction: numArb,
         seed: numArb,
         everyS: numArb,
@@ -261,10 +392,33 @@ const validControlArb = fc.record(
   {
     cameras: fc.integer({ min: 1, max: 100_000 }),
     fault: fc.oneof(
-      fc.record({ kind: fc.constantFrom('stall', 'wrongPassword', 'none'), camera: fc.stringMatching(/^\d{6,8}$/) }),
-      fc.record({ kind: fc.constant('disconnect'), everyS: fc.double({ min: 0.001, max: 3600, noNaN: true }), fraction: fc.double({ min: 0, max: 1, noNaN: true }), seed: fc.nat() }, { requiredKeys: ['kind', 'fraction'] }),
-      fc.record({ kind: fc.constant('flap'), upS: fc.integer({ min: 1, max: 3600 }), downS: fc.integer({ min: 1, max: 3600 }), camera: fc.stringMatching(/^\d{6}$/) }, { requiredKeys: ['kind', 'camera'] }),
-      fc.record({ kind: fc.constant('corrupt'), probability: fc.double({ min: 0, max: 1, noNaN: true }), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+      fc.record({
+        kind: fc.constantFrom('stall', 'wrongPassword', 'none'),
+        camera: fc.stringMatching(/^\d{6,8}$/),
+      }),
+      fc.record(
+        {
+          kind: fc.constant('disconnect'),
+          everyS: fc.double({ min: 0.001, max: 3600, noNaN: true }),
+          fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+          seed: fc.nat(),
+        },
+        { requiredKeys: ['kind', 'fraction'] },
+      ),
+      fc.record(
+        {
+          kind: fc.constant('flap'),
+          upS: fc.integer({ min: 1, max: 3600 }),
+          downS: fc.integer({ min: 1, max: 3600 }),
+          camera: fc.stringMatching(/^\d{6}$/),
+        },
+        { requiredKeys: ['kind', 'camera'] },
+      ),
+      fc.record({
+        kind: fc.constant('corrupt'),
+        probability: fc.double({ min: 0, max: 1, noNaN: true }),
+        fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
     ),
     clearFaults: fc.constant(true),
   },
@@ -272,13 +426,23 @@ const validControlArb = fc.record(
 );
 /** JSON payloads, the same cut short, and raw bytes. */
 function payloads(structured: fc.Arbitrary<unknown>): fc.Arbitrary<Buffer> {
-  const json = fc.oneof(structured, fc.jsonValue({ maxDepth: 3 })).map((v) => Buffer.from(JSON.stringify(v) ?? 'null'));
+  const json = fc
+    .oneof(structured, fc.jsonValue({ maxDepth: 3 }))
+    .map((v) => Buffer.from(JSON.stringify(v) ?? 'null'));
   return fc.oneof(
     { weight: 4, arbitrary: json },
     { weight: 1, arbitrary: json.chain((b) => fc.nat({ max: b.length }).map((n) => b.subarray(0, n))) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 100 }).map((s) => Buffer.from(s)) },
-    { weight: 1, arbitrary: fc.constantFrom(Buffer.alloc(70_000, 0x20), Buffer.from('{"cameras":1}'.padEnd(65_537)), Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), Buffer.from('{"__proto__":{"cameras":5}}')) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        Buffer.alloc(70_000, 0x20),
+        Buffer.from('{"cameras":1}'.padEnd(65_537)),
+        Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]),
+        Buffer.from('{"__proto__":{"cameras":5}}'),
+      ),
+    },
   );
 }
 
@@ -323,13 +487,27 @@ test('parseControl: random JSON and bytes give a valid message or a one-line err
 
 const catalogLikeArb = fc.record(
   {
-    v: fc.oneof({ weight: 5, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) }),
+    v: fc.oneof(
+      { weight: 5, arbitrary: fc.constant(1) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) },
+    ),
     cameras: fc.oneof(
       fc.array(
         fc.record(
           {
-            id: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/) }, { weight: 1, arbitrary: fc.string({ maxLength: 70 }) }),
-            url: fc.oneof({ weight: 6, arbitrary: fc.stringMatching(/^rtsps?:\/\/[a-z0-9.]{1,12}(:\d{1,5})?\/cam\/\d{6}$/) }, fc.stringMatching(/^rtsps?:\/\/[a-z0-9.]{1,12}(:\d{1,5})?\/cam\/\d{6}$/), fc.string({ maxLength: 30 }), fc.constantFrom('rtsp://', 'rtsp://a b', 'http://h/x', 'rtsp://u:p@h/x')),
+            id: fc.oneof(
+              { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/) },
+              { weight: 1, arbitrary: fc.string({ maxLength: 70 }) },
+            ),
+            url: fc.oneof(
+              {
+                weight: 6,
+                arbitrary: fc.stringMatching(/^rtsps?:\/\/[a-z0-9.]{1,12}(:\d{1,5})?\/cam\/\d{6}$/),
+              },
+              fc.stringMatching(/^rtsps?:\/\/[a-z0-9.]{1,12}(:\d{1,5})?\/cam\/\d{6}$/),
+              fc.string({ maxLength: 30 }),
+              fc.constantFrom('rtsp://', 'rtsp://a b', 'http://h/x', 'rtsp://u:p@h/x'),
+            ),
             extra: fc.jsonValue({ maxDepth: 1 }),
           },
           { requiredKeys: ['id', 'url'] },
@@ -346,27 +524,40 @@ const catalogLikeArb = fc.record(
 test('parseCatalog: random payloads give cameras with credentials from config only, or a one-line error', () => {
   const seen = { ok: 0, error: 0 };
   fc.assert(
-    fc.property(payloads(catalogLikeArb), fc.record({ username: fc.oneof(fc.constant(''), fc.string({ maxLength: 10 })), password: fc.string({ maxLength: 12 }) }), (buf, creds) => {
-      const r = parseCatalog(buf, creds);
-      if (!r.ok) {
-        seen.error++;
-        assert.ok(r.error.length > 0 && r.error.length < 500 && oneLine(r.error), JSON.stringify(r.error));
-        return;
-      }
-      seen.ok++;
-      const raw = (JSON.parse(buf.toString('utf8')) as { cameras: { id: string; url: string }[] }).cameras;
-      assert.equal(r.cameras.length, raw.length);
-      r.cameras.forEach((c, i) => {
-        const src = raw[i]!;
-        assert.equal(c.id, src.id);
-        assert.match(c.id, /^[A-Za-z0-9_.-]{1,64}$/);
-        const auth = creds.username ? `${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@` : '';
-        const [scheme, rest] = src.url.split(/:\/\/(.*)/s) as [string, string];
-        // The credentials are the gateway's, percent-encoded into the userinfo, nothing else changes.
-        assert.equal(c.url, `${scheme}://${auth}${rest}`);
-        if (auth) assert.doesNotMatch(c.url.slice(scheme.length + 3, scheme.length + 3 + auth.length - 1), /[@/\s]/);
-      });
-    }),
+    fc.property(
+      payloads(catalogLikeArb),
+      fc.record({
+        username: fc.oneof(fc.constant(''), fc.string({ maxLength: 10 })),
+        password: fc.string({ maxLength: 12 }),
+      }),
+      (buf, creds) => {
+        const r = parseCatalog(buf, creds);
+        if (!r.ok) {
+          seen.error++;
+          assert.ok(r.error.length > 0 && r.error.length < 500 && oneLine(r.error), JSON.stringify(r.error));
+          return;
+        }
+        seen.ok++;
+        const raw = (JSON.parse(buf.toString('utf8')) as { cameras: { id: string; url: string }[] }).cameras;
+        assert.equal(r.cameras.length, raw.length);
+        r.cameras.forEach((c, i) => {
+          const src = raw[i]!;
+          assert.equal(c.id, src.id);
+          assert.match(c.id, /^[A-Za-z0-9_.-]{1,64}$/);
+          const auth = creds.username
+            ? `${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@`
+            : '';
+          const [scheme, rest] = src.url.split(/:\/\/(.*)/s) as [string, string];
+          // The credentials are the gateway's, percent-encoded into the userinfo, nothing else changes.
+          assert.equal(c.url, `${scheme}://${auth}${rest}`);
+          if (auth)
+            assert.doesNotMatch(
+              c.url.slice(scheme.length + 3, scheme.length + 3 + auth.length - 1),
+              /[@/\s]/,
+            );
+        });
+      },
+    ),
     runs(20_000),
   );
   assert.ok(seen.ok > 500 && seen.error > 5000, JSON.stringify(seen));
@@ -378,7 +569,10 @@ test('topic ids: valid exactly when usable as one MQTT topic level; invalid ones
   const idArb = fc.oneof(
     fc.string({ maxLength: 20 }),
     fc.string({ unit: 'binary', maxLength: 20 }),
-    fc.string({ unit: fc.constantFrom('a', '0', '/', '+', '#', '\u0000', '\n', ' ', '\uD800', '\uDC00', 'é', '😀'), maxLength: 8 }),
+    fc.string({
+      unit: fc.constantFrom('a', '0', '/', '+', '#', '\u0000', '\n', ' ', '\uD800', '\uDC00', 'é', '😀'),
+      maxLength: 8,
+    }),
     fc.string({ minLength: 120, maxLength: 140, unit: fc.constantFrom('a', 'b') }),
   );
   const topics = createTopics('city/a');
@@ -386,19 +580,31 @@ test('topic ids: valid exactly when usable as one MQTT topic level; invalid ones
   fc.assert(
     fc.property(idArb, (id) => {
       const ok = isValidId(id);
-      const expected = id.length >= 1 && id.length <= 128 && !/[+#/\u0000]/.test(id) && Buffer.from(id, 'utf8').toString('utf8') === id;
+      const expected =
+        id.length >= 1 &&
+        id.length <= 128 &&
+        !/[+#/\u0000]/.test(id) &&
+        Buffer.from(id, 'utf8').toString('utf8') === id;
       assert.equal(ok, expected, `isValidId(${JSON.stringify(id)})`);
       if (ok) {
         valid++;
         assert.equal(badId(id), undefined);
-        for (const t of [topics.faces(id), topics.cameraStatus(id), topics.gatewayStatus(id), topics.gatewayStats(id)]) {
+        for (const t of [
+          topics.faces(id),
+          topics.cameraStatus(id),
+          topics.gatewayStatus(id),
+          topics.gatewayStats(id),
+        ]) {
           const levels = t.split('/');
           assert.equal(levels.length, 5);
           assert.equal(levels[3], id);
           assert.ok(!/[+#\u0000]/.test(t));
         }
       } else {
-        assert.throws(() => assertId('camera', id), (e: Error) => e instanceof UserError && e.exitCode === 2 && oneLine(e.message));
+        assert.throws(
+          () => assertId('camera', id),
+          (e: Error) => e instanceof UserError && e.exitCode === 2 && oneLine(e.message),
+        );
         assert.throws(() => topics.faces(id), UserError);
       }
     }),
@@ -428,21 +634,61 @@ interface Req {
   body: string;
 }
 const validReqArb: fc.Arbitrary<Req> = fc.record({
-  method: fc.constantFrom('OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'),
-  uri: fc.oneof(fc.constant('*'), fc.stringMatching(/^rtsp:\/\/[a-z0-9.]{1,10}(:\d{1,5})?\/cam\/\d{6}(\/trackID=0)?$/)),
+  method: fc.constantFrom(
+    'OPTIONS',
+    'DESCRIBE',
+    'SETUP',
+    'PLAY',
+    'TEARDOWN',
+    'GET_PARAMETER',
+    'SET_PARAMETER',
+  ),
+  uri: fc.oneof(
+    fc.constant('*'),
+    fc.stringMatching(/^rtsp:\/\/[a-z0-9.]{1,10}(:\d{1,5})?\/cam\/\d{6}(\/trackID=0)?$/),
+  ),
   cseq: fc.nat({ max: 2 ** 31 }),
-  headers: fc.array(fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/).filter((n) => !/^(cseq|content-length)$/i.test(n)), fc.stringMatching(/^[ -~]{0,40}$/).map((v) => v.trim())), { maxLength: 4 }),
-  body: fc.string({ maxLength: 50, unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) }),
+  headers: fc.array(
+    fc.tuple(
+      fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/).filter((n) => !/^(cseq|content-length)$/i.test(n)),
+      fc.stringMatching(/^[ -~]{0,40}$/).map((v) => v.trim()),
+    ),
+    { maxLength: 4 },
+  ),
+  body: fc.string({
+    maxLength: 50,
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  }),
 });
 type Item = { kind: 'req'; req: Req } | { kind: 'frame'; channel: number; data: Buffer };
 const itemArb: fc.Arbitrary<Item> = fc.oneof(
   { weight: 3, arbitrary: validReqArb.map((req) => ({ kind: 'req' as const, req })) },
-  { weight: 2, arbitrary: fc.tuple(fc.nat({ max: 255 }), fc.oneof(fc.uint8Array({ maxLength: 60 }), fc.integer({ min: 1000, max: 20_000 }).map((n) => new Uint8Array(n)))).map(([channel, d]) => ({ kind: 'frame' as const, channel, data: Buffer.from(d) })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.nat({ max: 255 }),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 60 }),
+          fc.integer({ min: 1000, max: 20_000 }).map((n) => new Uint8Array(n)),
+        ),
+      )
+      .map(([channel, d]) => ({ kind: 'frame' as const, channel, data: Buffer.from(d) })),
+  },
 );
 function serialize(item: Item): Buffer {
-  if (item.kind === 'frame') return Buffer.concat([Buffer.from([0x24, item.channel, item.data.length >> 8, item.data.length & 0xff]), item.data]);
+  if (item.kind === 'frame')
+    return Buffer.concat([
+      Buffer.from([0x24, item.channel, item.data.length >> 8, item.data.length & 0xff]),
+      item.data,
+    ]);
   const r = item.req;
-  const head = [`${r.method} ${r.uri} RTSP/1.0`, `CSeq: ${r.cseq}`, ...r.headers.map(([k, v]) => `${k}: ${v}`), ...(r.body ? [`Content-Length: ${r.body.length}`] : [])];
+  const head = [
+    `${r.method} ${r.uri} RTSP/1.0`,
+    `CSeq: ${r.cseq}`,
+    ...r.headers.map(([k, v]) => `${k}: ${v}`),
+    ...(r.body ? [`Content-Length: ${r.body.length}`] : []),
+  ];
   return Buffer.from(head.join('\r\n') + '\r\n\r\n' + r.body, 'latin1');
 }
 /** Cuts a buffer at random points. */
@@ -457,31 +703,41 @@ function split(buf: Buffer, cuts: number[]): Buffer[] {
   return out;
 }
 const describeEvent = (e: ParseEvent): string =>
-  e.kind === 'request' ? `req ${e.request.method} ${e.request.uri} ${e.request.cseq} ${e.request.body.toString('latin1')} ${[...e.request.headers].join('|')}` : e.kind === 'interleaved' ? `$${e.channel}/${e.length}` : `error ${e.reason}`;
+  e.kind === 'request'
+    ? `req ${e.request.method} ${e.request.uri} ${e.request.cseq} ${e.request.body.toString('latin1')} ${[...e.request.headers].join('|')}`
+    : e.kind === 'interleaved'
+      ? `$${e.channel}/${e.length}`
+      : `error ${e.reason}`;
 
 test('RTSP request parser: valid requests and interleaved frames come out the same however the bytes are cut', () => {
   fc.assert(
-    fc.property(fc.array(itemArb, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), (items, cuts) => {
-      const whole = Buffer.concat(items.map(serialize));
-      const p = createRequestParser();
-      const events = split(whole, cuts).flatMap((c) => p.push(c));
-      assert.equal(events.length, items.length, events.map(describeEvent).join('; '));
-      items.forEach((it, i) => {
-        const e = events[i]!;
-        if (it.kind === 'frame') {
-          assert.deepEqual(e, { kind: 'interleaved', channel: it.channel, length: it.data.length });
-        } else {
-          assert.equal(e.kind, 'request', describeEvent(e));
-          if (e.kind !== 'request') return;
-          assert.equal(e.request.method, it.req.method);
-          assert.equal(e.request.uri, it.req.uri);
-          assert.equal(e.request.cseq, String(it.req.cseq));
-          assert.equal(e.request.body.toString('latin1'), it.req.body);
-          const first = it.req.headers.find(([k]) => k.toLowerCase() === (it.req.headers[0]?.[0] ?? '').toLowerCase());
-          if (first) assert.equal(e.request.headers.get(first[0].toLowerCase()), first[1]);
-        }
-      });
-    }),
+    fc.property(
+      fc.array(itemArb, { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (items, cuts) => {
+        const whole = Buffer.concat(items.map(serialize));
+        const p = createRequestParser();
+        const events = split(whole, cuts).flatMap((c) => p.push(c));
+        assert.equal(events.length, items.length, events.map(describeEvent).join('; '));
+        items.forEach((it, i) => {
+          const e = events[i]!;
+          if (it.kind === 'frame') {
+            assert.deepEqual(e, { kind: 'interleaved', channel: it.channel, length: it.data.length });
+          } else {
+            assert.equal(e.kind, 'request', describeEvent(e));
+            if (e.kind !== 'request') return;
+            assert.equal(e.request.method, it.req.method);
+            assert.equal(e.request.uri, it.req.uri);
+            assert.equal(e.request.cseq, String(it.req.cseq));
+            assert.equal(e.request.body.toString('latin1'), it.req.body);
+            const first = it.req.headers.find(
+              ([k]) => k.toLowerCase() === (it.req.headers[0]?.[0] ?? '').toLowerCase(),
+            );
+            if (first) assert.equal(e.request.headers.get(first[0].toLowerCase()), first[1]);
+          }
+        });
+      },
+    ),
     runs(10_000),
   );
 });
@@ -495,7 +751,13 @@ const junkChunkArb = fc.oneof(
     if (c.length > 0) c[at % c.length] = byte;
     return c;
   }),
-  fc.constantFrom(Buffer.from('\r\n'), Buffer.from('$'), Buffer.from([0x24, 0, 0xff, 0xff]), Buffer.alloc(3000, 0x41), Buffer.from('OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999\r\n\r\n')),
+  fc.constantFrom(
+    Buffer.from('\r\n'),
+    Buffer.from('$'),
+    Buffer.from([0x24, 0, 0xff, 0xff]),
+    Buffer.alloc(3000, 0x41),
+    Buffer.from('OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999\r\n\r\n'),
+  ),
 );
 
 test('RTSP request parser: garbage never throws, errors are terminal, requests it returns are well-formed', () => {
@@ -559,15 +821,35 @@ interface Resp {
   status: number;
   body: string;
 }
-type SItem = { kind: 'resp'; resp: Resp } | { kind: 'rtp'; channel: number; len: number; seq: number; marker: boolean };
+type SItem =
+  | { kind: 'resp'; resp: Resp }
+  | { kind: 'rtp'; channel: number; len: number; seq: number; marker: boolean };
 const sItemArb: fc.Arbitrary<SItem> = fc.oneof(
-  fc.record({ status: fc.integer({ min: 100, max: 599 }), body: fc.string({ maxLength: 80, unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) }) }).map((resp) => ({ kind: 'resp' as const, resp: { status: resp.status, body: resp.body } })),
-  fc.record({ channel: fc.constantFrom(0, 1), len: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1000, max: 65535 })), seq: fc.nat({ max: 65535 }), marker: fc.boolean() }).map((f) => ({ kind: 'rtp' as const, ...f })),
+  fc
+    .record({
+      status: fc.integer({ min: 100, max: 599 }),
+      body: fc.string({
+        maxLength: 80,
+        unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      }),
+    })
+    .map((resp) => ({ kind: 'resp' as const, resp: { status: resp.status, body: resp.body } })),
+  fc
+    .record({
+      channel: fc.constantFrom(0, 1),
+      len: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1000, max: 65535 })),
+      seq: fc.nat({ max: 65535 }),
+      marker: fc.boolean(),
+    })
+    .map((f) => ({ kind: 'rtp' as const, ...f })),
 );
 function sSerialize(it: SItem): Buffer {
   if (it.kind === 'resp') {
     const b = it.resp.body;
-    return Buffer.from(`RTSP/1.0 ${it.resp.status} X\r\nCSeq: 1\r\n${b ? `Content-Length: ${b.length}\r\n` : ''}\r\n${b}`, 'latin1');
+    return Buffer.from(
+      `RTSP/1.0 ${it.resp.status} X\r\nCSeq: 1\r\n${b ? `Content-Length: ${b.length}\r\n` : ''}\r\n${b}`,
+      'latin1',
+    );
   }
   const pkt = Buffer.alloc(4 + it.len);
   pkt[0] = 0x24;
@@ -585,25 +867,45 @@ function newReader(): Reader & { destroyed: number } {
     destroyed: 0,
     socket: { destroy: () => void r.destroyed++ } as unknown as Reader['socket'],
     state: 'playing' as const,
-    packets: 0, bytes: 0, frames: 0, seqGaps: 0, lost: 0, expectSeq: -1, lastTs: 0, extTs: 0, minOffset: Infinity, maxLag: 0, sessionId: '',
+    packets: 0,
+    bytes: 0,
+    frames: 0,
+    seqGaps: 0,
+    lost: 0,
+    expectSeq: -1,
+    lastTs: 0,
+    extTs: 0,
+    minOffset: Infinity,
+    maxLag: 0,
+    sessionId: '',
   };
   return r;
 }
 
 test('stream parser: responses and interleaved packets are counted exactly however the bytes are cut', () => {
   fc.assert(
-    fc.property(fc.array(sItemArb, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { maxLength: 16 }), (items, cuts) => {
-      const r = newReader();
-      const got: Resp[] = [];
-      const parse = createStreamParser(r, (status, _h, body) => got.push({ status, body }));
-      for (const c of split(Buffer.concat(items.map(sSerialize)), cuts)) parse(c);
-      const rtp = items.filter((i): i is Extract<SItem, { kind: 'rtp' }> => i.kind === 'rtp');
-      assert.deepEqual(got, items.flatMap((i) => (i.kind === 'resp' ? [i.resp] : [])));
-      assert.equal(r.packets, rtp.length);
-      assert.equal(r.bytes, rtp.reduce((s, i) => s + i.len + 4, 0));
-      assert.equal(r.frames, rtp.filter((i) => i.channel === 0 && i.len >= 12 && i.marker).length);
-      assert.equal(r.destroyed, 0);
-    }),
+    fc.property(
+      fc.array(sItemArb, { minLength: 1, maxLength: 10 }),
+      fc.array(fc.nat(), { maxLength: 16 }),
+      (items, cuts) => {
+        const r = newReader();
+        const got: Resp[] = [];
+        const parse = createStreamParser(r, (status, _h, body) => got.push({ status, body }));
+        for (const c of split(Buffer.concat(items.map(sSerialize)), cuts)) parse(c);
+        const rtp = items.filter((i): i is Extract<SItem, { kind: 'rtp' }> => i.kind === 'rtp');
+        assert.deepEqual(
+          got,
+          items.flatMap((i) => (i.kind === 'resp' ? [i.resp] : [])),
+        );
+        assert.equal(r.packets, rtp.length);
+        assert.equal(
+          r.bytes,
+          rtp.reduce((s, i) => s + i.len + 4, 0),
+        );
+        assert.equal(r.frames, rtp.filter((i) => i.channel === 0 && i.len >= 12 && i.marker).length);
+        assert.equal(r.destroyed, 0);
+      },
+    ),
     runs(10_000),
   );
 });
@@ -616,7 +918,9 @@ test('stream parser: garbage never throws; a bad or huge Content-Length drops th
         fc.oneof(
           sItemArb.map(sSerialize),
           fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
-          fc.constantFrom('-5', '99999999', '1e3', 'x', '65000', ' ').map((cl) => Buffer.from(`RTSP/1.0 200 OK\r\nContent-Length: ${cl}\r\n\r\nabc`)),
+          fc
+            .constantFrom('-5', '99999999', '1e3', 'x', '65000', ' ')
+            .map((cl) => Buffer.from(`RTSP/1.0 200 OK\r\nContent-Length: ${cl}\r\n\r\nabc`)),
         ),
         { minLength: 1, maxLength: 8 },
       ),
@@ -666,7 +970,17 @@ test('SDP: every line is a well-formed field and the track control is where read
   const hostArb = fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain());
   fc.assert(
     fc.property(clipArb, fc.stringMatching(/^\d{6}$/), hostArb, (c, cam, host) => {
-      const clip = { index: c.index, width: c.width, height: c.height, fps: c.fps, frames: new Array(c.frames), nextIdr: new Int32Array(0), spropParameterSets: c.sprop, profileLevelId: c.plid, bytes: c.bytes } as LoadedClip;
+      const clip = {
+        index: c.index,
+        width: c.width,
+        height: c.height,
+        fps: c.fps,
+        frames: new Array(c.frames),
+        nextIdr: new Int32Array(0),
+        spropParameterSets: c.sprop,
+        profileLevelId: c.plid,
+        bytes: c.bytes,
+      } as LoadedClip;
       const sdp = buildSdp(clip, cam, host);
       assert.ok(sdp.endsWith('\r\n') && !sdp.includes('\n\n') && !/[^\r]\n/.test(sdp));
       const lines = sdp.slice(0, -2).split('\r\n');
@@ -677,7 +991,12 @@ test('SDP: every line is a well-formed field and the track control is where read
       assert.match(order, /^vosct(a)*mba+$/);
       assert.equal(lines.filter((l) => l.startsWith('m=')).length, 1);
       assert.match(lines.find((l) => l.startsWith('b=AS:')) ?? '', /^b=AS:\d+$/);
-      assert.ok(lines.some((l) => l.startsWith('o=') && l.endsWith(` ${host}`) && l.includes(host.includes(':') ? 'IP6' : 'IP4')));
+      assert.ok(
+        lines.some(
+          (l) =>
+            l.startsWith('o=') && l.endsWith(` ${host}`) && l.includes(host.includes(':') ? 'IP6' : 'IP4'),
+        ),
+      );
       // What the load reader and ffmpeg read: session control '*', media control the track.
       const controls = [...sdp.matchAll(/^a=control:(\S+)/gm)].map((m) => m[1]);
       assert.deepEqual(controls, ['*', TRACK_CONTROL]);
@@ -706,7 +1025,9 @@ test('memory: a long run of garbage through every parser leaves the heap where i
     for (const b of cat) parseCatalog(b, { username: 'u', password: 'p' });
     for (let i = 0; i < 200; i++) {
       try {
-        loadConfig({ sets: [`city.cameras=${i}`, `gateway.cameras=[{"id":"c${i}","url":"rtsp://h/cam/${i}"}]`] });
+        loadConfig({
+          sets: [`city.cameras=${i}`, `gateway.cameras=[{"id":"c${i}","url":"rtsp://h/cam/${i}"}]`],
+        });
         loadConfig({ sets: [`mqtt.url=http://x:${i}@h`] });
       } catch {
         // expected for the second

@@ -20,14 +20,40 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function keyframes(file: string): Buffer[] {
   const p = parseAnnexB(readFileSync(file));
-  return p.units.filter((u) => u.idr).map((u) => buildKeyframe(u.nals, p.sps, p.pps)).filter((b): b is Buffer => b !== undefined);
+  return p.units
+    .filter((u) => u.idr)
+    .map((u) => buildKeyframe(u.nals, p.sps, p.pps))
+    .filter((b): b is Buffer => b !== undefined);
 }
 
 function darkFile(): string {
   const file = join(dir, 'black-320x180-10-4-10.h264');
   if (!existsSync(file)) {
-    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=320x180:r=10', '-t', '4',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'h264', file]);
+    const r = spawnSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=black:s=320x180:r=10',
+      '-t',
+      '4',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-bf',
+      '0',
+      '-g',
+      '10',
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'h264',
+      file,
+    ]);
     assert.equal(r.status, 0);
   }
   return file;
@@ -52,9 +78,21 @@ test('decoder pool: each unit one frame on its camera; a unit that decodes to no
   t.after(() => pool.close());
   // SPS/PPS of the bright clip, then an IDR slice of random bytes: ffmpeg gives no picture.
   const sps = bright[0]!.subarray(0, bright[0]!.indexOf(Buffer.from([0, 0, 0, 1, 0x65])));
-  const junk = Buffer.concat([sps, Buffer.from([0, 0, 0, 1, 0x65, 0x00, 0xff, 0x13, 0x37]), Buffer.alloc(200, 0xff)]);
+  const junk = Buffer.concat([
+    sps,
+    Buffer.from([0, 0, 0, 1, 0x65, 0x00, 0xff, 0x13, 0x37]),
+    Buffer.alloc(200, 0xff),
+  ]);
   const pid0 = pool.pids()[0];
-  const plan: [string, Buffer][] = [['b1', bright[0]!], ['d1', dark[0]!], ['x', junk], ['b2', bright[1]!], ['d2', dark[1]!], ['b3', bright[2]!], ['d3', dark[2]!]];
+  const plan: [string, Buffer][] = [
+    ['b1', bright[0]!],
+    ['d1', dark[0]!],
+    ['x', junk],
+    ['b2', bright[1]!],
+    ['d2', dark[1]!],
+    ['b3', bright[2]!],
+    ['d3', dark[2]!],
+  ];
   for (const [cam, unit] of plan) {
     pool.submit(cam, unit, Date.now());
     await sleep(30);
@@ -63,7 +101,11 @@ test('decoder pool: each unit one frame on its camera; a unit that decodes to no
   while (got.length < 6 && Date.now() < end) await sleep(50);
   await sleep(300);
   const k = pool.counters();
-  assert.deepEqual(got.map((g) => g.cam), ['b1', 'd1', 'b2', 'd2', 'b3', 'd3'], JSON.stringify(k));
+  assert.deepEqual(
+    got.map((g) => g.cam),
+    ['b1', 'd1', 'b2', 'd2', 'b3', 'd3'],
+    JSON.stringify(k),
+  );
   for (const g of got) {
     assert.equal(g.len, 320 * 240 * 3);
     assert.equal(g.sync, false);

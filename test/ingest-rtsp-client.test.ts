@@ -4,7 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
-import { buildKeyframe, parseSdp, parseTarget, startRtspClient, type CloseKind, type KeyframeUnit } from '../gateway/ingest/rtsp-client.ts';
+import {
+  buildKeyframe,
+  parseSdp,
+  parseTarget,
+  startRtspClient,
+  type CloseKind,
+  type KeyframeUnit,
+} from '../gateway/ingest/rtsp-client.ts';
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x47, 0xfe, 0xc8]);
 const PPS = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
@@ -20,15 +27,23 @@ function slice(type: number, first: boolean, len: number, fill: number): Buffer 
 
 test('parseSdp: media control relative to Content-Base, sprop-parameter-sets', () => {
   const sdp = [
-    'v=0', 'a=control:*', 'm=audio 0 RTP/AVP 0', 'a=control:track1', 'm=video 0 RTP/AVP 96',
+    'v=0',
+    'a=control:*',
+    'm=audio 0 RTP/AVP 0',
+    'a=control:track1',
+    'm=video 0 RTP/AVP 96',
     `a=fmtp:96 packetization-mode=1;profile-level-id=42c01e;sprop-parameter-sets=${SPS.toString('base64')},${PPS.toString('base64')}`,
-    'a=control:trackID=0', '',
+    'a=control:trackID=0',
+    '',
   ].join('\r\n');
   const i = parseSdp(sdp, 'rtsp://h/cam/1/');
   assert.equal(i.control, 'rtsp://h/cam/1/trackID=0');
   assert.deepEqual(i.sps, SPS);
   assert.deepEqual(i.pps, PPS);
-  assert.equal(parseSdp('m=video 0 RTP/AVP 96\r\na=control:rtsp://x/y\r\n', 'rtsp://h/a').control, 'rtsp://x/y');
+  assert.equal(
+    parseSdp('m=video 0 RTP/AVP 96\r\na=control:rtsp://x/y\r\n', 'rtsp://h/a').control,
+    'rtsp://x/y',
+  );
   assert.equal(parseSdp('m=video 0 RTP/AVP 96\r\n', 'rtsp://h/a/').control, 'rtsp://h/a');
 });
 
@@ -48,9 +63,17 @@ test('buildKeyframe: exactly one IDR picture, parameter sets from the SDP when m
   assert.deepEqual(buildKeyframe([SPS, PPS, idr, idr2], undefined, undefined), annexB(SPS, PPS, idr, idr2));
   assert.deepEqual(buildKeyframe([idr], SPS, PPS), annexB(SPS, PPS, idr));
   assert.equal(buildKeyframe([idr], undefined, PPS), undefined, 'no SPS anywhere');
-  assert.equal(buildKeyframe([SPS, PPS, idr, slice(5, true, 20, 3)], undefined, undefined), undefined, 'two pictures');
+  assert.equal(
+    buildKeyframe([SPS, PPS, idr, slice(5, true, 20, 3)], undefined, undefined),
+    undefined,
+    'two pictures',
+  );
   assert.equal(buildKeyframe([SPS, PPS, idr2], undefined, undefined), undefined, 'starts mid-picture');
-  assert.equal(buildKeyframe([SPS, PPS, idr, slice(1, false, 20, 4)], undefined, undefined), undefined, 'P slice inside');
+  assert.equal(
+    buildKeyframe([SPS, PPS, idr, slice(1, false, 20, 4)], undefined, undefined),
+    undefined,
+    'P slice inside',
+  );
   assert.equal(buildKeyframe([SPS, PPS], undefined, undefined), undefined, 'no picture');
 });
 
@@ -61,7 +84,10 @@ interface Script {
 }
 
 /** A scripted RTSP server: answers the setup, then sends `packets` (RTP payloads with ts/marker) after PLAY. */
-async function scripted(packets: { payload: Buffer; ts: number; marker: boolean; skip?: boolean }[], opts: { timeoutS?: number; sprop?: boolean } = {}): Promise<Script> {
+async function scripted(
+  packets: { payload: Buffer; ts: number; marker: boolean; skip?: boolean }[],
+  opts: { timeoutS?: number; sprop?: boolean } = {},
+): Promise<Script> {
   const methods: string[] = [];
   const sockets = new Set<Socket>();
   const srv = createServer((s) => {
@@ -81,13 +107,20 @@ async function scripted(packets: { payload: Buffer; ts: number; marker: boolean;
         let extra = '';
         let body = '';
         if (method === 'DESCRIBE') {
-          body = ['v=0', 'm=video 0 RTP/AVP 96',
+          body = [
+            'v=0',
+            'm=video 0 RTP/AVP 96',
             `a=fmtp:96 packetization-mode=1${opts.sprop === false ? '' : `;sprop-parameter-sets=${SPS.toString('base64')},${PPS.toString('base64')}`}`,
-            'a=control:trackID=0', ''].join('\r\n');
+            'a=control:trackID=0',
+            '',
+          ].join('\r\n');
           extra = `Content-Base: rtsp://127.0.0.1/cam/x/\r\nContent-Type: application/sdp\r\n`;
         }
-        if (method === 'SETUP') extra = `Session: abc;timeout=${opts.timeoutS ?? 60}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n`;
-        s.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        if (method === 'SETUP')
+          extra = `Session: abc;timeout=${opts.timeoutS ?? 60}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n`;
+        s.write(
+          `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
         if (method === 'PLAY') {
           let seq = 100;
           const out: Buffer[] = [];
@@ -114,10 +147,11 @@ async function scripted(packets: { payload: Buffer; ts: number; marker: boolean;
   return {
     port: (srv.address() as { port: number }).port,
     methods,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
   };
 }
 
@@ -125,11 +159,23 @@ function fuA(nal: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
   for (let off = 1; off < nal.length; off += size) {
     const end = Math.min(nal.length, off + size);
-    out.push(Buffer.concat([Buffer.from([(nal[0]! & 0xe0) | 28, (off === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | (nal[0]! & 0x1f)]), nal.subarray(off, end)]));
+    out.push(
+      Buffer.concat([
+        Buffer.from([
+          (nal[0]! & 0xe0) | 28,
+          (off === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | (nal[0]! & 0x1f),
+        ]),
+        nal.subarray(off, end),
+      ]),
+    );
   }
   return out;
 }
-const stapA = (...nals: Buffer[]): Buffer => Buffer.concat([Buffer.from([24]), ...nals.flatMap((n) => [Buffer.from([n.length >> 8, n.length & 0xff]), n])]);
+const stapA = (...nals: Buffer[]): Buffer =>
+  Buffer.concat([
+    Buffer.from([24]),
+    ...nals.flatMap((n) => [Buffer.from([n.length >> 8, n.length & 0xff]), n]),
+  ]);
 
 test('client: single NAL, STAP-A and FU-A reassembled; P pictures, gaps and two-picture units dropped; SPS/PPS from the SDP', async (t) => {
   const idrA = slice(5, true, 3000, 0xa1);
@@ -139,7 +185,14 @@ test('client: single NAL, STAP-A and FU-A reassembled; P pictures, gaps and two-
   type P = { payload: Buffer; ts: number; marker: boolean; skip?: boolean };
   const pk: P[] = [];
   const push = (payloads: Buffer[], ts: number, marker = true, skipAt = -1): void =>
-    payloads.forEach((payload, i) => pk.push({ payload, ts, marker: marker && i === payloads.length - 1, ...(i === skipAt ? { skip: true } : {}) }));
+    payloads.forEach((payload, i) =>
+      pk.push({
+        payload,
+        ts,
+        marker: marker && i === payloads.length - 1,
+        ...(i === skipAt ? { skip: true } : {}),
+      }),
+    );
   push([stapA(SPS, PPS), ...fuA(idrA, 1000)], 0); // AU 1: STAP-A + FU-A
   push(fuA(slice(1, true, 2000, 0x11), 700), 9000); // P picture: skipped
   push([SPS, PPS, ...fuA(idrB, 1000)], 18000, true, 3); // a lost FU-A fragment: dropped
@@ -151,14 +204,20 @@ test('client: single NAL, STAP-A and FU-A reassembled; P pictures, gaps and two-
   t.after(() => srv.close());
   const got: KeyframeUnit[] = [];
   let closed: CloseKind | undefined;
-  const c = startRtspClient({ url: `rtsp://127.0.0.1:${srv.port}/cam/x`, mediaTimeoutMs: 60_000 }, { onKeyframe: (au) => got.push(au), onClose: (k) => (closed = k) });
+  const c = startRtspClient(
+    { url: `rtsp://127.0.0.1:${srv.port}/cam/x`, mediaTimeoutMs: 60_000 },
+    { onKeyframe: (au) => got.push(au), onClose: (k) => (closed = k) },
+  );
   const end = Date.now() + 5000;
   while (got.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   assert.equal(got.length, 3, `keyframes: ${got.map((g) => g.rtpTs).join(', ')}`);
   assert.deepEqual(got[0]?.data, annexB(SPS, PPS, idrA));
   assert.deepEqual(got[1]?.data, annexB(SPS, PPS, idrC));
   assert.deepEqual(got[2]?.data, annexB(SPS, PPS, idrD));
-  assert.deepEqual(got.map((g) => g.rtpTs), [0, 27000, 45000]);
+  assert.deepEqual(
+    got.map((g) => g.rtpTs),
+    [0, 27000, 45000],
+  );
   const st = c.stats();
   assert.equal(st.seqGaps, 1);
   assert.equal(st.droppedUnits, 2, 'the gapped IDR and the two-picture unit');
@@ -175,13 +234,19 @@ test('client: single NAL, STAP-A and FU-A reassembled; P pictures, gaps and two-
 test('client: no media after PLAY ends it as stalled; garbage ends it as an error; neither throws', async () => {
   const srv = await scripted([]);
   const kinds: CloseKind[] = [];
-  startRtspClient({ url: `rtsp://127.0.0.1:${srv.port}/cam/x`, mediaTimeoutMs: 600 }, { onKeyframe: () => undefined, onClose: (k) => kinds.push(k) });
+  startRtspClient(
+    { url: `rtsp://127.0.0.1:${srv.port}/cam/x`, mediaTimeoutMs: 600 },
+    { onKeyframe: () => undefined, onClose: (k) => kinds.push(k) },
+  );
   const bad = createServer((s) => {
     s.on('error', () => undefined);
     s.write('HTTP/1.1 200 OK\r\n\r\n');
   });
   await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
-  startRtspClient({ url: `rtsp://127.0.0.1:${(bad.address() as { port: number }).port}/x` }, { onKeyframe: () => undefined, onClose: (k) => kinds.push(k) });
+  startRtspClient(
+    { url: `rtsp://127.0.0.1:${(bad.address() as { port: number }).port}/x` },
+    { onKeyframe: () => undefined, onClose: (k) => kinds.push(k) },
+  );
   startRtspClient({ url: 'rtsp://' }, { onKeyframe: () => undefined, onClose: (k) => kinds.push(k) });
   const end = Date.now() + 4000;
   while (kinds.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));

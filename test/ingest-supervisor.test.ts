@@ -13,7 +13,11 @@ import { makeTestClip } from '../bench/clip-fixture.ts';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
-import { createIngestSupervisor, type IngestOptions, type IngestSupervisor } from '../gateway/ingest/supervisor.ts';
+import {
+  createIngestSupervisor,
+  type IngestOptions,
+  type IngestSupervisor,
+} from '../gateway/ingest/supervisor.ts';
 import type { CameraStatus } from '../gateway/decode/status.ts';
 import type { Frame } from '../gateway/frame.ts';
 
@@ -35,23 +39,65 @@ function blackClip(d: string): { index: number; file: string; width: number; hei
   const file = join(d, 'black-320x180-10-4-10.h264');
   if (!existsSync(file)) {
     const tmp = `${file}.${process.pid}.tmp`;
-    const r = spawnSync('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=320x180:r=10', '-t', '4',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-g', '10', '-keyint_min', '10', '-sc_threshold', '0',
-      '-pix_fmt', 'yuv420p', '-threads', '1', '-f', 'h264', tmp,
-    ], { encoding: 'utf8' });
+    const r = spawnSync(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=black:s=320x180:r=10',
+        '-t',
+        '4',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-bf',
+        '0',
+        '-g',
+        '10',
+        '-keyint_min',
+        '10',
+        '-sc_threshold',
+        '0',
+        '-pix_fmt',
+        'yuv420p',
+        '-threads',
+        '1',
+        '-f',
+        'h264',
+        tmp,
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
     spawnSync('mv', [tmp, file]);
   }
   return { index: 1, file, width: 320, height: 180, fps: 10 };
 }
 
-const resolve = (cam: string): { clip: number; phaseS: number } => ({ clip: isDark(cam) ? 1 : 0, phaseS: (cam.charCodeAt(cam.length - 1) % 10) * 0.1 });
+const resolve = (cam: string): { clip: number; phaseS: number } => ({
+  clip: isDark(cam) ? 1 : 0,
+  phaseS: (cam.charCodeAt(cam.length - 1) % 10) * 0.1,
+});
 
 before(async () => {
   server = createRtspServer({ host: '127.0.0.1', port: 0, clips: [bright, dark], resolve }, { log });
   port = (await server.listen()).port;
-  authServer = createRtspServer({ host: '127.0.0.1', port: 0, clips: [bright, dark], resolve, auth: { username: 'gate', password: 's3cret' } }, { log });
+  authServer = createRtspServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      clips: [bright, dark],
+      resolve,
+      auth: { username: 'gate', password: 's3cret' },
+    },
+    { log },
+  );
   authPort = (await authServer.listen()).port;
 });
 after(async () => {
@@ -90,15 +136,22 @@ function run(extra: Partial<IngestOptions> = {}, skipCheck: readonly string[] = 
   const wrong: string[] = [];
   const sup = createIngestSupervisor(
     {
-      mode: 'keyframes', camerasPerDecoder: 8, stallS: 3, ffmpeg: resolveFfmpeg('', '/usr/bin:/bin'), width: 320, height: 240,
-      backoff: { baseMs: 300, maxMs: 2000, unauthorizedMinMs: 30_000 }, killTimeoutMs: 1000,
+      mode: 'keyframes',
+      camerasPerDecoder: 8,
+      stallS: 3,
+      ffmpeg: resolveFfmpeg('', '/usr/bin:/bin'),
+      width: 320,
+      height: 240,
+      backoff: { baseMs: 300, maxMs: 2000, unauthorizedMinMs: 30_000 },
+      killTimeoutMs: 1000,
       ...extra,
     },
     {
       log,
       onFrame: (f) => {
         const m = mean(f.rgb);
-        if (!skipCheck.includes(f.cameraId) && (isDark(f.cameraId) ? m > 30 : m < 60)) wrong.push(`${f.cameraId} #${f.seq} mean ${m.toFixed(1)}`);
+        if (!skipCheck.includes(f.cameraId) && (isDark(f.cameraId) ? m > 30 : m < 60))
+          wrong.push(`${f.cameraId} #${f.seq} mean ${m.toFixed(1)}`);
         const l = frames.get(f.cameraId) ?? [];
         if (l.length > 100) l.shift();
         l.push(f);
@@ -142,7 +195,10 @@ test('ingest: frames per camera at the keyframe rate, exact size, each on its ow
       assert.equal(f.width, 320);
       assert.ok(f.captureTs <= Date.now() && f.captureTs > Date.now() - 60_000);
     }
-    assert.ok(fs.every((f, i) => i === 0 || f.seq === (fs[i - 1]?.seq ?? 0) + 1), 'seq increments');
+    assert.ok(
+      fs.every((f, i) => i === 0 || f.seq === (fs[i - 1]?.seq ?? 0) + 1),
+      'seq increments',
+    );
   }
   assert.deepEqual(r.wrong, [], 'every frame matches its camera');
   const st = r.sup.stats();
@@ -209,13 +265,22 @@ test('ingest: a corrupt camera does not desync the other cameras frame mapping',
   await until('good online', () => good.every((c) => r.status(c) === 'online'), 15_000);
   const rate = await rates(r, good, 10_000);
   const k = r.sup.counters();
-  t.diagnostic(`rates ${rate.join(', ')}; counters ${JSON.stringify(k)}; corrupt cameras' frames bx=${r.count('bx')} dx=${r.count('dx')}`);
+  t.diagnostic(
+    `rates ${rate.join(', ')}; counters ${JSON.stringify(k)}; corrupt cameras' frames bx=${r.count('bx')} dx=${r.count('dx')}`,
+  );
   assert.deepEqual(r.wrong, [], 'no frame of one camera reached another');
   // Every keyframe handed to the pool is a frame or a counted loss.
-  assert.equal(k.submitted, k.decoded + k.superseded + k.queueFull + k.lost + k.forgotten + k.pending, JSON.stringify(k));
+  assert.equal(
+    k.submitted,
+    k.decoded + k.superseded + k.queueFull + k.lost + k.forgotten + k.pending,
+    JSON.stringify(k),
+  );
   // Out-of-step decoders (desyncs) are restarted, never believed: they may happen, wrong frames may not.
-  t.diagnostic(`decoders ${JSON.stringify(r.sup.stats().processes.map((p) => [p.kind, p.cameras.length, p.generation]))}`);
-  for (const x of rate) assert.ok(x >= 0.5 && x <= 1.4, `good cameras' keyframes per second ${rate.join(', ')}`);
+  t.diagnostic(
+    `decoders ${JSON.stringify(r.sup.stats().processes.map((p) => [p.kind, p.cameras.length, p.generation]))}`,
+  );
+  for (const x of rate)
+    assert.ok(x >= 0.5 && x <= 1.4, `good cameras' keyframes per second ${rate.join(', ')}`);
   for (const c of good) for (const f of r.frames.get(c) ?? []) assert.equal(f.rgb.length, 320 * 240 * 3);
 });
 
@@ -232,8 +297,12 @@ test('ingest: a SIGKILLed decoder restarts and frames resume', async (t) => {
   process.kill(victim, 'SIGKILL');
   await until('decoder replaced', () => r.sup.pids().length === 2 && !r.sup.pids().includes(victim), 10_000);
   const rate = await rates(r, cams, 4000);
-  for (const x of rate) assert.ok(x >= 0.6 && x <= 1.4, `keyframes per second after the kill ${rate.join(', ')}`);
-  assert.ok(r.sup.stats().processes.some((p, i) => p.generation > (gen0[i] ?? 0)), 'generation moved on');
+  for (const x of rate)
+    assert.ok(x >= 0.6 && x <= 1.4, `keyframes per second after the kill ${rate.join(', ')}`);
+  assert.ok(
+    r.sup.stats().processes.some((p, i) => p.generation > (gen0[i] ?? 0)),
+    'generation moved on',
+  );
   assert.deepEqual(r.wrong, []);
 });
 

@@ -8,10 +8,18 @@ import { closeAll, untilSignal } from '../cli/lifecycle.ts';
 test('logs are JSON lines with component children, and secrets never reach them', () => {
   const cap = captureLogger('info');
   const child = cap.log.child({ component: 'rtsp' });
-  child.info({ url: 'rtsp://admin:cam-secret@10.0.0.5/stream', password: 'hunter2', nested: { password: 'x2', broker: 'mqtt://u:mq-secret@b:1883' } }, 'connecting to rtsp://admin:cam-secret@10.0.0.5/');
+  child.info(
+    {
+      url: 'rtsp://admin:cam-secret@10.0.0.5/stream',
+      password: 'hunter2',
+      nested: { password: 'x2', broker: 'mqtt://u:mq-secret@b:1883' },
+    },
+    'connecting to rtsp://admin:cam-secret@10.0.0.5/',
+  );
   child.error({ err: new Error('401 from rtsp://admin:cam-secret@h/x') }, 'failed');
   const text = cap.text();
-  for (const s of ['cam-secret', 'hunter2', 'x2', 'mq-secret']) assert.ok(!text.includes(s), `${s} leaked: ${text}`);
+  for (const s of ['cam-secret', 'hunter2', 'x2', 'mq-secret'])
+    assert.ok(!text.includes(s), `${s} leaked: ${text}`);
   const [first, second] = cap.lines;
   assert.equal(first?.['component'], 'rtsp');
   assert.equal(first?.['url'], 'rtsp://admin:***@10.0.0.5/stream');
@@ -38,9 +46,18 @@ test('shutdown closes in order, each bounded by the deadline', async () => {
 
 test('a signal starts the shutdown; a second one exits at once with 130', async () => {
   const { log } = captureLogger('silent');
-  const proc = Object.assign(new EventEmitter(), { exitCodes: [] as number[], exit(code: number) { this.exitCodes.push(code); } });
+  const proc = Object.assign(new EventEmitter(), {
+    exitCodes: [] as number[],
+    exit(code: number) {
+      this.exitCodes.push(code);
+    },
+  });
   let release: () => void = () => undefined;
-  const done = untilSignal(() => [{ name: 'slow', close: () => new Promise<void>((r) => (release = r)) }], { timeoutMs: 5000, log, proc: proc as never });
+  const done = untilSignal(() => [{ name: 'slow', close: () => new Promise<void>((r) => (release = r)) }], {
+    timeoutMs: 5000,
+    log,
+    proc: proc as never,
+  });
   proc.emit('SIGTERM', 'SIGTERM');
   proc.emit('SIGINT', 'SIGINT');
   assert.deepEqual(proc.exitCodes, [130]);

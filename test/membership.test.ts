@@ -4,10 +4,13 @@ import { assigned, owner, createMembership } from '../gateway/membership.ts';
 
 const cams = Array.from({ length: 1000 }, (_, i) => ({ id: String(i + 1).padStart(6, '0') }));
 
-test('rendezvous hashing: every camera exactly once, balanced, and only the leaver\'s cameras move', () => {
+test("rendezvous hashing: every camera exactly once, balanced, and only the leaver's cameras move", () => {
   const members = ['gw-a', 'gw-b', 'gw-c', 'gw-d'];
   const shares = members.map((m) => assigned(cams, members, m));
-  assert.equal(shares.reduce((n, s) => n + s.length, 0), cams.length);
+  assert.equal(
+    shares.reduce((n, s) => n + s.length, 0),
+    cams.length,
+  );
   assert.equal(new Set(shares.flat().map((c) => c.id)).size, cams.length);
   for (const s of shares) assert.ok(s.length > 200 && s.length < 300, `unbalanced share ${s.length}`);
   const after = members.filter((m) => m !== 'gw-c');

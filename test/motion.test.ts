@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createMotionGate, regionDiff, thumbnail } from '../gateway/motion.ts';
 import type { Frame } from '../gateway/frame.ts';
 
-const W = 320, H = 240;
+const W = 320,
+  H = 240;
 
 /** A textured scene with a little per-pixel noise, as a re-encoded still camera gives. */
 function scene(seed: number, square?: { x: number; y: number; size: number; value: number }): Buffer {
@@ -13,9 +14,10 @@ function scene(seed: number, square?: { x: number; y: number; size: number; valu
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       s = (s * 1103515245 + 12345) >>> 0;
-      const noise = (s >>> 16) % 7 - 3; // -3..3
-      const base = 60 + ((x >> 4) + (y >> 4)) % 2 * 40;
-      const inSq = square && x >= square.x && x < square.x + square.size && y >= square.y && y < square.y + square.size;
+      const noise = ((s >>> 16) % 7) - 3; // -3..3
+      const base = 60 + (((x >> 4) + (y >> 4)) % 2) * 40;
+      const inSq =
+        square && x >= square.x && x < square.x + square.size && y >= square.y && y < square.y + square.size;
       const v = Math.max(0, Math.min(255, (inSq ? square.value : base) + noise));
       rgb.fill(v, (y * W + x) * 3, (y * W + x) * 3 + 3);
     }
@@ -56,7 +58,19 @@ test('a face that stays still is looked at again every forceEveryS of capture ti
   const reasons: string[] = [];
   for (let t = 11_000; t <= 21_000; t += 1000) reasons.push(gate.check(frame(still, t)).reason);
   // Passes at 15 s and 20 s (5 s after the last pass), skipped otherwise.
-  assert.deepEqual(reasons, ['still', 'still', 'still', 'still', 'forced', 'still', 'still', 'still', 'still', 'forced', 'still']);
+  assert.deepEqual(reasons, [
+    'still',
+    'still',
+    'still',
+    'still',
+    'forced',
+    'still',
+    'still',
+    'still',
+    'still',
+    'forced',
+    'still',
+  ]);
   // A capture clock that jumps back forces a look too.
   assert.equal(gate.check(frame(still, 1000)).reason, 'forced');
 });

@@ -21,7 +21,9 @@ test('falls back to MQTT 3.1.1 against aedes and still delivers QoS 1', async (t
   await sub.waitFor((m) => m.some((x) => x.payload === 'hello'), 5000);
 });
 
-test('speaks MQTT 5 to mosquitto with message expiry', { skip: !mosquittoPath() && 'mosquitto not installed' }, async (t) => {
+test('speaks MQTT 5 to mosquitto with message expiry', {
+  skip: !mosquittoPath() && 'mosquitto not installed',
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const { log } = captureLogger('silent');
@@ -39,7 +41,9 @@ test('speaks MQTT 5 to mosquitto with message expiry', { skip: !mosquittoPath() 
   assert.equal(sub.messages.filter((m) => m.topic === 't/expiring').length, 0);
 });
 
-test('reconnects after the broker crashed, and a publish made meanwhile is delivered', { skip: !mosquittoPath() && 'mosquitto not installed' }, async (t) => {
+test('reconnects after the broker crashed, and a publish made meanwhile is delivered', {
+  skip: !mosquittoPath() && 'mosquitto not installed',
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const { log } = captureLogger('silent');
@@ -53,7 +57,11 @@ test('reconnects after the broker crashed, and a publish made meanwhile is deliv
   // Retained, so the check does not race the subscriber's own reconnect.
   const sub = await collect(broker.url, ['t/#']);
   t.after(() => sub.close());
-  await sub.waitFor((m) => m.some((x) => x.payload === 'while-down'), 10_000, 'the message published while the broker was down');
+  await sub.waitFor(
+    (m) => m.some((x) => x.payload === 'while-down'),
+    10_000,
+    'the message published while the broker was down',
+  );
 });
 
 test('waitConnected fails with one clear line when nothing listens', async (t) => {
@@ -71,5 +79,8 @@ test('waitConnected fails with one clear line when nothing listens', async (t) =
 test('backoff has full jitter within bounds', () => {
   const seq = [0, 0.5, 1].map((r) => jitteredBackoff(3, 100, 1000, () => r));
   assert.deepEqual(seq, [50, 400, 800]);
-  assert.equal(jitteredBackoff(30, 100, 1000, () => 1), 1000);
+  assert.equal(
+    jitteredBackoff(30, 100, 1000, () => 1),
+    1000,
+  );
 });

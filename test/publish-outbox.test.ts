@@ -23,7 +23,13 @@ function harness(max: number, window: number, warnEveryMs = 10_000) {
     canSend: () => up,
     send: (item) => new Promise<void>((resolve, reject) => calls.push({ item, resolve, reject })),
   });
-  return { box, calls, cap, setUp: (v: boolean) => (up = v), warns: () => cap.lines.filter((l) => l.level === 40) };
+  return {
+    box,
+    calls,
+    cap,
+    setUp: (v: boolean) => (up = v),
+    warns: () => cap.lines.filter((l) => l.level === 40),
+  };
 }
 
 test('outbox: full drops the oldest waiting, counts it, and warns once per period with the count', async () => {
@@ -43,7 +49,10 @@ test('outbox: full drops the oldest waiting, counts it, and warns once per perio
   // The newest survive, and leave in order, at most `window` at a time.
   h.setUp(true);
   h.box.pump();
-  assert.deepEqual(h.calls.map((c) => c.item), [5, 6]);
+  assert.deepEqual(
+    h.calls.map((c) => c.item),
+    [5, 6],
+  );
   h.calls[0]?.resolve();
   await waitFor(() => h.calls.length === 3, 1000, 'the third send');
   assert.equal(h.calls[2]?.item, 7);
@@ -58,7 +67,10 @@ test('outbox: a send that fails with a closed connection is retried in order; a 
   const h = harness(10, 3);
   h.setUp(true);
   for (let i = 1; i <= 4; i++) h.box.push(i);
-  assert.deepEqual(h.calls.map((c) => c.item), [1, 2, 3]);
+  assert.deepEqual(
+    h.calls.map((c) => c.item),
+    [1, 2, 3],
+  );
   assert.ok(h.box.stats().oldestPendingAgeMs >= 0);
   h.setUp(false);
   h.calls[1]?.reject(new Error('Connection closed'));
@@ -70,7 +82,10 @@ test('outbox: a send that fails with a closed connection is retried in order; a 
   h.calls.length = 0;
   h.setUp(true);
   h.box.pump();
-  assert.deepEqual(h.calls.map((c) => c.item), [1, 2, 4]);
+  assert.deepEqual(
+    h.calls.map((c) => c.item),
+    [1, 2, 4],
+  );
   for (const c of h.calls) c.resolve();
   assert.equal(await h.box.drain(1000), true);
   assert.equal(h.box.stats().published, 3);

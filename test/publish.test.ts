@@ -21,14 +21,34 @@ let n = 0;
 function faceEvent(cameraId: string, gatewayId = 'gw1'): FaceEvent {
   n++;
   return {
-    v: 1, type: 'start', eventId: `ev-${process.pid}-${n}`, trackId: n, cameraId, gatewayId,
-    ts: new Date().toISOString(), box: [10, 20, 40, 60], score: 0.9, frame: { width: 320, height: 240 },
+    v: 1,
+    type: 'start',
+    eventId: `ev-${process.pid}-${n}`,
+    trackId: n,
+    cameraId,
+    gatewayId,
+    ts: new Date().toISOString(),
+    box: [10, 20, 40, 60],
+    score: 0.9,
+    frame: { width: 320, height: 240 },
   };
 }
 
-function publisher(url: string, over: Partial<PublisherOptions> = {}, log = captureLogger('silent').log): Publisher {
+function publisher(
+  url: string,
+  over: Partial<PublisherOptions> = {},
+  log = captureLogger('silent').log,
+): Publisher {
   return createPublisher(
-    { gatewayId: 'gw1', prefix: P, mqtt: { url, backoffMinMs: 100, backoffMaxMs: 400 }, outboxMax: 1000, messageExpiryS: 60, statsEveryS: 0, ...over },
+    {
+      gatewayId: 'gw1',
+      prefix: P,
+      mqtt: { url, backoffMinMs: 100, backoffMaxMs: 400 },
+      outboxMax: 1000,
+      messageExpiryS: 60,
+      statsEveryS: 0,
+      ...over,
+    },
     { log, getStats: emptyGatewayStats },
   );
 }
@@ -37,7 +57,9 @@ function publisher(url: string, over: Partial<PublisherOptions> = {}, log = capt
  * A TCP gate between the publisher and the broker: shut, it refuses connections, so the test
  * decides when the publisher comes back (after the subscriber has resubscribed, not before).
  */
-async function startGate(target: number): Promise<{ port: number; open(): void; shut(): void; close(): Promise<void> }> {
+async function startGate(
+  target: number,
+): Promise<{ port: number; open(): void; shut(): void; close(): Promise<void> }> {
   let isOpen = true;
   const sockets = new Set<Socket>();
   const server = createServer((down) => {
@@ -68,7 +90,9 @@ async function startGate(target: number): Promise<{ port: number; open(): void; 
 
 const ids = (c: Collector): string[] => c.json<FaceEvent>(/\/faces$/).map((e) => e.eventId);
 
-test('events, retained deduplicated statuses, stats and a clean offline against mosquitto (MQTT 5)', { skip: noMosquitto }, async (t) => {
+test('events, retained deduplicated statuses, stats and a clean offline against mosquitto (MQTT 5)', {
+  skip: noMosquitto,
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const sub = await collect(broker.url, [`${P}/#`]);
@@ -86,14 +110,22 @@ test('events, retained deduplicated statuses, stats and a clean offline against 
   pub.cameraStatus('cam-1', 'online');
   pub.cameraStatus('cam-1', 'online'); // unchanged: not republished
   pub.cameraStatus('cam-2', 'unauthorized', '401 from camera');
-  await sub.waitFor((m) => m.some((x) => x.topic.endsWith('/stats')) && m.filter((x) => x.topic.endsWith('/faces')).length === 2, 5000, 'events and stats');
+  await sub.waitFor(
+    (m) =>
+      m.some((x) => x.topic.endsWith('/stats')) && m.filter((x) => x.topic.endsWith('/faces')).length === 2,
+    5000,
+    'events and stats',
+  );
   assert.deepEqual(sub.json(new RegExp(`^${P}/cameras/cam-1/faces$`)), [e1]);
   assert.deepEqual(sub.json(new RegExp(`^${P}/cameras/cam-2/faces$`)), [e2]);
   const st1 = sub.json<StatusPayload>(/cam-1\/status$/);
   assert.equal(st1.length, 1);
   assert.equal(st1[0]?.status, 'online');
   assert.equal(st1[0]?.gatewayId, 'gw1');
-  assert.deepEqual(sub.json<StatusPayload>(/cam-2\/status$/).map((s) => [s.status, s.detail]), [['unauthorized', '401 from camera']]);
+  assert.deepEqual(
+    sub.json<StatusPayload>(/cam-2\/status$/).map((s) => [s.status, s.detail]),
+    [['unauthorized', '401 from camera']],
+  );
   const gw = sub.json<StatusPayload>(new RegExp(`^${P}/gateways/gw1/status$`));
   assert.equal(gw.at(-1)?.status, 'online');
   const stats = sub.json<StatsMessage>(/gateways\/gw1\/stats$/).at(-1);
@@ -110,13 +142,19 @@ test('events, retained deduplicated statuses, stats and a clean offline against 
   assert.ok(late.messages.every((m) => m.retained));
 
   await pub.close({ timeoutMs: 2000 });
-  await sub.waitFor((m) => m.some((x) => x.topic === `${P}/gateways/gw1/status` && x.payload.includes('"offline"')), 5000, 'gateway offline');
+  await sub.waitFor(
+    (m) => m.some((x) => x.topic === `${P}/gateways/gw1/status` && x.payload.includes('"offline"')),
+    5000,
+    'gateway offline',
+  );
   const off = sub.json<StatusPayload>(/gateways\/gw1\/status$/).at(-1);
   assert.deepEqual([off?.status, off?.detail], ['offline', 'shutdown']);
   assert.equal(sub.messages.filter((m) => m.topic.endsWith('/cam-2/status')).length, 1);
 });
 
-test('message expiry: an event queued for an offline subscriber expires on MQTT 5', { skip: noMosquitto }, async (t) => {
+test('message expiry: an event queued for an offline subscriber expires on MQTT 5', {
+  skip: noMosquitto,
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   // A persistent session that goes away: the broker queues QoS 1 events for it, honouring expiry.
@@ -140,7 +178,9 @@ test('message expiry: an event queued for an offline subscriber expires on MQTT 
   assert.deepEqual(ids(back), [kept.eventId]);
 });
 
-test('broker SIGKILLed and restarted: every event of the outage arrives once, in order; statuses come back', { skip: noMosquitto }, async (t) => {
+test('broker SIGKILLed and restarted: every event of the outage arrives once, in order; statuses come back', {
+  skip: noMosquitto,
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const gate = await startGate(broker.port);
@@ -167,12 +207,18 @@ test('broker SIGKILLed and restarted: every event of the outage arrives once, in
 
   await broker.restart();
   // The subscriber resubscribes on reconnect; a probe round trip proves it before the publisher returns.
-  await waitFor(async () => {
-    if (!sub.link.connected) return false;
-    await sub.link.publish(`${P}/cameras/probe/faces`, JSON.stringify({ eventId: 'probe' }), { qos: 1 }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
-    return ids(sub).includes('probe');
-  }, 10_000, 'the subscriber back and subscribed');
+  await waitFor(
+    async () => {
+      if (!sub.link.connected) return false;
+      await sub.link
+        .publish(`${P}/cameras/probe/faces`, JSON.stringify({ eventId: 'probe' }), { qos: 1 })
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      return ids(sub).includes('probe');
+    },
+    10_000,
+    'the subscriber back and subscribed',
+  );
   gate.open();
   const after = Array.from({ length: 5 }, () => faceEvent('cam-a'));
   await pub.link.waitConnected(5000);
@@ -184,17 +230,29 @@ test('broker SIGKILLed and restarted: every event of the outage arrives once, in
   const got = ids(sub).filter((id) => id !== 'probe');
   assert.equal(new Set(got).size, want.length);
   const outage = got.filter((id) => during.some((e) => e.eventId === id));
-  assert.deepEqual(outage, during.map((e) => e.eventId), 'outage events exactly once, in order');
+  assert.deepEqual(
+    outage,
+    during.map((e) => e.eventId),
+    'outage events exactly once, in order',
+  );
   assert.equal(pub.stats().dropped, 0);
 
   // The restarted broker lost retained messages; the publisher republished them on reconnect.
   const late = await collect(broker.url, [`${P}/cameras/cam-a/status`, `${P}/gateways/gw1/status`]);
   t.after(() => late.close());
   await late.waitFor((m) => m.length >= 2, 5000, 'republished statuses');
-  assert.deepEqual(late.json<StatusPayload>(/status$/).map((s) => s.status).sort(), ['online', 'online']);
+  assert.deepEqual(
+    late
+      .json<StatusPayload>(/status$/)
+      .map((s) => s.status)
+      .sort(),
+    ['online', 'online'],
+  );
 });
 
-test('last will: a gateway process killed with SIGKILL is reported offline by the broker', { skip: noMosquitto }, async (t) => {
+test('last will: a gateway process killed with SIGKILL is reported offline by the broker', {
+  skip: noMosquitto,
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const sub = await collect(broker.url, [`${P}/gateways/+/status`]);
@@ -209,7 +267,9 @@ test('last will: a gateway process killed with SIGKILL is reported offline by th
     await pub.link.waitConnected(5000);
     console.log('ready');
     setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.after(() => child.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -219,7 +279,10 @@ test('last will: a gateway process killed with SIGKILL is reported offline by th
   child.kill('SIGKILL');
   await sub.waitFor((m) => m.some((x) => x.payload.includes('"offline"')), 5000, 'the last will');
   const will = sub.json<StatusPayload>(/gw-doomed\/status$/).at(-1);
-  assert.deepEqual([will?.v, will?.status, will?.gatewayId, will?.detail], [1, 'offline', 'gw-doomed', 'connection lost']);
+  assert.deepEqual(
+    [will?.v, will?.status, will?.gatewayId, will?.detail],
+    [1, 'offline', 'gw-doomed', 'connection lost'],
+  );
 });
 
 test('falls back to MQTT 3.1.1 against aedes: events and retained statuses still flow', async (t) => {
@@ -236,14 +299,24 @@ test('falls back to MQTT 3.1.1 against aedes: events and retained statuses still
   const e = faceEvent('cam-9');
   pub.event(e);
   pub.cameraStatus('cam-9', 'unreachable', 'timeout');
-  await sub.waitFor((m) => m.some((x) => x.topic.endsWith('/faces')) && m.some((x) => x.topic.endsWith('cam-9/status')), 5000, 'event and status');
+  await sub.waitFor(
+    (m) => m.some((x) => x.topic.endsWith('/faces')) && m.some((x) => x.topic.endsWith('cam-9/status')),
+    5000,
+    'event and status',
+  );
   assert.deepEqual(sub.json(/cam-9\/faces$/), [e]);
   assert.equal(sub.json<StatusPayload>(/cam-9\/status$/)[0]?.status, 'unreachable');
   await pub.close({ timeoutMs: 2000 });
-  await sub.waitFor((m) => m.some((x) => x.topic.endsWith('gw1/status') && x.payload.includes('"offline"')), 5000, 'offline');
+  await sub.waitFor(
+    (m) => m.some((x) => x.topic.endsWith('gw1/status') && x.payload.includes('"offline"')),
+    5000,
+    'offline',
+  );
 });
 
-test('a full outbox while the broker is away drops the oldest, warns with the count, then delivers the rest in order', { skip: noMosquitto }, async (t) => {
+test('a full outbox while the broker is away drops the oldest, warns with the count, then delivers the rest in order', {
+  skip: noMosquitto,
+}, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const gate = await startGate(broker.port);
@@ -262,9 +335,14 @@ test('a full outbox while the broker is away drops the oldest, warns with the co
   assert.equal(warns[0]?.dropped, 1);
   gate.open();
   await sub.waitFor((m) => m.length >= 4, 10_000, 'the kept events');
-  assert.deepEqual(ids(sub), evs.slice(6).map((e) => e.eventId));
+  assert.deepEqual(
+    ids(sub),
+    evs.slice(6).map((e) => e.eventId),
+  );
   await pub.close({ timeoutMs: 1000 });
   // The remaining count is not lost: it is reported at the latest on close.
-  const total = cap.lines.filter((l) => /outbox full/.test(String(l.msg))).reduce((a, l) => a + Number(l.dropped), 0);
+  const total = cap.lines
+    .filter((l) => /outbox full/.test(String(l.msg)))
+    .reduce((a, l) => a + Number(l.dropped), 0);
   assert.equal(total, 6);
 });

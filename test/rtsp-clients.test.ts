@@ -13,7 +13,9 @@ import { run } from './helpers/net.ts';
 const log = createLogger({ level: 'silent', format: 'json' });
 const clip = makeTestClip(join(tmpdir(), 'facegate-rtsp-test'), { seconds: 4, gopS: 1 });
 const resolve = (id: string): { clip: number; phaseS: number } | undefined =>
-  /^\d{6}$/.test(id) && Number(id) > 0 && Number(id) <= 1000 ? { clip: 0, phaseS: Number(id) * 0.73 } : undefined;
+  /^\d{6}$/.test(id) && Number(id) > 0 && Number(id) <= 1000
+    ? { clip: 0, phaseS: Number(id) * 0.73 }
+    : undefined;
 
 let open: RtspServer;
 let openPort = 0;
@@ -23,7 +25,10 @@ let authPort = 0;
 before(async () => {
   open = createRtspServer({ host: '127.0.0.1', port: 0, clips: [clip], resolve, maxSessions: 4 }, { log });
   openPort = (await open.listen()).port;
-  authed = createRtspServer({ host: '127.0.0.1', port: 0, clips: [clip], resolve, auth: { username: 'admin', password: 's3cret' } }, { log });
+  authed = createRtspServer(
+    { host: '127.0.0.1', port: 0, clips: [clip], resolve, auth: { username: 'admin', password: 's3cret' } },
+    { log },
+  );
   authPort = (await authed.listen()).port;
 });
 after(async () => {
@@ -31,13 +36,25 @@ after(async () => {
   await authed.close();
 });
 
-
 const url = (port: number, id: string, creds = ''): string => `rtsp://${creds}127.0.0.1:${port}/cam/${id}`;
 
 test('ffprobe sees h264 640x360 at 10 fps', async () => {
-  const r = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', url(openPort, '000001')]);
+  const r = await run('ffprobe', [
+    '-v',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-show_streams',
+    '-of',
+    'json',
+    url(openPort, '000001'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const s = (JSON.parse(r.stdout) as { streams: { codec_name: string; width: number; height: number; r_frame_rate: string }[] }).streams[0];
+  const s = (
+    JSON.parse(r.stdout) as {
+      streams: { codec_name: string; width: number; height: number; r_frame_rate: string }[];
+    }
+  ).streams[0];
   assert.equal(s?.codec_name, 'h264');
   assert.equal(s?.width, 640);
   assert.equal(s?.height, 360);
@@ -45,7 +62,24 @@ test('ffprobe sees h264 640x360 at 10 fps', async () => {
 });
 
 test('ffmpeg decodes 10 s with no errors', async () => {
-  const r = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-rtsp_transport', 'tcp', '-i', url(openPort, '000002'), '-t', '10', '-f', 'null', '-'], 40_000);
+  const r = await run(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-i',
+      url(openPort, '000002'),
+      '-t',
+      '10',
+      '-f',
+      'null',
+      '-',
+    ],
+    40_000,
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.trim(), '');
   const s = open.stats();
@@ -54,8 +88,25 @@ test('ffmpeg decodes 10 s with no errors', async () => {
 });
 
 test('GStreamer rtspsrc plays (TCP)', async () => {
-  const r = await run('gst-launch-1.0', ['-q', 'rtspsrc', `location=${url(openPort, '000003')}`, 'protocols=tcp', '!', 'rtph264depay', '!',
-    'h264parse', '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=25'], 30_000);
+  const r = await run(
+    'gst-launch-1.0',
+    [
+      '-q',
+      'rtspsrc',
+      `location=${url(openPort, '000003')}`,
+      'protocols=tcp',
+      '!',
+      'rtph264depay',
+      '!',
+      'h264parse',
+      '!',
+      'avdec_h264',
+      '!',
+      'fakesink',
+      'num-buffers=25',
+    ],
+    30_000,
+  );
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -66,17 +117,51 @@ test('ffmpeg without -rtsp_transport falls back from UDP (461) to TCP', async ()
 });
 
 test('digest: right password plays, wrong password gets 401', async () => {
-  const ok = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', url(authPort, '000005', 'admin:s3cret@')]);
+  const ok = await run('ffprobe', [
+    '-v',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-show_streams',
+    url(authPort, '000005', 'admin:s3cret@'),
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /width=640/);
-  const bad = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', url(authPort, '000005', 'admin:wrong@')]);
+  const bad = await run('ffprobe', [
+    '-v',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-show_streams',
+    url(authPort, '000005', 'admin:wrong@'),
+  ]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /401|Unauthorized/);
-  const raw = await rawExchange('127.0.0.1', authPort, `DESCRIBE ${url(authPort, '000005')} RTSP/1.0\r\nCSeq: 1\r\n\r\n`, 500);
+  const raw = await rawExchange(
+    '127.0.0.1',
+    authPort,
+    `DESCRIBE ${url(authPort, '000005')} RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+    500,
+  );
   assert.match(raw, /^RTSP\/1\.0 401 Unauthorized\r\nCSeq: 1\r\n/);
   assert.match(raw, /WWW-Authenticate: Digest realm="facegate", nonce="[0-9a-f]+", algorithm=MD5/);
-  const gst = await run('gst-launch-1.0', ['-q', 'rtspsrc', `location=${url(authPort, '000006')}`, 'user-id=admin', 'user-pw=s3cret', 'protocols=tcp',
-    '!', 'rtph264depay', '!', 'fakesink', 'num-buffers=5'], 20_000);
+  const gst = await run(
+    'gst-launch-1.0',
+    [
+      '-q',
+      'rtspsrc',
+      `location=${url(authPort, '000006')}`,
+      'user-id=admin',
+      'user-pw=s3cret',
+      'protocols=tcp',
+      '!',
+      'rtph264depay',
+      '!',
+      'fakesink',
+      'num-buffers=5',
+    ],
+    20_000,
+  );
   assert.equal(gst.code, 0, gst.stderr);
 });
 
@@ -84,7 +169,12 @@ test('OPTIONS, 404 for an unknown camera, 400 and close for garbage', async () =
   const opts = await rawExchange('127.0.0.1', openPort, 'OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n', 300);
   assert.match(opts, /^RTSP\/1\.0 200 OK\r\nCSeq: 7\r\n/);
   assert.match(opts, /Public: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER/);
-  const nf = await rawExchange('127.0.0.1', openPort, `DESCRIBE ${url(openPort, '999999')} RTSP/1.0\r\nCSeq: 2\r\n\r\n`, 300);
+  const nf = await rawExchange(
+    '127.0.0.1',
+    openPort,
+    `DESCRIBE ${url(openPort, '999999')} RTSP/1.0\r\nCSeq: 2\r\n\r\n`,
+    300,
+  );
   assert.match(nf, /^RTSP\/1\.0 404 Not Found/);
   const t0 = Date.now();
   const bad = await rawExchange('127.0.0.1', openPort, 'this is not rtsp\r\n\r\n', 3000);
@@ -97,7 +187,8 @@ test('SETUP over the session limit answers 453; PLAY replies with RTP-Info and i
   const text: string[] = [];
   sock.on('data', (d: Buffer) => text.push(d.toString('latin1')));
   await new Promise((r) => sock.once('connect', r));
-  const setup = (cseq: number): string => `SETUP ${url(openPort, '000009')}/trackID=0 RTSP/1.0\r\nCSeq: ${cseq}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`;
+  const setup = (cseq: number): string =>
+    `SETUP ${url(openPort, '000009')}/trackID=0 RTSP/1.0\r\nCSeq: ${cseq}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`;
   sock.write(setup(1) + setup(2) + setup(3) + setup(4) + setup(5));
   await new Promise((r) => setTimeout(r, 300));
   const all = text.join('');
@@ -106,7 +197,9 @@ test('SETUP over the session limit answers 453; PLAY replies with RTP-Info and i
   const session = /Session: ([0-9A-F]+);timeout=60/.exec(all)?.[1];
   assert.ok(session);
   text.length = 0;
-  sock.write(`PLAY ${url(openPort, '000009')} RTSP/1.0\r\nCSeq: 6\r\nSession: ${session}\r\nRange: npt=30.000-\r\n\r\n`);
+  sock.write(
+    `PLAY ${url(openPort, '000009')} RTSP/1.0\r\nCSeq: 6\r\nSession: ${session}\r\nRange: npt=30.000-\r\n\r\n`,
+  );
   await new Promise((r) => setTimeout(r, 200));
   const play = text.join('');
   assert.match(play, /^RTSP\/1\.0 200 OK\r\nCSeq: 6\r\n/);

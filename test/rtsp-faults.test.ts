@@ -17,7 +17,15 @@ let server: RtspServer;
 let port = 0;
 
 before(async () => {
-  server = createRtspServer({ host: '127.0.0.1', port: 0, clips: [clip], resolve: (cam) => ({ clip: 0, phaseS: Number(cam) * 0.1 || 0 }) }, { log });
+  server = createRtspServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      clips: [clip],
+      resolve: (cam) => ({ clip: 0, phaseS: Number(cam) * 0.1 || 0 }),
+    },
+    { log },
+  );
   port = (await server.listen()).port;
 });
 after(() => server.close());
@@ -27,7 +35,20 @@ const cam = (i: number): string => `/cam/${id(i)}`;
 
 function ffmpegErrors(path: string, seconds: number): Promise<string> {
   return new Promise((resolve) => {
-    const p = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-rtsp_transport', 'tcp', '-i', `rtsp://127.0.0.1:${port}${path}`, '-t', String(seconds), '-f', 'null', '-']);
+    const p = spawn('ffmpeg', [
+      '-hide_banner',
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-i',
+      `rtsp://127.0.0.1:${port}${path}`,
+      '-t',
+      String(seconds),
+      '-f',
+      'null',
+      '-',
+    ]);
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('close', () => resolve(err));
@@ -76,17 +97,40 @@ test('corrupt: garbled video on one camera, clean video on another at the same t
 
 test('wrongPassword: 401 even when the server needs no password', async () => {
   server.setFault(id(105), { kind: 'wrongPassword' });
-  const res = await rawExchange('127.0.0.1', port, `DESCRIBE rtsp://127.0.0.1:${port}${cam(105)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`, 300);
+  const res = await rawExchange(
+    '127.0.0.1',
+    port,
+    `DESCRIBE rtsp://127.0.0.1:${port}${cam(105)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+    300,
+  );
   assert.match(res, /^RTSP\/1\.0 401 Unauthorized/);
-  const withAuth = await rawExchange('127.0.0.1', port,
-    `DESCRIBE rtsp://127.0.0.1:${port}${cam(105)} RTSP/1.0\r\nCSeq: 2\r\nAuthorization: Digest username="admin", realm="facegate", nonce="0", uri="x", response="00"\r\n\r\n`, 300);
+  const withAuth = await rawExchange(
+    '127.0.0.1',
+    port,
+    `DESCRIBE rtsp://127.0.0.1:${port}${cam(105)} RTSP/1.0\r\nCSeq: 2\r\nAuthorization: Digest username="admin", realm="facegate", nonce="0", uri="x", response="00"\r\n\r\n`,
+    300,
+  );
   assert.match(withAuth, /^RTSP\/1\.0 401 Unauthorized/);
   server.setFault(id(105), undefined);
-  assert.match(await rawExchange('127.0.0.1', port, `DESCRIBE rtsp://127.0.0.1:${port}${cam(105)} RTSP/1.0\r\nCSeq: 3\r\n\r\n`, 300), /^RTSP\/1\.0 200 OK/);
+  assert.match(
+    await rawExchange(
+      '127.0.0.1',
+      port,
+      `DESCRIBE rtsp://127.0.0.1:${port}${cam(105)} RTSP/1.0\r\nCSeq: 3\r\n\r\n`,
+      300,
+    ),
+    /^RTSP\/1\.0 200 OK/,
+  );
 });
 
 test('flap: 503 while down, available while up, sessions closed when it goes down', async () => {
-  const describe = (): Promise<string> => rawExchange('127.0.0.1', port, `DESCRIBE rtsp://127.0.0.1:${port}${cam(106)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`, 300);
+  const describe = (): Promise<string> =>
+    rawExchange(
+      '127.0.0.1',
+      port,
+      `DESCRIBE rtsp://127.0.0.1:${port}${cam(106)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+      300,
+    );
   server.setFault(id(106), { kind: 'flap', downS: 0.8, upS: 1.2 });
   assert.match(await describe(), /^RTSP\/1\.0 503 Service Unavailable/);
   await sleep(900);
@@ -107,10 +151,16 @@ test('a seeded fraction of the fleet stalls, the same cameras a fault table woul
   await sleep(100);
   const before = new Map(server.sessions().map((s) => [s.cameraId, s.framesSent]));
   await sleep(1100);
-  const stalled = server.sessions().filter((s) => s.framesSent === before.get(s.cameraId)).map((s) => s.cameraId).sort();
+  const stalled = server
+    .sessions()
+    .filter((s) => s.framesSent === before.get(s.cameraId))
+    .map((s) => s.cameraId)
+    .sort();
   const table = createFaultTable();
   table.setFraction({ kind: 'stall' }, 0.5, 7);
-  const want = Array.from({ length: n }, (_, i) => id(200 + i)).filter((c) => table.get(c)).sort();
+  const want = Array.from({ length: n }, (_, i) => id(200 + i))
+    .filter((c) => table.get(c))
+    .sort();
   assert.deepEqual(stalled, want);
   assert.ok(want.length > 4 && want.length < 20);
   server.setFaultFraction('stall', 0, 7);

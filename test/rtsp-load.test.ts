@@ -15,9 +15,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 test('the load reader holds 300 sessions with no sequence gaps and little lag', async () => {
   const clip = makeTestClip(dir, { seconds: 4, gopS: 1 });
-  const server = createRtspServer({ host: '127.0.0.1', port: 0, clips: [clip], resolve: (id) => ({ clip: 0, phaseS: (Number(id) % 40) / 10 }) }, { log });
+  const server = createRtspServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      clips: [clip],
+      resolve: (id) => ({ clip: 0, phaseS: (Number(id) % 40) / 10 }),
+    },
+    { log },
+  );
   const { port } = await server.listen();
-  const reader = await startLoadReader({ host: '127.0.0.1', port, path: (i) => `/cam/${String(i + 1).padStart(6, '0')}`, sessions: 300, credentials: { username: 'x', password: 'y' } });
+  const reader = await startLoadReader({
+    host: '127.0.0.1',
+    port,
+    path: (i) => `/cam/${String(i + 1).padStart(6, '0')}`,
+    sessions: 300,
+    credentials: { username: 'x', password: 'y' },
+  });
   try {
     assert.equal(reader.stats().playing, 300);
     await sleep(1200); // everyone past their first IDR
@@ -41,7 +55,16 @@ test('the load reader holds 300 sessions with no sequence gaps and little lag', 
 
 test('a client that stops reading gets frames dropped up to the next IDR, counted', async () => {
   const clip = makeTestClip(dir, { seconds: 2, gopS: 1, noise: true });
-  const server = createRtspServer({ host: '127.0.0.1', port: 0, clips: [clip], resolve: () => ({ clip: 0, phaseS: 0 }), maxQueuedBytes: 256 * 1024 }, { log });
+  const server = createRtspServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      clips: [clip],
+      resolve: () => ({ clip: 0, phaseS: 0 }),
+      maxQueuedBytes: 256 * 1024,
+    },
+    { log },
+  );
   const { port } = await server.listen();
   const sock = connect({ host: '127.0.0.1', port });
   sock.on('error', () => undefined);
@@ -51,7 +74,9 @@ test('a client that stops reading gets frames dropped up to the next IDR, counte
   });
   await new Promise((r) => sock.once('connect', r));
   const base = `rtsp://127.0.0.1:${port}/cam/000001`;
-  sock.write(`SETUP ${base}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`);
+  sock.write(
+    `SETUP ${base}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`,
+  );
   await sleep(100);
   const session = /Session: (\w+)/.exec(got)?.[1];
   assert.ok(session);

@@ -9,7 +9,12 @@ import { nalType, parseAnnexB, splitAnnexB, NAL_IDR, NAL_PPS, NAL_SPS } from '..
 import { createDepacketizer, packetizeUnit, parseRtpHeader, writePrefix } from '../simulator/rtsp/rtp.ts';
 import { clipFromBuffer } from '../simulator/rtsp/clip.ts';
 import { createRequestParser } from '../simulator/rtsp/request.ts';
-import { createDigestVerifier, digestAuthorization, digestResponse, parseAuthParams } from '../simulator/rtsp/digest.ts';
+import {
+  createDigestVerifier,
+  digestAuthorization,
+  digestResponse,
+  parseAuthParams,
+} from '../simulator/rtsp/digest.ts';
 import { chooseTransport, parseCameraUrl } from '../simulator/rtsp/protocol.ts';
 import { createFaultTable, flapDown, lastDisconnectAt } from '../simulator/rtsp/faults.ts';
 import { frameAt, nextIdrFrame } from '../simulator/rtsp/session.ts';
@@ -29,7 +34,14 @@ test('h264: access units, IDR every GOP, SPS/PPS kept aside', () => {
 
 test('h264: start codes of 3 and 4 bytes, trailing zeros trimmed', () => {
   const b = Buffer.from([0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 0, 1, 0x65, 0x88, 9, 0]);
-  assert.deepEqual(splitAnnexB(b).map((n) => [...n]), [[0x67, 1, 2], [0x68, 3], [0x65, 0x88, 9]]);
+  assert.deepEqual(
+    splitAnnexB(b).map((n) => [...n]),
+    [
+      [0x67, 1, 2],
+      [0x68, 3],
+      [0x65, 0x88, 9],
+    ],
+  );
 });
 
 test('rtp: FU-A round trip restores every NAL; marker only on the last packet', () => {
@@ -49,18 +61,28 @@ test('rtp: FU-A round trip restores every NAL; marker only on the last packet', 
   assert.equal(nalType(frame.payloads[0]!), NAL_SPS);
   assert.equal(nalType(frame.payloads[1]!), NAL_PPS);
   assert.ok(frame.payloads.length > 3, 'the IDR is fragmented');
-  assert.equal(p.units[0]!.nals.some((n) => nalType(n) === NAL_IDR), true);
+  assert.equal(
+    p.units[0]!.nals.some((n) => nalType(n) === NAL_IDR),
+    true,
+  );
 });
 
 test('rtp: FU-A round trip on arbitrary NALs (property)', () => {
-  fc.assert(fc.property(fc.uint8Array({ minLength: 2, maxLength: 5000 }), fc.integer({ min: 3, max: 1500 }), (bytes, max) => {
-    const nal = Buffer.from(bytes);
-    nal[0] = (nal[0]! & 0xe0) | 1;
-    const f = packetizeUnit({ nals: [nal], idr: false }, Buffer.alloc(0), Buffer.alloc(0), max);
-    const d = createDepacketizer();
-    const out = f.payloads.flatMap((pl) => d.push(pl));
-    return out.length === 1 && out[0]!.equals(nal);
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 2, maxLength: 5000 }),
+      fc.integer({ min: 3, max: 1500 }),
+      (bytes, max) => {
+        const nal = Buffer.from(bytes);
+        nal[0] = (nal[0]! & 0xe0) | 1;
+        const f = packetizeUnit({ nals: [nal], idr: false }, Buffer.alloc(0), Buffer.alloc(0), max);
+        const d = createDepacketizer();
+        const out = f.payloads.flatMap((pl) => d.push(pl));
+        return out.length === 1 && out[0]!.equals(nal);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test('rtp: prefix is an interleaved frame holding a valid RTP header', () => {
@@ -70,7 +92,14 @@ test('rtp: prefix is an interleaved frame holding a valid RTP header', () => {
   assert.equal(b[1], 2);
   assert.equal(b.readUInt16BE(2), 1012);
   const h = parseRtpHeader(b.subarray(4));
-  assert.deepEqual(h, { marker: true, payloadType: 96, seq: 65535, ts: 0xfffffff0, ssrc: 0xdeadbeef, payloadOffset: 12 });
+  assert.deepEqual(h, {
+    marker: true,
+    payloadType: 96,
+    seq: 65535,
+    ts: 0xfffffff0,
+    ssrc: 0xdeadbeef,
+    payloadOffset: 12,
+  });
 });
 
 test('clip: nextIdr wraps to the first frame; camera time is wall clock', () => {
@@ -94,7 +123,10 @@ test('request parser: pipelined, split, interleaved frames skipped, limits enfor
   const all = Buffer.concat([Buffer.from(req), Buffer.from([0x24, 1, 0, 3, 9, 9, 9]), Buffer.from(body)]);
   const evs = [];
   for (let i = 0; i < all.length; i += 3) evs.push(...p.push(all.subarray(i, i + 3)));
-  assert.deepEqual(evs.map((e) => e.kind), ['request', 'interleaved', 'request']);
+  assert.deepEqual(
+    evs.map((e) => e.kind),
+    ['request', 'interleaved', 'request'],
+  );
   const last = evs[2];
   assert.ok(last?.kind === 'request');
   assert.equal(last.request.body.toString(), 'hello');
@@ -106,35 +138,55 @@ test('request parser: pipelined, split, interleaved frames skipped, limits enfor
   assert.equal(nocseq[0]?.kind, 'error');
   const http = createRequestParser().push(Buffer.from('GET / HTTP/1.1\r\nCSeq: 4\r\n\r\n'));
   assert.deepEqual(http[0], { kind: 'error', reason: 'bad version', cseq: '4' });
-  const hugeBody = createRequestParser().push(Buffer.from('SET_PARAMETER * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\n'));
+  const hugeBody = createRequestParser().push(
+    Buffer.from('SET_PARAMETER * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\n'),
+  );
   assert.equal(hugeBody[0]?.kind, 'error');
 });
 
 test('request parser never throws (property)', () => {
-  fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (chunks) => {
-    const p = createRequestParser();
-    for (const c of chunks) p.push(Buffer.from(c));
-    return true;
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (chunks) => {
+      const p = createRequestParser();
+      for (const c of chunks) p.push(Buffer.from(c));
+      return true;
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('urls and transports', () => {
   assert.deepEqual(parseCameraUrl('rtsp://u:p@10.0.0.1:8554/cam/000042/trackID=0?x=1', 'h:1'), {
-    cameraId: '000042', rest: 'trackID=0', base: 'rtsp://10.0.0.1:8554/cam/000042/',
+    cameraId: '000042',
+    rest: 'trackID=0',
+    base: 'rtsp://10.0.0.1:8554/cam/000042/',
   });
   assert.equal(parseCameraUrl('/cam/7/', 'h:1')?.base, 'rtsp://h:1/cam/7/');
   assert.equal(parseCameraUrl('rtsp://h/other/7', 'h:1'), undefined);
-  assert.deepEqual(chooseTransport('RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;unicast;interleaved=4-5'), { interleaved: [4, 5] });
+  assert.deepEqual(
+    chooseTransport('RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;unicast;interleaved=4-5'),
+    { interleaved: [4, 5] },
+  );
   assert.deepEqual(chooseTransport('RTP/AVP/TCP;unicast'), { interleaved: undefined });
   assert.equal(chooseTransport('RTP/AVP;unicast;client_port=5000-5001'), undefined);
 });
 
 test('digest: RFC 2617 3.5 example, server round trip, wrong password, stale nonce', () => {
   // The worked example of RFC 2617 3.5 (qop=auth).
-  assert.equal(digestResponse({
-    username: 'Mufasa', password: 'Circle Of Life', realm: 'testrealm@host.com', method: 'GET', uri: '/dir/index.html',
-    nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093', qop: 'auth', nc: '00000001', cnonce: '0a4f113b',
-  }), '6629fae49393a05397450978507c4ef1');
+  assert.equal(
+    digestResponse({
+      username: 'Mufasa',
+      password: 'Circle Of Life',
+      realm: 'testrealm@host.com',
+      method: 'GET',
+      uri: '/dir/index.html',
+      nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: '0a4f113b',
+    }),
+    '6629fae49393a05397450978507c4ef1',
+  );
   let t = 1_000_000;
   const v = createDigestVerifier({ username: 'admin', password: 'secret' }, 'facegate', 60_000, () => t);
   const ch = v.challenge();
@@ -159,11 +211,18 @@ test('faults: seeded fraction is stable; flap and disconnect timing', () => {
   const ids = Array.from({ length: 2000 }, (_, i) => String(i).padStart(6, '0'));
   const hit = ids.filter((id) => ft.get(id)?.fault.kind === 'stall');
   assert.ok(hit.length > 500 && hit.length < 700, `${hit.length}`);
-  assert.deepEqual(ids.filter((id) => ft.get(id)), hit, 'same choice on every lookup');
+  assert.deepEqual(
+    ids.filter((id) => ft.get(id)),
+    hit,
+    'same choice on every lookup',
+  );
   ft.set(hit[0]!, { kind: 'corrupt' });
   assert.equal(ft.get(hit[0]!)?.fault.kind, 'corrupt', 'a camera fault wins over the fraction');
   const flap = { fault: { kind: 'flap' as const, upS: 2, downS: 1 }, since: 0 };
-  assert.deepEqual([0, 999, 1000, 2999, 3000].map((x) => flapDown(flap, x)), [true, true, false, false, true]);
+  assert.deepEqual(
+    [0, 999, 1000, 2999, 3000].map((x) => flapDown(flap, x)),
+    [true, true, false, false, true],
+  );
   const disc = { fault: { kind: 'disconnect' as const, everyS: 5 }, since: 1000 };
   assert.equal(lastDisconnectAt(disc, 1000), 1000);
   assert.equal(lastDisconnectAt(disc, 7000), 6000);

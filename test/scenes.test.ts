@@ -13,10 +13,33 @@ import { specHash } from '../simulator/scenes/cache.ts';
 import { clipTiming } from '../simulator/scenes/schedule.ts';
 import { appearancesAt, intervals } from '../simulator/scenes/truth.ts';
 import type { Box, SceneClip, SceneSpec } from '../simulator/scenes/types.ts';
-import { createDetector, iou, MODEL_H, MODEL_W, type Detection, type FaceDetector } from './helpers/scenes-ultraface.ts';
+import {
+  createDetector,
+  iou,
+  MODEL_H,
+  MODEL_W,
+  type Detection,
+  type FaceDetector,
+} from './helpers/scenes-ultraface.ts';
 
-const spec: SceneSpec = { width: 640, height: 360, fps: 10, keyframeIntervalS: 1, seconds: 8, count: 4, seed: 7 };
-const defaultSpec: SceneSpec = { width: 640, height: 360, fps: 10, keyframeIntervalS: 1, seconds: 60, count: 8, seed: 1 };
+const spec: SceneSpec = {
+  width: 640,
+  height: 360,
+  fps: 10,
+  keyframeIntervalS: 1,
+  seconds: 8,
+  count: 4,
+  seed: 7,
+};
+const defaultSpec: SceneSpec = {
+  width: 640,
+  height: 360,
+  fps: 10,
+  keyframeIntervalS: 1,
+  seconds: 60,
+  count: 8,
+  seed: 1,
+};
 const log = createLogger({ level: 'silent', format: 'json' });
 
 let dir = '';
@@ -27,7 +50,12 @@ const progress: [number, number][] = [];
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'facegate-scenes-'));
   bin = resolveFfmpeg('', process.env['PATH'] ?? '');
-  clips = await ensureScenes(spec, { cacheDir: dir, ffmpeg: bin, log, onProgress: (d, t) => progress.push([d, t]) });
+  clips = await ensureScenes(spec, {
+    cacheDir: dir,
+    ffmpeg: bin,
+    log,
+    onProgress: (d, t) => progress.push([d, t]),
+  });
 });
 
 after(async () => {
@@ -48,7 +76,11 @@ function nalTypes(buf: Buffer): number[] {
 
 test('clip timing rounds up to whole GOPs', () => {
   assert.deepEqual(clipTiming({ ...spec, seconds: 7.5 }), { gopFrames: 10, frames: 80, durationS: 8 });
-  assert.deepEqual(clipTiming({ ...spec, keyframeIntervalS: 2, seconds: 5 }), { gopFrames: 20, frames: 60, durationS: 6 });
+  assert.deepEqual(clipTiming({ ...spec, keyframeIntervalS: 2, seconds: 5 }), {
+    gopFrames: 20,
+    frames: 60,
+    durationS: 6,
+  });
   assert.throws(() => clipTiming({ ...spec, width: 641 }), /width/);
 });
 
@@ -60,15 +92,43 @@ test('renders H.264 Annex-B clips: exact frame count, IDR first, fixed GOP, no B
     assert.equal(clip.frames, 80);
     assert.equal(clip.gopFrames, 10);
     assert.equal(clip.durationS, 8);
-    const json = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame,pict_type', '-of', 'json', clip.file], {
-      encoding: 'utf8',
-    });
-    const frames = (JSON.parse(json) as { frames: { key_frame: number; pict_type: string }[] }).frames.map((f) => `${f.key_frame},${f.pict_type}`);
+    const json = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'frame=key_frame,pict_type',
+        '-of',
+        'json',
+        clip.file,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const frames = (JSON.parse(json) as { frames: { key_frame: number; pict_type: string }[] }).frames.map(
+      (f) => `${f.key_frame},${f.pict_type}`,
+    );
     assert.equal(frames.length, clip.frames, 'frame count');
     frames.forEach((f, i) => assert.equal(f, i % clip.gopFrames === 0 ? '1,I' : '0,P', `frame ${i}`));
-    const dims = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height,profile,pix_fmt,has_b_frames', '-of', 'csv=p=0', clip.file], {
-      encoding: 'utf8',
-    }).trim();
+    const dims = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-show_entries',
+        'stream=width,height,profile,pix_fmt,has_b_frames',
+        '-of',
+        'csv=p=0',
+        clip.file,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
     assert.equal(dims, 'Main,640,360,0,yuv420p'); // ffprobe prints in its own field order
     // Every GOP opens with SPS, PPS and an IDR slice, so each keyframe is a clean entry (and the loop seam too).
     const nals = nalTypes(await readFile(clip.file)).filter((t) => t === 1 || t === 5 || t === 7 || t === 8);
@@ -85,7 +145,10 @@ test('a second call is served from the cache without running ffmpeg', async () =
   const before = (await stat(manifest)).mtimeMs;
   const t0 = performance.now();
   // A binary that cannot run: any render attempt would fail.
-  const again = await ensureScenes({ ...spec }, { cacheDir: dir, ffmpeg: { ...bin, path: '/nonexistent/ffmpeg' }, log });
+  const again = await ensureScenes(
+    { ...spec },
+    { cacheDir: dir, ffmpeg: { ...bin, path: '/nonexistent/ffmpeg' }, log },
+  );
   assert.ok(performance.now() - t0 < 1000);
   assert.deepEqual(again, clips);
   assert.equal((await stat(manifest)).mtimeMs, before);
@@ -100,7 +163,10 @@ test('a partial render is never taken for a complete one', async () => {
   await mkdir(join(dir, hash), { recursive: true });
   await writeFile(join(dir, hash, 'clip-000.h264'), 'half a clip');
   // Two concurrent calls share one render.
-  const [got, twin] = await Promise.all([ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log }), ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log })]);
+  const [got, twin] = await Promise.all([
+    ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log }),
+    ensureScenes(other, { cacheDir: dir, ffmpeg: bin, log }),
+  ]);
   assert.deepEqual(twin, got);
   assert.equal(got.length, 1);
   assert.ok((await stat(got[0]?.file ?? '')).size > 100);
@@ -129,13 +195,18 @@ test('the default schedule has solos, pairs, long empty stretches, hard negative
     for (const a of apps) {
       assert.ok(a.startS >= 0 && a.endS <= clip.durationS, `${a.id} inside the clip`);
       const frames = a.boxes.map((b) => b.frame);
-      assert.deepEqual(frames, Array.from({ length: frames.length }, (_, i) => (frames[0] ?? 0) + i), `${a.id} contiguous`);
+      assert.deepEqual(
+        frames,
+        Array.from({ length: frames.length }, (_, i) => (frames[0] ?? 0) + i),
+        `${a.id} contiguous`,
+      );
       assert.equal(a.startS, (frames[0] ?? 0) / fps);
       const inside = a.boxes.filter(({ box: b }) => b.x > 0 && b.y > 0 && b.x + b.w < 1 && b.y + b.h < 1);
       // walk in + a stay of 3..8 s fully in frame + walk out
       assert.ok(inside.length >= 3 * fps - 1, `${a.id} stays >= 3 s (${inside.length} frames)`);
       assert.ok(a.endS - a.startS <= 8 + 2 * 1.8 + 0.3, `${a.id} not too long`);
-      for (const { box: b } of a.boxes) assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.w <= 1 + 1e-9 && b.y + b.h <= 1 + 1e-9);
+      for (const { box: b } of a.boxes)
+        assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.w <= 1 + 1e-9 && b.y + b.h <= 1 + 1e-9);
       if (a.isFace) {
         const hPx = Math.max(...inside.map((b) => b.box.h)) * H;
         assert.ok(hPx >= 40 && hPx <= 0.46 * H, `${a.id} face ${hPx.toFixed(0)} px tall`);
@@ -187,7 +258,23 @@ test('truth helpers loop the clip and shift by phase', () => {
 function decodeForModel(clip: SceneClip): Buffer {
   return execFileSync(
     bin.path,
-    ['-v', 'error', '-threads', '1', '-i', clip.file, '-vf', `scale=${MODEL_W}:${MODEL_H}`, '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-threads',
+      '1',
+      '-i',
+      clip.file,
+      '-vf',
+      `scale=${MODEL_W}:${MODEL_H}`,
+      '-fps_mode',
+      'passthrough',
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+      'pipe:1',
+    ],
     { maxBuffer: 1 << 28 },
   );
 }
@@ -211,10 +298,16 @@ test('UltraFace finds each face where ground truth says, and nothing in empty fr
         const faces = visible.filter((v) => v.appearance.isFace && fullyInside(v.box));
         const empty = visible.length === 0;
         if (!empty && faces.length === 0) continue; // only walking in/out, or a hard negative
-        const dets: Detection[] = (await det.detect(raw.subarray(f * frameBytes, (f + 1) * frameBytes))).filter((d) => d.score >= 0.7);
+        const dets: Detection[] = (
+          await det.detect(raw.subarray(f * frameBytes, (f + 1) * frameBytes))
+        ).filter((d) => d.score >= 0.7);
         if (empty) {
           emptyFrames++;
-          assert.equal(dets.length, 0, `clip ${clip.index} frame ${f} is empty but got ${JSON.stringify(dets)}`);
+          assert.equal(
+            dets.length,
+            0,
+            `clip ${clip.index} frame ${f} is empty but got ${JSON.stringify(dets)}`,
+          );
           continue;
         }
         for (const v of faces) {
@@ -225,10 +318,15 @@ test('UltraFace finds each face where ground truth says, and nothing in empty fr
         }
       }
     }
-    t.diagnostic(`faces at their truth box in ${faceHits}/${faceFrames} frames (mean IoU ${(iouSum / faceFrames).toFixed(2)}); ${emptyFrames} empty frames clean`);
+    t.diagnostic(
+      `faces at their truth box in ${faceHits}/${faceFrames} frames (mean IoU ${(iouSum / faceFrames).toFixed(2)}); ${emptyFrames} empty frames clean`,
+    );
     assert.ok(faceFrames >= 30, `face frames checked: ${faceFrames}`);
     assert.ok(emptyFrames >= 10, `empty frames checked: ${emptyFrames}`);
-    assert.ok(faceHits / faceFrames >= 0.9, `faces found at their truth box in ${faceHits}/${faceFrames} frames`);
+    assert.ok(
+      faceHits / faceFrames >= 0.9,
+      `faces found at their truth box in ${faceHits}/${faceFrames} frames`,
+    );
     // Boxes drawn where truth says, not merely overlapping: a shifted or mis-scaled box would drag this down.
     assert.ok(iouSum / faceFrames >= 0.6, `mean IoU ${iouSum / faceFrames}`);
   } finally {

@@ -43,13 +43,48 @@ function openssl(args: string[]): void {
 function makeCerts(): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   for (const ca of ['ca', 'other-ca']) {
-    openssl(['req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '1', '-subj', `/CN=facegate test ${ca}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=facegate test ${ca}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   }
   writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'gw']] as const) {
+  for (const [name, cn] of [
+    ['server', '127.0.0.1'],
+    ['client', 'gw'],
+  ] as const) {
     openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    ]);
   }
 }
 
@@ -111,7 +146,10 @@ after(async () => {
 const clientId = (): string => `sec-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Connects and returns the link, or the error waitConnected rejected with. */
-async function tryConnect(opts: Omit<MqttOptions, 'clientId'>, timeoutMs = 1500): Promise<{ link: MqttLink; error?: UserError }> {
+async function tryConnect(
+  opts: Omit<MqttOptions, 'clientId'>,
+  timeoutMs = 1500,
+): Promise<{ link: MqttLink; error?: UserError }> {
   const link = connectMqtt({ clientId: clientId(), backoffMinMs: 200, backoffMaxMs: 500, ...opts }, silent);
   try {
     await link.waitConnected(timeoutMs);
@@ -131,14 +169,23 @@ function assertOneLineFailure(error: UserError | undefined, what: string, secret
   if (secret) assert.ok(!error.message.includes(secret), `${what}: ${error.message}`);
 }
 
-test('MQTT: username/password on plain TCP, TLS with client certificates; wrong credentials fail with one line', { skip }, async () => {
+test('MQTT: username/password on plain TCP, TLS with client certificates; wrong credentials fail with one line', {
+  skip,
+}, async () => {
   const url = broker!.url;
   const tls = `mqtts://127.0.0.1:${tlsPort}`;
   const ok = await tryConnect({ url, username: 'gw', password: GW_PW });
   assert.equal(ok.error, undefined);
   await ok.link.close({ force: true });
 
-  const full = { url: tls, ca: file('ca.crt'), cert: file('client.crt'), key: file('client.key'), username: 'op', password: OP_PW };
+  const full = {
+    url: tls,
+    ca: file('ca.crt'),
+    cert: file('client.crt'),
+    key: file('client.key'),
+    username: 'op',
+    password: OP_PW,
+  };
   const { cert: _c, key: _k, ...noClientCert } = full;
   // Each refusal waits out the connect timeout: in parallel.
   const refusals: [Omit<MqttOptions, 'clientId'>, string, string?][] = [
@@ -167,7 +214,11 @@ test('MQTT: username/password on plain TCP, TLS with client certificates; wrong 
   await t.link.close({ force: true });
 
   // A missing certificate file is a configuration error (exit 2), named, at once.
-  assert.throws(() => connectMqtt({ ...full, clientId: clientId(), ca: file('nope.crt') }, silent), (e: Error) => e instanceof UserError && e.exitCode === 2 && /cannot read CA file .*nope\.crt: ENOENT/.test(e.message));
+  assert.throws(
+    () => connectMqtt({ ...full, clientId: clientId(), ca: file('nope.crt') }, silent),
+    (e: Error) =>
+      e instanceof UserError && e.exitCode === 2 && /cannot read CA file .*nope\.crt: ENOENT/.test(e.message),
+  );
 });
 
 interface Collected {
@@ -176,7 +227,10 @@ interface Collected {
 }
 
 async function collectAll(): Promise<{ link: MqttLink; messages: Collected[] }> {
-  const link = connectMqtt({ url: broker!.url, clientId: clientId(), username: 'op', password: OP_PW }, silent);
+  const link = connectMqtt(
+    { url: broker!.url, clientId: clientId(), username: 'op', password: OP_PW },
+    silent,
+  );
   const messages: Collected[] = [];
   link.onMessage((topic, payload) => messages.push({ topic, payload: payload.toString() }));
   await link.waitConnected(10_000);
@@ -191,7 +245,8 @@ const statusOf = (msgs: Collected[], topic: string): string | undefined => {
 
 /** A non-loopback IPv4 address of this machine, if it has one. */
 function externalAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return undefined;
 }
 
@@ -206,13 +261,27 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-test('a city with Digest RTSP and MQTT passwords: right credentials stream, wrong ones are unauthorized, no secret leaks', { skip, timeout: 120_000 }, async (t) => {
+test('a city with Digest RTSP and MQTT passwords: right credentials stream, wrong ones are unauthorized, no secret leaks', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const cap = captureLogger('debug');
-  const mqttAs = (user: string, pw: string): string[] => [`mqtt.url=${broker!.url}`, `mqtt.username=${user}`, `mqtt.password=${pw}`];
+  const mqttAs = (user: string, pw: string): string[] => [
+    `mqtt.url=${broker!.url}`,
+    `mqtt.username=${user}`,
+    `mqtt.password=${pw}`,
+  ];
   const sub = await collectAll();
   t.after(() => sub.link.close({ force: true }));
   const sim = await createSimulator(
-    testConfig([...mqttAs('sim', SIM_PW), 'city.cameras=2', 'mqtt.clientId=sec-sim', 'simulator.username=cam', `simulator.password=${RTSP_PW}`, 'log.level=debug']),
+    testConfig([
+      ...mqttAs('sim', SIM_PW),
+      'city.cameras=2',
+      'mqtt.clientId=sec-sim',
+      'simulator.username=cam',
+      `simulator.password=${RTSP_PW}`,
+      'log.level=debug',
+    ]),
     { log: cap.log, ffmpeg: systemFfmpeg() },
   );
   t.after(() => sim.close());
@@ -220,7 +289,14 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
 
   // Gateway A discovers the cameras from the catalog and adds its own RTSP credentials.
   const gwA = await createGateway(
-    testConfig([...mqttAs('gw', GW_PW), 'gateway.id=sec-a', 'gateway.settleS=0.5', 'gateway.rtspUsername=cam', `gateway.rtspPassword=${RTSP_PW}`, 'log.level=debug']),
+    testConfig([
+      ...mqttAs('gw', GW_PW),
+      'gateway.id=sec-a',
+      'gateway.settleS=0.5',
+      'gateway.rtspUsername=cam',
+      `gateway.rtspPassword=${RTSP_PW}`,
+      'log.level=debug',
+    ]),
     { log: cap.log, ffmpeg: systemFfmpeg() },
   );
   const gateways: Gateway[] = [gwA];
@@ -228,12 +304,24 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
     for (const g of gateways.splice(0)) await g.close();
   });
   // Gateway B has a fixed list: one camera with the right password in its URL, one with a wrong one.
-  const cameras = JSON.stringify([{ id: 'good', url: rtsp(RTSP_PW, '000001') }, { id: 'bad', url: rtsp(RTSP_WRONG, '000002') }]);
-  const gwB = await createGateway(testConfig([...mqttAs('gw', GW_PW), 'mqtt.prefix=sec-b', 'gateway.id=sec-b', `gateway.cameras=${cameras}`, 'log.level=debug']), {
-    log: cap.log,
-    ffmpeg: systemFfmpeg(),
-    http: false,
-  });
+  const cameras = JSON.stringify([
+    { id: 'good', url: rtsp(RTSP_PW, '000001') },
+    { id: 'bad', url: rtsp(RTSP_WRONG, '000002') },
+  ]);
+  const gwB = await createGateway(
+    testConfig([
+      ...mqttAs('gw', GW_PW),
+      'mqtt.prefix=sec-b',
+      'gateway.id=sec-b',
+      `gateway.cameras=${cameras}`,
+      'log.level=debug',
+    ]),
+    {
+      log: cap.log,
+      ffmpeg: systemFfmpeg(),
+      http: false,
+    },
+  );
   gateways.push(gwB);
 
   const want: [string, string][] = [
@@ -242,8 +330,16 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
     ['sec-b/cameras/good/status', 'online'],
     ['sec-b/cameras/bad/status', 'unauthorized'],
   ];
-  await waitFor(() => want.every(([topic, s]) => statusOf(sub.messages, topic) === s), 40_000, `statuses ${JSON.stringify(want)}; have ${JSON.stringify(want.map(([topic]) => statusOf(sub.messages, topic)))}`);
-  await waitFor(() => gwA.stats().frames.decoded > 0 && gwB.stats().frames.decoded > 0, 10_000, 'frames on both gateways');
+  await waitFor(
+    () => want.every(([topic, s]) => statusOf(sub.messages, topic) === s),
+    40_000,
+    `statuses ${JSON.stringify(want)}; have ${JSON.stringify(want.map(([topic]) => statusOf(sub.messages, topic)))}`,
+  );
+  await waitFor(
+    () => gwA.stats().frames.decoded > 0 && gwB.stats().frames.decoded > 0,
+    10_000,
+    'frames on both gateways',
+  );
 
   // The gateway's HTTP server listens on loopback only by default.
   assert.equal(defaultConfig().http.host, '127.0.0.1');
@@ -273,16 +369,25 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
   }
 });
 
-test('the control topic: disabled by config, or denied by a broker ACL, a message changes nothing', { skip, timeout: 60_000 }, async (t) => {
+test('the control topic: disabled by config, or denied by a broker ACL, a message changes nothing', {
+  skip,
+  timeout: 60_000,
+}, async (t) => {
   const { log } = captureLogger('silent');
   const sims: Simulator[] = [];
   t.after(async () => {
     for (const s of sims) await s.close();
   });
   const base = [`mqtt.url=${broker!.url}`, 'mqtt.username=sim', `mqtt.password=${SIM_PW}`, 'city.cameras=2'];
-  const on = await createSimulator(testConfig([...base, 'mqtt.clientId=sec-ctl-on']), { log, ffmpeg: systemFfmpeg() });
+  const on = await createSimulator(testConfig([...base, 'mqtt.clientId=sec-ctl-on']), {
+    log,
+    ffmpeg: systemFfmpeg(),
+  });
   sims.push(on);
-  const off = await createSimulator(testConfig([...base, 'mqtt.clientId=sec-ctl-off', 'mqtt.prefix=ctl-off', 'simulator.control=false']), { log, ffmpeg: systemFfmpeg() });
+  const off = await createSimulator(
+    testConfig([...base, 'mqtt.clientId=sec-ctl-off', 'mqtt.prefix=ctl-off', 'simulator.control=false']),
+    { log, ffmpeg: systemFfmpeg() },
+  );
   sims.push(off);
   await waitFor(() => on.mqtt?.connected && off.mqtt?.connected, 10_000, 'simulators connected');
   await new Promise((r) => setTimeout(r, 500)); // their subscriptions are in
@@ -322,7 +427,10 @@ function cli(args: string[], env: Record<string, string>, timeoutMs = 20_000): P
   const full: Record<string, string> = { ...env };
   for (const k of ['PATH', 'HOME']) if (process.env[k]) full[k] = process.env[k]!;
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/facegate.js', ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['bin/facegate.js', ...args], {
+      env: full,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -367,6 +475,9 @@ test('CLI: config print masks secrets; error lines never carry them', { skip, ti
   assert.match(watchUnreachable.stderr, /mqtt:\/\/u:\*\*\*@127\.0\.0\.1/);
 
   // A reachable broker that refuses the password: still exit 4, one line, no password.
-  const refused = await cli(['watch', '--mqtt-url', broker!.url, '--set', 'mqtt.username=gw', '--timeout', '2'], { FACEGATE_MQTT_PASSWORD: RTSP_WRONG });
+  const refused = await cli(
+    ['watch', '--mqtt-url', broker!.url, '--set', 'mqtt.username=gw', '--timeout', '2'],
+    { FACEGATE_MQTT_PASSWORD: RTSP_WRONG },
+  );
   assertCliLine(refused, 4, 'watch, wrong password', SECRETS);
 });

@@ -29,11 +29,28 @@ test('simulator: catalog and status over MQTT, run-time camera count, control re
   await sub.waitFor(() => catalogs().length > 0, 10_000, 'the retained catalog');
   const first = catalogs()[0]!;
   assert.equal(first.count, 3);
-  assert.deepEqual(first.cameras.map((c) => c.id), ['000001', '000002', '000003']);
+  assert.deepEqual(
+    first.cameras.map((c) => c.id),
+    ['000001', '000002', '000003'],
+  );
   assert.equal(first.cameras[0]!.url, `rtsp://127.0.0.1:${sim.port}/cam/000001`);
   assert.ok(first.cameras.every((c) => c.district && c.building >= 1 && c.entrance >= 1));
 
-  const probe = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', first.cameras[1]!.url], 15_000);
+  const probe = await run(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-show_entries',
+      'stream=codec_name,width,height',
+      '-of',
+      'csv=p=0',
+      first.cameras[1]!.url,
+    ],
+    15_000,
+  );
   assert.equal(probe.stdout.trim(), 'h264,640,360', probe.stderr);
 
   await sub.link.publish('facegate/simulator/set', JSON.stringify({ cameras: 7 }), { qos: 1 });
@@ -41,18 +58,38 @@ test('simulator: catalog and status over MQTT, run-time camera count, control re
   assert.equal(sim.fleet.count(), 7);
   await sub.link.publish('facegate/simulator/set', '{"cameras": "lots"}', { qos: 1 });
   await sub.link.publish('facegate/simulator/set', 'not json', { qos: 1 });
-  await sub.link.publish('facegate/simulator/set', JSON.stringify({ fault: { kind: 'stall', camera: '000002' } }), { qos: 1 });
-  await sub.waitFor(() => cap.lines.filter((l) => l.msg === 'control message refused').length >= 2, 5000, 'two refusals logged');
+  await sub.link.publish(
+    'facegate/simulator/set',
+    JSON.stringify({ fault: { kind: 'stall', camera: '000002' } }),
+    { qos: 1 },
+  );
+  await sub.waitFor(
+    () => cap.lines.filter((l) => l.msg === 'control message refused').length >= 2,
+    5000,
+    'two refusals logged',
+  );
   assert.equal(sim.fleet.count(), 7);
-  await sub.waitFor(() => Object.keys(sim.rtsp.faults().cameras).includes('000002'), 5000, 'the stall fault applied');
+  await sub.waitFor(
+    () => Object.keys(sim.rtsp.faults().cameras).includes('000002'),
+    5000,
+    'the stall fault applied',
+  );
 
   // Opt-in ground truth: start/end messages that agree with the fleet's truth for that camera.
-  interface Truth { type: string; camera: string; isFace: boolean; ts: string }
+  interface Truth {
+    type: string;
+    camera: string;
+    isFace: boolean;
+    ts: string;
+  }
   await sub.waitFor(() => sub.json<Truth>(/^facegate\/truth\//).length > 0, 20_000, 'a ground-truth message');
   for (const tr of sub.json<Truth>(/^facegate\/truth\//)) {
     const at = Date.parse(tr.ts);
     const ivs = sim.fleet.truth(tr.camera, at - 1000, at + 1000);
-    assert.ok(ivs.some((iv) => Math.abs((tr.type === 'start' ? iv.startMs : iv.endMs) - at) < 5), `truth ${JSON.stringify(tr)} matches the fleet`);
+    assert.ok(
+      ivs.some((iv) => Math.abs((tr.type === 'start' ? iv.startMs : iv.endMs) - at) < 5),
+      `truth ${JSON.stringify(tr)} matches the fleet`,
+    );
   }
 });
 
@@ -80,7 +117,15 @@ test('control messages: schema and one-line errors', () => {
 });
 
 test('fleet: stable identities as the count changes; ground truth follows the clip at the camera phase', () => {
-  const clips = planScenes({ width: 640, height: 360, fps: 10, keyframeIntervalS: 1, seconds: 20, count: 2, seed: 1 });
+  const clips = planScenes({
+    width: 640,
+    height: 360,
+    fps: 10,
+    keyframeIntervalS: 1,
+    seconds: 20,
+    count: 2,
+    seed: 1,
+  });
   const a = createFleet({ count: 5, seed: 1, clips });
   const b = createFleet({ count: 50, seed: 1, clips });
   assert.deepEqual(a.get('000004'), b.get('000004'));
@@ -95,16 +140,31 @@ test('fleet: stable identities as the count changes; ground truth follows the cl
   const tr = b.truth(cam.id, t0, t0 + clip.durationS * 1000);
   const whole = tr.filter((x) => x.startMs > t0 && x.endMs < t0 + clip.durationS * 1000);
   assert.ok(tr.length >= clip.appearances.length);
-  for (const iv of whole) assert.ok(clip.appearances.some((ap) => ap.id === iv.id && Math.abs(ap.endS - ap.startS - (iv.endMs - iv.startMs) / 1000) < 0.01));
+  for (const iv of whole)
+    assert.ok(
+      clip.appearances.some(
+        (ap) => ap.id === iv.id && Math.abs(ap.endS - ap.startS - (iv.endMs - iv.startMs) / 1000) < 0.01,
+      ),
+    );
 });
 
 test('fleet truth returns whole appearances, not clipped to the asked window', () => {
-  const clips = planScenes({ width: 640, height: 360, fps: 10, keyframeIntervalS: 1, seconds: 20, count: 2, seed: 1 });
+  const clips = planScenes({
+    width: 640,
+    height: 360,
+    fps: 10,
+    keyframeIntervalS: 1,
+    seconds: 20,
+    count: 2,
+    seed: 1,
+  });
   const f = createFleet({ count: 3, seed: 1, clips });
   const t0 = 1_000_000_000_000;
   const all = f.truth('000002', t0, t0 + 60_000);
   const iv = all.find((x) => x.startMs > t0 + 1000)!;
-  const mid = f.truth('000002', iv.startMs + 200, iv.startMs + 300).find((x) => x.id === iv.id && x.loop === iv.loop);
+  const mid = f
+    .truth('000002', iv.startMs + 200, iv.startMs + 300)
+    .find((x) => x.id === iv.id && x.loop === iv.loop);
   assert.equal(mid?.startMs, iv.startMs);
   assert.equal(mid?.endMs, iv.endMs);
 });

@@ -19,10 +19,20 @@ test('one appearance: start on the first hit, end after endAfterS unseen, same i
   const tr = mk({ endAfterS: 2.5 });
   const box: Box = [0.4, 0.3, 0.1, 0.13];
   const start = tr.observe('c1', at(0), [det(box, 0.95)]);
-  assert.deepEqual(start, [{
-    v: 1, type: 'start', eventId: 'ev1', trackId: 1, cameraId: 'c1', gatewayId: 'gw1',
-    ts: '2025-01-01T10:00:00.000Z', box, score: 0.95, frame: F,
-  }]);
+  assert.deepEqual(start, [
+    {
+      v: 1,
+      type: 'start',
+      eventId: 'ev1',
+      trackId: 1,
+      cameraId: 'c1',
+      gatewayId: 'gw1',
+      ts: '2025-01-01T10:00:00.000Z',
+      box,
+      score: 0.95,
+      frame: F,
+    },
+  ]);
   assert.deepEqual(tr.observe('c1', at(1), [det([0.41, 0.3, 0.1, 0.13], 0.97)]), []);
   assert.deepEqual(tr.observe('c1', at(2), [det([0.42, 0.31, 0.1, 0.13], 0.9)]), []);
   assert.deepEqual(tr.observe('c1', at(3), []), []); // unseen 1 s
@@ -30,11 +40,25 @@ test('one appearance: start on the first hit, end after endAfterS unseen, same i
   assert.deepEqual(tr.observe('c1', at(4), []), []); // unseen 2 s
   const end = tr.observe('c1', at(5), []); // unseen 3 s >= 2.5
   assert.equal(end.length, 1);
-  assert.deepEqual({ ...end[0], box: undefined }, {
-    v: 1, type: 'end', eventId: 'ev1', trackId: 1, cameraId: 'c1', gatewayId: 'gw1',
-    ts: '2025-01-01T10:00:02.000Z', box: undefined, score: 0.97, frame: F,
-    startedTs: '2025-01-01T10:00:00.000Z', durationS: 2, hits: 3, endReason: 'unseen',
-  });
+  assert.deepEqual(
+    { ...end[0], box: undefined },
+    {
+      v: 1,
+      type: 'end',
+      eventId: 'ev1',
+      trackId: 1,
+      cameraId: 'c1',
+      gatewayId: 'gw1',
+      ts: '2025-01-01T10:00:02.000Z',
+      box: undefined,
+      score: 0.97,
+      frame: F,
+      startedTs: '2025-01-01T10:00:00.000Z',
+      durationS: 2,
+      hits: 3,
+      endReason: 'unseen',
+    },
+  );
   assert.equal(tr.hasActive('c1'), false);
   // The next appearance is a new event with the next track id.
   assert.deepEqual(brief(tr.observe('c1', at(10), [det(box)])), ['start:ev2:2']);
@@ -55,7 +79,8 @@ test('confirmHits: a single false positive never starts; two hits do, once', () 
 test('rate-limited updates', () => {
   const tr = mk({ updateEveryS: 2 });
   const types: string[] = [];
-  for (let s = 0; s <= 6; s++) types.push(...tr.observe('c1', at(s), [det([0.3, 0.3, 0.1, 0.1])]).map((e) => `${s}${e.type}`));
+  for (let s = 0; s <= 6; s++)
+    types.push(...tr.observe('c1', at(s), [det([0.3, 0.3, 0.1, 0.1])]).map((e) => `${s}${e.type}`));
   assert.deepEqual(types, ['0start', '2update', '4update', '6update']);
   const none = mk({ updateEveryS: 0 });
   for (let s = 0; s <= 6; s++) none.observe('c1', at(s), [det([0.3, 0.3, 0.1, 0.1])]);
@@ -81,18 +106,26 @@ test('a walking face that jumps its own width between keyframes stays one appear
   let starts = 0;
   for (let s = 0; s < 6; s++) {
     // Moves 0.1 (a full face width, IoU 0) every second.
-    starts += tr.observe('c1', at(s), [det([0.05 + s * 0.1, 0.4, 0.1, 0.13])]).filter((e) => e.type === 'start').length;
+    starts += tr
+      .observe('c1', at(s), [det([0.05 + s * 0.1, 0.4, 0.1, 0.13])])
+      .filter((e) => e.type === 'start').length;
   }
   assert.equal(starts, 1);
   // But a face far away is another person.
-  assert.deepEqual(brief(tr.observe('c1', at(6), [det([0.55, 0.4, 0.1, 0.13]), det([0.05, 0.05, 0.1, 0.13])])), ['start:ev2:2']);
+  assert.deepEqual(
+    brief(tr.observe('c1', at(6), [det([0.55, 0.4, 0.1, 0.13]), det([0.05, 0.05, 0.1, 0.13])])),
+    ['start:ev2:2'],
+  );
 });
 
 test('cameras are independent; track ids count per camera', () => {
   const tr = mk();
   assert.deepEqual(brief(tr.observe('a', at(0), [det([0.3, 0.3, 0.1, 0.1])])), ['start:ev1:1']);
   assert.deepEqual(brief(tr.observe('b', at(0), [det([0.3, 0.3, 0.1, 0.1])])), ['start:ev2:1']);
-  assert.deepEqual(tr.observe('a', at(10), []).map((e) => e.cameraId), ['a']);
+  assert.deepEqual(
+    tr.observe('a', at(10), []).map((e) => e.cameraId),
+    ['a'],
+  );
   assert.equal(tr.hasActive('b'), true);
 });
 
@@ -104,13 +137,22 @@ test('the wall-clock sweep ends tracks of a camera that stopped delivering frame
   tr.observe('live', at(2), [det([0.3, 0.3, 0.1, 0.1])]);
   assert.deepEqual(tr.sweep(T0 + 10_500), []); // 'off' last observed 9.5 s ago
   const ended = tr.sweep(T0 + 11_000);
-  assert.deepEqual(ended.map((e) => [e.cameraId, e.type, e.endReason, e.ts]), [['off', 'end', 'offline', '2025-01-01T10:00:00.000Z']]);
+  assert.deepEqual(
+    ended.map((e) => [e.cameraId, e.type, e.endReason, e.ts]),
+    [['off', 'end', 'offline', '2025-01-01T10:00:00.000Z']],
+  );
   assert.equal(tr.hasActive('live'), true);
   assert.deepEqual(tr.sweep(T0 + 11_000), []); // ended once
   // removeCamera and close end what is left, once.
-  assert.deepEqual(tr.removeCamera('live').map((e) => e.endReason), ['removed']);
+  assert.deepEqual(
+    tr.removeCamera('live').map((e) => e.endReason),
+    ['removed'],
+  );
   tr.observe('x', at(20), [det([0.3, 0.3, 0.1, 0.1])]);
-  assert.deepEqual(tr.close().map((e) => `${e.cameraId}:${e.endReason}`), ['x:closed']);
+  assert.deepEqual(
+    tr.close().map((e) => `${e.cameraId}:${e.endReason}`),
+    ['x:closed'],
+  );
   assert.deepEqual(tr.close(), []);
   assert.deepEqual(tr.stats(), { cameras: 0, tracks: 0, ignored: 0, started: 3, ended: 3 });
 });
@@ -122,7 +164,10 @@ test('default ids are UUIDs, unique per appearance, shared by its events', () =>
     ...tr.observe('c', at(1), [det([0.3, 0.3, 0.1, 0.1])]),
     ...tr.observe('c', at(9), [det([0.7, 0.7, 0.1, 0.1])]),
   ];
-  assert.deepEqual(evs.map((e) => e.type), ['start', 'update', 'end', 'start']);
+  assert.deepEqual(
+    evs.map((e) => e.type),
+    ['start', 'update', 'end', 'start'],
+  );
   assert.match(evs[0]?.eventId ?? '', /^[0-9a-f-]{36}$/);
   assert.equal(evs[1]?.eventId, evs[0]?.eventId);
   assert.equal(evs[2]?.eventId, evs[0]?.eventId);
@@ -131,7 +176,11 @@ test('default ids are UUIDs, unique per appearance, shared by its events', () =>
 
 test('a bounded number of tracks per camera', () => {
   const tr = mk({ maxTracksPerCamera: 2 });
-  const evs = tr.observe('c', at(0), [det([0.1, 0.1, 0.05, 0.05]), det([0.4, 0.4, 0.05, 0.05]), det([0.8, 0.8, 0.05, 0.05])]);
+  const evs = tr.observe('c', at(0), [
+    det([0.1, 0.1, 0.05, 0.05]),
+    det([0.4, 0.4, 0.05, 0.05]),
+    det([0.8, 0.8, 0.05, 0.05]),
+  ]);
   assert.equal(evs.length, 2);
   assert.equal(tr.stats().ignored, 1);
 });
@@ -145,7 +194,10 @@ test('a lone face that jumps across the frame between keyframes stays one event;
     ...tr.observe('c', at(4), []),
     ...tr.observe('c', at(5), [det([0.0, 0.3, 0.1, 0.15])]),
   ];
-  assert.deepEqual(evs.map((e) => e.type), ['start', 'end', 'start']);
+  assert.deepEqual(
+    evs.map((e) => e.type),
+    ['start', 'end', 'start'],
+  );
   assert.equal(evs[1]?.eventId, evs[0]?.eventId);
 });
 
@@ -155,7 +207,10 @@ test('the next person through the same door is a new event, even seconds later a
     ...tr.observe('c', at(0), [det([0.0, 0.3, 0.1, 0.2])]),
     ...tr.observe('c', at(3), [det([0.0, 0.3, 0.1, 0.2])]), // a stale track is over before matching
   ];
-  assert.deepEqual(evs.map((e) => e.type), ['start', 'end', 'start']);
+  assert.deepEqual(
+    evs.map((e) => e.type),
+    ['start', 'end', 'start'],
+  );
   assert.notEqual(evs[2]?.eventId, evs[0]?.eventId);
 });
 
@@ -166,7 +221,13 @@ test('a face seen walking out across the edge ends at the next frame without it'
     ...tr.observe('c', at(1), [det([0.0, 0.3, 0.1, 0.2])]),
     ...tr.observe('c', at(2), []),
   ];
-  assert.deepEqual(evs.map((e) => [e.type, e.endReason]), [['start', undefined], ['end', 'left']]);
+  assert.deepEqual(
+    evs.map((e) => [e.type, e.endReason]),
+    [
+      ['start', undefined],
+      ['end', 'left'],
+    ],
+  );
   // Touching the edge but walking in is not leaving.
   const tr2 = createTracker({ gatewayId: 'gw', endAfterS: 2.5 });
   tr2.observe('c', at(0), [det([0.95, 0.3, 0.05, 0.2])]);
@@ -181,10 +242,16 @@ test('a camera analysed less often than endAfterS learns its pace and keeps a fa
   const missed = (s: number) => tr.observe('c', at(s), []);
   // Overloaded: one analysed frame every 4 s. The first gap is longer than endAfterS and unlearnt.
   const first = [...seen(0), ...seen(4), ...seen(8), ...seen(12), ...seen(16)];
-  assert.deepEqual(first.map((e) => e.type), ['start', 'end', 'start']);
+  assert.deepEqual(
+    first.map((e) => e.type),
+    ['start', 'end', 'start'],
+  );
   // Learnt: one missed frame (a gap of two intervals) no longer splits the appearance...
   assert.deepEqual([...missed(20), ...seen(24)], []);
   // ...two missed frames end it.
   const last = [...missed(28), ...missed(32), ...missed(36)];
-  assert.deepEqual(last.map((e) => [e.type, e.ts]), [['end', new Date(T0 + 24_000).toISOString()]]);
+  assert.deepEqual(
+    last.map((e) => [e.type, e.ts]),
+    [['end', new Date(T0 + 24_000).toISOString()]],
+  );
 });

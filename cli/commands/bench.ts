@@ -6,7 +6,8 @@ import { runBench, Aborted, type BenchOptions } from '../../bench/run.ts';
 const num = (v: unknown, name: string, def: number): number => {
   if (v === undefined) return def;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) throw new UserError(`bench: --${name} needs a positive number`, 2);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0)
+    throw new UserError(`bench: --${name} needs a positive number`, 2);
   return n;
 };
 
@@ -37,7 +38,13 @@ and writes JSON (default results/bench-<date>.json); --sweep also writes an SVG 
     const log = ctx.logger(cfg);
     const ffmpeg = findFfmpeg(cfg, ctx.env, log);
     const sweepFlag = ctx.flags['sweep'];
-    const sweep = typeof sweepFlag === 'string' && sweepFlag ? sweepFlag.split(',').map((s) => num(s.trim(), 'sweep', 1)).map(Math.round) : [];
+    const sweep =
+      typeof sweepFlag === 'string' && sweepFlag
+        ? sweepFlag
+            .split(',')
+            .map((s) => num(s.trim(), 'sweep', 1))
+            .map(Math.round)
+        : [];
     const date = new Date().toISOString().replace(/[:]/g, '-').slice(0, 19);
     const cameras = Math.round(num(ctx.flags['cameras'], 'cameras', quick ? 20 : 200));
     const opts: BenchOptions = {
@@ -58,7 +65,15 @@ and writes JSON (default results/bench-<date>.json); --sweep also writes an SVG 
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      await runBench(opts, { cfg, env: ctx.env, log, ffmpeg, stdout: ctx.stdout, stderr: ctx.stderr, signal: ac.signal });
+      await runBench(opts, {
+        cfg,
+        env: ctx.env,
+        log,
+        ffmpeg,
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+        signal: ac.signal,
+      });
       return 0;
     } catch (err) {
       if (err instanceof Aborted) return 130;

@@ -27,7 +27,10 @@ facegate config example  the commented example file with every default`,
         ctx.stdout.write(exampleYaml());
         return 0;
       default:
-        throw new UserError(`config: unknown subcommand ${JSON.stringify(sub)}; use print, check, schema or example`, 2);
+        throw new UserError(
+          `config: unknown subcommand ${JSON.stringify(sub)}; use print, check, schema or example`,
+          2,
+        );
     }
   },
 };

@@ -14,7 +14,12 @@ district with their statuses, face events as they come, each gateway's load over
 and the simulator's camera count (changed from the page when simulator.control is true). Click a
 camera to watch it live (ffmpeg -> MPEG-1 -> jsmpeg, at most --max-live-views at once).`,
   flags: [
-    { name: 'mqtt-url', type: 'string', path: 'mqtt.url', help: 'MQTT broker URL (default mqtt://127.0.0.1:<broker.port>)' },
+    {
+      name: 'mqtt-url',
+      type: 'string',
+      path: 'mqtt.url',
+      help: 'MQTT broker URL (default mqtt://127.0.0.1:<broker.port>)',
+    },
     { name: 'port', type: 'string', path: 'console.port', help: 'console port (0: any free port)' },
     { name: 'host', type: 'string', path: 'console.host', help: 'bind address (default http.host)' },
     { name: 'max-live-views', type: 'string', path: 'console.maxLiveViews', help: 'live videos at once' },

@@ -15,7 +15,12 @@ serves Prometheus /metrics and /healthz on http.host:http.port.`,
   flags: [
     { name: 'mqtt-url', type: 'string', path: 'mqtt.url', help: 'MQTT broker URL' },
     { name: 'id', type: 'string', path: 'gateway.id', help: 'gateway id (default gw-<host>-<pid>)' },
-    { name: 'budget-fps', type: 'string', path: 'gateway.budgetFps', help: 'inferences per second across all cameras' },
+    {
+      name: 'budget-fps',
+      type: 'string',
+      path: 'gateway.budgetFps',
+      help: 'inferences per second across all cameras',
+    },
     { name: 'decode', type: 'string', path: 'gateway.decode', help: 'keyframes | fps:<n>' },
     { name: 'http-port', type: 'string', path: 'http.port', help: '/metrics port (0: any free port)' },
   ],

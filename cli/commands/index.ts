@@ -8,4 +8,14 @@ import { benchCommand } from './bench.ts';
 import { consoleCommand } from './console.ts';
 
 /** Every command, in the order `facegate --help` lists them. */
-export const commands: Record<string, Command> = Object.fromEntries([upCommand, simulatorCommand, gatewayCommand, watchCommand, configCommand, consoleCommand, benchCommand].map((c) => [c.name, c]));
+export const commands: Record<string, Command> = Object.fromEntries(
+  [
+    upCommand,
+    simulatorCommand,
+    gatewayCommand,
+    watchCommand,
+    configCommand,
+    consoleCommand,
+    benchCommand,
+  ].map((c) => [c.name, c]),
+);

@@ -21,7 +21,11 @@ With a broker it publishes <prefix>/simulator/catalog and status (retained) and 
     const cfg = ctx.config();
     const log = ctx.logger(cfg);
     const ffmpeg = findFfmpeg(cfg, ctx.env, log);
-    const sim = await createSimulator(cfg, { log, ffmpeg, onProgress: progressReporter('rendering scenes', ctx.stderr, log) });
+    const sim = await createSimulator(cfg, {
+      log,
+      ffmpeg,
+      onProgress: progressReporter('rendering scenes', ctx.stderr, log),
+    });
     ctx.stdout.write(`facegate simulator: ${sim.fleet.count()} cameras at ${sim.url('000001')} ...\n`);
     return untilSignal(() => [{ name: 'simulator', close: () => sim.close() }], { timeoutMs: 8000, log });
   },

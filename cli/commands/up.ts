@@ -31,9 +31,24 @@ cameras. Shows a live summary every 2 s; Ctrl-C stops gateways, simulator, then 
   flags: [
     { name: 'cameras', type: 'string', path: 'city.cameras', help: 'number of cameras' },
     { name: 'gateways', type: 'string', path: 'city.gateways', help: 'number of in-process gateways' },
-    { name: 'mqtt-url', type: 'string', path: 'mqtt.url', help: 'external MQTT broker (default: embedded aedes)' },
-    { name: 'broker-port', type: 'string', path: 'broker.port', help: 'embedded broker port (0: any free port)' },
-    { name: 'http-port', type: 'string', path: 'http.port', help: '/metrics port of the first gateway (0: any free port)' },
+    {
+      name: 'mqtt-url',
+      type: 'string',
+      path: 'mqtt.url',
+      help: 'external MQTT broker (default: embedded aedes)',
+    },
+    {
+      name: 'broker-port',
+      type: 'string',
+      path: 'broker.port',
+      help: 'embedded broker port (0: any free port)',
+    },
+    {
+      name: 'http-port',
+      type: 'string',
+      path: 'http.port',
+      help: '/metrics port of the first gateway (0: any free port)',
+    },
   ],
   async run(ctx) {
     const cfg = ctx.config();
@@ -64,19 +79,42 @@ cameras. Shows a live summary every 2 s; Ctrl-C stops gateways, simulator, then 
     try {
       let mqttUrl = cfg.mqtt.url;
       if (!mqttUrl) {
-        const broker = await startEmbeddedBroker({ host: cfg.broker.host, port: cfg.broker.port }, log.child({ component: 'broker' }));
+        const broker = await startEmbeddedBroker(
+          { host: cfg.broker.host, port: cfg.broker.port },
+          log.child({ component: 'broker' }),
+        );
         mqttUrl = broker.url;
         if (!(await add({ name: 'broker', close: () => broker.close() }))) return await exit;
       }
-      const sim = await createSimulator(cfg, { log, ffmpeg, mqttUrl, onProgress: progressReporter('rendering scenes', ctx.stderr, log) });
+      const sim = await createSimulator(cfg, {
+        log,
+        ffmpeg,
+        mqttUrl,
+        onProgress: progressReporter('rendering scenes', ctx.stderr, log),
+      });
       if (!(await add({ name: 'simulator', close: () => sim.close() }))) return await exit;
 
-      const summary = createSummary({ everyMs: 2000, camerasTotal: () => sim.fleet.count(), gateways: () => gateways, stream: ctx.stdout, log });
+      const summary = createSummary({
+        everyMs: 2000,
+        camerasTotal: () => sim.fleet.count(),
+        gateways: () => gateways,
+        stream: ctx.stdout,
+        log,
+      });
       if (!(await add({ name: 'summary', close: () => summary.close() }))) return await exit;
-      const gwItem: Closable = { name: 'gateways', close: async () => void (await Promise.allSettled(gateways.map((g) => g.close()))) };
+      const gwItem: Closable = {
+        name: 'gateways',
+        close: async () => void (await Promise.allSettled(gateways.map((g) => g.close()))),
+      };
       if (!(await add(gwItem))) return await exit;
       for (let n = 1; n <= cfg.city.gateways; n++) {
-        const gw = await createGateway(gatewayConfig(cfg, n), { log, ffmpeg, mqttUrl, http: n === 1, onEvent: (ev) => summary.onEvent(ev) });
+        const gw = await createGateway(gatewayConfig(cfg, n), {
+          log,
+          ffmpeg,
+          mqttUrl,
+          http: n === 1,
+          onEvent: (ev) => summary.onEvent(ev),
+        });
         if (stopping) {
           await gw.close();
           return await exit;
@@ -95,7 +133,10 @@ cameras. Shows a live summary every 2 s; Ctrl-C stops gateways, simulator, then 
       }
 
       const first = gateways[0];
-      const metrics = first && first.httpPort > 0 ? `http://${hostForUrl(cfg.http.host)}:${first.httpPort}/metrics` : '(not served)';
+      const metrics =
+        first && first.httpPort > 0
+          ? `http://${hostForUrl(cfg.http.host)}:${first.httpPort}/metrics`
+          : '(not served)';
       ctx.stdout.write(
         [
           `facegate up: ${sim.fleet.count()} cameras, ${gateways.length} gateway(s) (${gateways.map((g) => g.id).join(', ')})`,

@@ -3,7 +3,15 @@ import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../config/errors.ts';
 import { createLogger, redactUrl } from '../../shared/log.ts';
 import { connectMqtt, mqttOptionsFrom } from '../../shared/mqtt.ts';
-import { badFilter, cameraIdProblem, jsonLine, readableLine, wanted, watchFilters, type Received } from '../watch-format.ts';
+import {
+  badFilter,
+  cameraIdProblem,
+  jsonLine,
+  readableLine,
+  wanted,
+  watchFilters,
+  type Received,
+} from '../watch-format.ts';
 
 /** The broker the other commands use when mqtt.url is empty (the one `facegate up` embeds). */
 export function defaultMqttUrl(cfg: Config): string {
@@ -17,8 +25,17 @@ function positiveNumber(ctx: CommandContext, flag: string, integer: boolean): nu
   const raw = ctx.flags[flag];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UserError(`watch: --${flag} takes a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`, 2);
+  if (
+    typeof raw !== 'string' ||
+    raw.trim() === '' ||
+    !Number.isFinite(n) ||
+    n <= 0 ||
+    (integer && !Number.isInteger(n))
+  ) {
+    throw new UserError(
+      `watch: --${flag} takes a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`,
+      2,
+    );
   }
   return n;
 }
@@ -37,9 +54,19 @@ Subscribes to <prefix>/cameras/+/faces, cameras/+/status, gateways/+/status and 
 Retained messages (statuses as they stand) come first, marked [retained]; the catalog shows its size only.
 --json prints {"topic","ts"(received),"retained","payload"} per line. Exit 4 when the broker cannot be reached.`,
   flags: [
-    { name: 'mqtt-url', type: 'string', path: 'mqtt.url', help: 'MQTT broker URL (default mqtt://127.0.0.1:<broker.port>)' },
-    { name: 'camera', type: 'string', help: 'only this camera\'s face events and status' },
-    { name: 'topic', type: 'string', multiple: true, help: 'MQTT filter to subscribe to instead (repeatable), e.g. facegate/gateways/+/stats' },
+    {
+      name: 'mqtt-url',
+      type: 'string',
+      path: 'mqtt.url',
+      help: 'MQTT broker URL (default mqtt://127.0.0.1:<broker.port>)',
+    },
+    { name: 'camera', type: 'string', help: "only this camera's face events and status" },
+    {
+      name: 'topic',
+      type: 'string',
+      multiple: true,
+      help: 'MQTT filter to subscribe to instead (repeatable), e.g. facegate/gateways/+/stats',
+    },
     { name: 'json', type: 'boolean', help: 'one JSON object per line' },
     { name: 'count', type: 'string', help: 'exit 0 after N messages' },
     { name: 'timeout', type: 'string', help: 'seconds to wait for the broker (default 5)' },
@@ -66,8 +93,16 @@ Retained messages (statuses as they stand) come first, marked [retained]; the ca
     // stdout carries only messages; mqtt.js link logs go to stderr, and only errors unless the
     // user asked for debug: watch prints its own one-line notes on disconnect and reconnect.
     const verbose = cfg.log.level === 'debug' || cfg.log.level === 'trace';
-    const log = createLogger({ level: verbose ? cfg.log.level : cfg.log.level === 'silent' ? 'silent' : 'error', format: 'json', destination: ctx.stderr });
-    const opts = mqttOptionsFrom(cfg.mqtt, url, cfg.mqtt.clientId || `facegate-watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    const log = createLogger({
+      level: verbose ? cfg.log.level : cfg.log.level === 'silent' ? 'silent' : 'error',
+      format: 'json',
+      destination: ctx.stderr,
+    });
+    const opts = mqttOptionsFrom(
+      cfg.mqtt,
+      url,
+      cfg.mqtt.clientId || `facegate-watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    );
 
     let finish: (code: number) => void = () => undefined;
     const finished = new Promise<number>((resolve) => (finish = resolve));
@@ -98,7 +133,10 @@ Retained messages (statuses as they stand) come first, marked [retained]; the ca
       try {
         await link.subscribe(filters, 0);
       } catch (err) {
-        throw new UserError(`mqtt: the broker at ${redactUrl(url)} refused the subscription: ${(err as Error).message.split('\n')[0]}`, 4);
+        throw new UserError(
+          `mqtt: the broker at ${redactUrl(url)} refused the subscription: ${(err as Error).message.split('\n')[0]}`,
+          4,
+        );
       }
       ctx.stderr.write(`facegate watch: ${filters.join(', ')} on ${redactUrl(url)}\n`);
       let lost = false;

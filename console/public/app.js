@@ -6,9 +6,19 @@
   var EVENTS_SHOWN = 60;
   var ACTIVE_TTL_MS = 60 * 1000;
 
-  var st = { catalog: { count: 0, cameras: [] }, cameras: {}, gateways: {}, events: [], active: {}, simulator: null, info: {} };
+  var st = {
+    catalog: { count: 0, cameras: [] },
+    cameras: {},
+    gateways: {},
+    events: [],
+    active: {},
+    simulator: null,
+    info: {},
+  };
   var views = {}; // camera id -> { ws, panel, overlay, video }
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var h = function (tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -40,7 +50,8 @@
     for (var id in st.cameras) if (st.cameras[id].status === 'online') online++;
     var gws = 0;
     for (var g in st.gateways) if (st.gateways[g].status && st.gateways[g].status.status === 'online') gws++;
-    $('summary').textContent = st.catalog.count + ' cameras, ' + online + ' online, ' + gws + ' gateway(s) online';
+    $('summary').textContent =
+      st.catalog.count + ' cameras, ' + online + ' online, ' + gws + ' gateway(s) online';
     var sim = st.simulator;
     $('simstatus').textContent = sim ? sim.status : '?';
     $('simstatus').className = 'pill ' + (sim && sim.status === 'online' ? 'on' : 'off');
@@ -57,28 +68,38 @@
     grid.textContent = '';
     var cams = st.catalog.cameras;
     if (!cams.length) {
-      grid.appendChild(h('p', 'empty', 'waiting for the simulator\'s catalog…'));
+      grid.appendChild(h('p', 'empty', "waiting for the simulator's catalog…"));
       return;
     }
     var byDistrict = {};
-    cams.forEach(function (c) { (byDistrict[c.district || '(none)'] = byDistrict[c.district || '(none)'] || []).push(c); });
-    Object.keys(byDistrict).sort().forEach(function (name) {
-      var sec = h('section', 'district');
-      sec.dataset.district = name;
-      var title = h('h3', null, name + ' ');
-      title.appendChild(h('small'));
-      sec.appendChild(title);
-      var tiles = h('div', 'tiles');
-      byDistrict[name].sort(function (a, b) { return a.id < b.id ? -1 : 1; }).forEach(function (c) {
-        var b = h('button', 'cam', c.id.replace(/^0+(?=\d{2})/, ''));
-        b.dataset.id = c.id;
-        b.title = c.id + ' · ' + name + ' building ' + c.building + ' entrance ' + c.entrance;
-        b.onclick = function () { openView(c.id); };
-        tiles.appendChild(b);
-      });
-      sec.appendChild(tiles);
-      grid.appendChild(sec);
+    cams.forEach(function (c) {
+      (byDistrict[c.district || '(none)'] = byDistrict[c.district || '(none)'] || []).push(c);
     });
+    Object.keys(byDistrict)
+      .sort()
+      .forEach(function (name) {
+        var sec = h('section', 'district');
+        sec.dataset.district = name;
+        var title = h('h3', null, name + ' ');
+        title.appendChild(h('small'));
+        sec.appendChild(title);
+        var tiles = h('div', 'tiles');
+        byDistrict[name]
+          .sort(function (a, b) {
+            return a.id < b.id ? -1 : 1;
+          })
+          .forEach(function (c) {
+            var b = h('button', 'cam', c.id.replace(/^0+(?=\d{2})/, ''));
+            b.dataset.id = c.id;
+            b.title = c.id + ' · ' + name + ' building ' + c.building + ' entrance ' + c.entrance;
+            b.onclick = function () {
+              openView(c.id);
+            };
+            tiles.appendChild(b);
+          });
+        sec.appendChild(tiles);
+        grid.appendChild(sec);
+      });
   }
 
   function renderTiles() {
@@ -89,26 +110,36 @@
       else faces[st.active[e].ev.cameraId] = true;
     }
     document.querySelectorAll('#grid .district').forEach(function (sec) {
-      var on = 0, all = 0;
+      var on = 0,
+        all = 0;
       sec.querySelectorAll('.cam').forEach(function (b) {
         var s = st.cameras[b.dataset.id];
         var status = s ? s.status : 'none';
         all++;
         if (status === 'online') on++;
-        b.className = 'cam s-' + status + (faces[b.dataset.id] ? ' face' : '') + (views[b.dataset.id] ? ' watching' : '');
+        b.className =
+          'cam s-' + status + (faces[b.dataset.id] ? ' face' : '') + (views[b.dataset.id] ? ' watching' : '');
         b.dataset.status = status;
-        b.title = b.title.split(' — ')[0] + ' — ' + status + (s && s.gatewayId ? ' via ' + s.gatewayId : '') + (s && s.detail ? ' (' + s.detail + ')' : '');
+        b.title =
+          b.title.split(' — ')[0] +
+          ' — ' +
+          status +
+          (s && s.gatewayId ? ' via ' + s.gatewayId : '') +
+          (s && s.detail ? ' (' + s.detail + ')' : '');
       });
       sec.querySelector('h3 small').textContent = on + '/' + all + ' online';
     });
   }
 
   function rates(samples) {
-    var fps = [], cpu = [];
+    var fps = [],
+      cpu = [];
     for (var i = 0; i < samples.length; i++) {
-      var s = samples[i], p = samples[i - 1];
+      var s = samples[i],
+        p = samples[i - 1];
       cpu.push({ t: s.t, v: s.cpu });
-      if (p && s.t > p.t && s.analysed >= p.analysed) fps.push({ t: s.t, v: (s.analysed - p.analysed) * 1000 / (s.t - p.t) });
+      if (p && s.t > p.t && s.analysed >= p.analysed)
+        fps.push({ t: s.t, v: ((s.analysed - p.analysed) * 1000) / (s.t - p.t) });
     }
     return { fps: fps, cpu: cpu };
   }
@@ -148,30 +179,84 @@
       var r = rates(g.stats);
       var lastFps = r.fps.length ? r.fps[r.fps.length - 1].v : 0;
       card.querySelector('.nums').textContent = last
-        ? 'cameras ' + last.online + '/' + last.assigned + ' · analysed ' + lastFps.toFixed(1) + '/s · dropped ' + last.dropped + ' · CPU ' + last.cpu.toFixed(0) + '% · RSS ' + last.rss.toFixed(0) + ' MB'
+        ? 'cameras ' +
+          last.online +
+          '/' +
+          last.assigned +
+          ' · analysed ' +
+          lastFps.toFixed(1) +
+          '/s · dropped ' +
+          last.dropped +
+          ' · CPU ' +
+          last.cpu.toFixed(0) +
+          '% · RSS ' +
+          last.rss.toFixed(0) +
+          ' MB'
         : 'no stats yet';
-      var maxFps = ceilNice(Math.max.apply(null, [1].concat(r.fps.map(function (p) { return p.v; }))));
-      var maxCpu = ceilNice(Math.max.apply(null, [100].concat(r.cpu.map(function (p) { return p.v; }))));
+      var maxFps = ceilNice(
+        Math.max.apply(
+          null,
+          [1].concat(
+            r.fps.map(function (p) {
+              return p.v;
+            }),
+          ),
+        ),
+      );
+      var maxCpu = ceilNice(
+        Math.max.apply(
+          null,
+          [100].concat(
+            r.cpu.map(function (p) {
+              return p.v;
+            }),
+          ),
+        ),
+      );
       // The x axis spans the data there is, from one minute up to the ten the server keeps.
       var span = g.stats.length ? now - g.stats[0].t : 0;
       var windowMs = Math.max(60 * 1000, Math.min(STATS_WINDOW_MS, Math.ceil(span / 60000) * 60000));
-      charts.lines(card.querySelector('svg'), [
-        { cls: 'fps', points: r.fps, max: maxFps, label: 'max ' + maxFps + ' fps' },
-        { cls: 'cpu', points: r.cpu, max: maxCpu, label: maxCpu + '% CPU · last ' + windowMs / 60000 + ' min' },
-      ], windowMs, now);
+      charts.lines(
+        card.querySelector('svg'),
+        [
+          { cls: 'fps', points: r.fps, max: maxFps, label: 'max ' + maxFps + ' fps' },
+          {
+            cls: 'cpu',
+            points: r.cpu,
+            max: maxCpu,
+            label: maxCpu + '% CPU · last ' + windowMs / 60000 + ' min',
+          },
+        ],
+        windowMs,
+        now,
+      );
     });
   }
 
   function renderEvents() {
     var list = $('events');
     list.textContent = '';
-    st.events.slice(-EVENTS_SHOWN).reverse().forEach(function (e) {
-      var li = h('li', 't-' + e.type);
-      li.dataset.camera = e.cameraId;
-      li.dataset.type = e.type;
-      li.textContent = (e.ts || '').slice(11, 19) + ' ' + e.type.padEnd(6) + ' cam ' + e.cameraId + ' #' + e.trackId + ' score ' + e.score.toFixed(2) + ' ' + e.gatewayId;
-      list.appendChild(li);
-    });
+    st.events
+      .slice(-EVENTS_SHOWN)
+      .reverse()
+      .forEach(function (e) {
+        var li = h('li', 't-' + e.type);
+        li.dataset.camera = e.cameraId;
+        li.dataset.type = e.type;
+        li.textContent =
+          (e.ts || '').slice(11, 19) +
+          ' ' +
+          e.type.padEnd(6) +
+          ' cam ' +
+          e.cameraId +
+          ' #' +
+          e.trackId +
+          ' score ' +
+          e.score.toFixed(2) +
+          ' ' +
+          e.gatewayId;
+        list.appendChild(li);
+      });
   }
 
   // ---- the event stream --------------------------------------------------------------------
@@ -195,7 +280,9 @@
       st.simulator = s.simulator;
       st.info = s.info;
       st.active = {};
-      s.active.forEach(function (ev) { st.active[ev.eventId] = { ev: ev, at: Date.now() }; });
+      s.active.forEach(function (ev) {
+        st.active[ev.eventId] = { ev: ev, at: Date.now() };
+      });
       $('gateways').textContent = '';
       $('gateways').appendChild(h('p', 'empty', 'no gateway yet'));
       ['grid', 'gateways', 'events', 'header'].forEach(mark);
@@ -227,7 +314,9 @@
       while (g.stats.length && g.stats[0].t < from) g.stats.shift();
       mark('gateways');
     });
-    es.addEventListener('face', function (m) { onFace(JSON.parse(m.data).event); });
+    es.addEventListener('face', function (m) {
+      onFace(JSON.parse(m.data).event);
+    });
     es.addEventListener('simulator', function (m) {
       st.simulator = JSON.parse(m.data).status;
       mark('header');
@@ -264,7 +353,12 @@
     panel.appendChild(note);
     $('live').appendChild(panel);
 
-    var ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live/' + encodeURIComponent(id));
+    var ws = new WebSocket(
+      (location.protocol === 'https:' ? 'wss://' : 'ws://') +
+        location.host +
+        '/live/' +
+        encodeURIComponent(id),
+    );
     var frames = 0;
     // The old jsmpeg API: it takes the socket, reads the 8-byte "jsmp" header, then MPEG-1.
     // 2D canvas: the page (and the test) can read its pixels; WebGL would need preserveDrawingBuffer.
@@ -278,7 +372,8 @@
       },
     });
     ws.addEventListener('close', function (e) {
-      note.textContent = 'stopped: ' + (e.reason || CLOSE_REASONS[e.code] || 'connection closed (' + e.code + ')');
+      note.textContent =
+        'stopped: ' + (e.reason || CLOSE_REASONS[e.code] || 'connection closed (' + e.code + ')');
       panel.classList.add('closed');
     });
     var view = { ws: ws, panel: panel, video: video, overlay: overlay, player: player };
@@ -297,7 +392,8 @@
     var now = Date.now();
     for (var id in views) {
       var v = views[id];
-      var W = v.video.width || 640, H = v.video.height || 360;
+      var W = v.video.width || 640,
+        H = v.video.height || 360;
       if (v.overlay.width !== W) v.overlay.width = W;
       if (v.overlay.height !== H) v.overlay.height = H;
       var g = v.overlay.getContext('2d');
@@ -321,21 +417,36 @@
   }
 
   // ---- simulator control -------------------------------------------------------------------
-  $('camcount').addEventListener('input', function () { this.dataset.touched = '1'; });
+  $('camcount').addEventListener('input', function () {
+    this.dataset.touched = '1';
+  });
   $('simform').addEventListener('submit', function (e) {
     e.preventDefault();
     var n = Number($('camcount').value);
     $('simnote').textContent = 'sending…';
-    fetch('/api/simulator', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cameras: n }) })
-      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+    fetch('/api/simulator', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cameras: n }),
+    })
+      .then(function (r) {
+        return r.json().then(function (b) {
+          return { ok: r.ok, body: b };
+        });
+      })
       .then(function (r) {
         $('simnote').textContent = r.ok ? 'asked for ' + r.body.cameras : r.body.error;
         delete $('camcount').dataset.touched;
       })
-      .catch(function (err) { $('simnote').textContent = String(err); });
+      .catch(function (err) {
+        $('simnote').textContent = String(err);
+      });
   });
 
   connect();
   drawOverlays();
-  setInterval(function () { mark('gateways'); mark('tiles'); }, 5000); // charts slide, stale faces go
+  setInterval(function () {
+    mark('gateways');
+    mark('tiles');
+  }, 5000); // charts slide, stale faces go
 })();

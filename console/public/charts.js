@@ -9,20 +9,37 @@ window.charts = (function () {
   }
   function path(points, x, y) {
     var d = '';
-    for (var i = 0; i < points.length; i++) d += (i ? 'L' : 'M') + x(points[i].t).toFixed(1) + ',' + y(points[i].v).toFixed(1);
+    for (var i = 0; i < points.length; i++)
+      d += (i ? 'L' : 'M') + x(points[i].t).toFixed(1) + ',' + y(points[i].v).toFixed(1);
     return d;
   }
   // series: [{cls, points: [{t, v}], max}]; window in ms ending at now.
   function lines(svg, series, windowMs, now) {
-    var W = 360, H = 70, top = 4, bottom = H - 12;
+    var W = 360,
+      H = 70,
+      top = 4,
+      bottom = H - 12;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     svg.setAttribute('preserveAspectRatio', 'none');
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var x = function (t) { return W * (1 - (now - t) / windowMs); };
-    for (var g = 0; g <= 2; g++) svg.appendChild(el('line', { x1: 0, x2: W, y1: top + (bottom - top) * g / 2, y2: top + (bottom - top) * g / 2, class: 'grid' }));
+    var x = function (t) {
+      return W * (1 - (now - t) / windowMs);
+    };
+    for (var g = 0; g <= 2; g++)
+      svg.appendChild(
+        el('line', {
+          x1: 0,
+          x2: W,
+          y1: top + ((bottom - top) * g) / 2,
+          y2: top + ((bottom - top) * g) / 2,
+          class: 'grid',
+        }),
+      );
     series.forEach(function (s, i) {
       var max = s.max > 0 ? s.max : 1;
-      var y = function (v) { return bottom - (bottom - top) * Math.min(v, max) / max; };
+      var y = function (v) {
+        return bottom - ((bottom - top) * Math.min(v, max)) / max;
+      };
       if (s.points.length > 1) svg.appendChild(el('path', { d: path(s.points, x, y), class: s.cls }));
       var label = el('text', { x: i ? W - 2 : 2, y: H - 1, 'text-anchor': i ? 'end' : 'start' });
       label.textContent = s.label;

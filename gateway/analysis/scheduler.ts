@@ -6,7 +6,14 @@ import type { Logger } from '../../shared/log.ts';
 import type { Detection } from '../detect/ultraface.ts';
 import type { Detector } from '../detect/pool.ts';
 import type { MotionGate } from '../motion.ts';
-import { CameraSlot, ReadyRing, emptyCounters, type CameraCounters, type CameraStats, type DropReason } from './slots.ts';
+import {
+  CameraSlot,
+  ReadyRing,
+  emptyCounters,
+  type CameraCounters,
+  type CameraStats,
+  type DropReason,
+} from './slots.ts';
 import { SampleWindow, type Summary } from './window.ts';
 
 export interface AnalyzerOptions {
@@ -92,10 +99,13 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       if (tokens < 1) {
         limitedBy.budget++;
         if (!wake) {
-          wake = setTimeout(() => {
-            wake = undefined;
-            pump();
-          }, Math.ceil((1 - tokens) / rate));
+          wake = setTimeout(
+            () => {
+              wake = undefined;
+              pump();
+            },
+            Math.ceil((1 - tokens) / rate),
+          );
           wake.unref();
         }
         return;
@@ -118,41 +128,43 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     } catch (err) {
       detecting = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const job: Promise<void> = detecting.then(
-      (detections) => {
-        if (closed || cams.get(cam.id) !== cam) return; // removed meanwhile: its tracks are gone
-        const ms = now() - t0;
-        cam.ms.add(ms);
-        totalMs.add(ms);
-        cam.counters.analysed++;
-        totals.analysed++;
-        cam.lastHadFaces = detections.length > 0;
-        if (cam.lastHadFaces) {
-          cam.counters.withFaces++;
-          totals.withFaces++;
-        }
-        try {
-          deps.onDetections(cam.id, frame, detections);
-        } catch (err) {
-          log.error({ err, camera: cam.id }, 'onDetections failed');
-        }
-      },
-      (err: unknown) => {
-        drop(cam, 'error');
-        // At most one line every 5 s, however many frames fail.
-        const t = now();
-        if (t - errorLoggedAt >= 5000) {
-          log.warn({ err, camera: cam.id, suppressed: errorsUnlogged }, 'detection failed');
-          errorLoggedAt = t;
-          errorsUnlogged = 0;
-        } else errorsUnlogged++;
-      },
-    ).finally(() => {
-      inFlight.delete(job);
-      cam.busy = false;
-      if (cam.frame && cams.get(cam.id) === cam) ready.add(cam.id);
-      pump();
-    });
+    const job: Promise<void> = detecting
+      .then(
+        (detections) => {
+          if (closed || cams.get(cam.id) !== cam) return; // removed meanwhile: its tracks are gone
+          const ms = now() - t0;
+          cam.ms.add(ms);
+          totalMs.add(ms);
+          cam.counters.analysed++;
+          totals.analysed++;
+          cam.lastHadFaces = detections.length > 0;
+          if (cam.lastHadFaces) {
+            cam.counters.withFaces++;
+            totals.withFaces++;
+          }
+          try {
+            deps.onDetections(cam.id, frame, detections);
+          } catch (err) {
+            log.error({ err, camera: cam.id }, 'onDetections failed');
+          }
+        },
+        (err: unknown) => {
+          drop(cam, 'error');
+          // At most one line every 5 s, however many frames fail.
+          const t = now();
+          if (t - errorLoggedAt >= 5000) {
+            log.warn({ err, camera: cam.id, suppressed: errorsUnlogged }, 'detection failed');
+            errorLoggedAt = t;
+            errorsUnlogged = 0;
+          } else errorsUnlogged++;
+        },
+      )
+      .finally(() => {
+        inFlight.delete(job);
+        cam.busy = false;
+        if (cam.frame && cams.get(cam.id) === cam) ready.add(cam.id);
+        pump();
+      });
     inFlight.add(job);
   }
 
@@ -195,7 +207,15 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       if (cam.frame) waiting++;
     }
     return {
-      total: { ...totals, dropped: { ...totals.dropped }, cameras: cams.size, inFlight: inFlight.size, waiting, inferenceMs: totalMs.summary(), limitedBy: { ...limitedBy } },
+      total: {
+        ...totals,
+        dropped: { ...totals.dropped },
+        cameras: cams.size,
+        inFlight: inFlight.size,
+        waiting,
+        inferenceMs: totalMs.summary(),
+        limitedBy: { ...limitedBy },
+      },
       cameras,
     };
   }

@@ -21,7 +21,12 @@ export interface CameraStats extends CameraCounters {
 }
 
 export function emptyCounters(): CameraCounters {
-  return { offered: 0, analysed: 0, withFaces: 0, dropped: { superseded: 0, motion: 0, error: 0, removed: 0, closed: 0 } };
+  return {
+    offered: 0,
+    analysed: 0,
+    withFaces: 0,
+    dropped: { superseded: 0, motion: 0, error: 0, removed: 0, closed: 0 },
+  };
 }
 
 export class CameraSlot {
@@ -34,7 +39,12 @@ export class CameraSlot {
   constructor(readonly id: string) {}
 
   stats(): CameraStats {
-    return { ...this.counters, dropped: { ...this.counters.dropped }, inFlight: this.busy ? 1 : 0, inferenceMs: this.ms.summary() };
+    return {
+      ...this.counters,
+      dropped: { ...this.counters.dropped },
+      inFlight: this.busy ? 1 : 0,
+      inferenceMs: this.ms.summary(),
+    };
   }
 }
 

@@ -50,7 +50,10 @@ export const defaultArgsOptions = {
 export function decoderCaps(bin: FfmpegBinary): DecoderCaps {
   const major = /^(\d+)\./.exec(bin.version)?.[1];
   // Release builds >= 5 dropped -stimeout; git builds ("N-...") are the 2018 static one here.
-  return { socketTimeoutFlag: major !== undefined && Number(major) >= 5 ? '-timeout' : '-stimeout', passthrough: passthroughTiming(bin) };
+  return {
+    socketTimeoutFlag: major !== undefined && Number(major) >= 5 ? '-timeout' : '-stimeout',
+    passthrough: passthroughTiming(bin),
+  };
 }
 
 function videoFilter(o: ArgsOptions): string {
@@ -67,26 +70,38 @@ function videoFilter(o: ArgsOptions): string {
  * Arguments (after spawnFfmpeg's own `-hide_banner -nostdin`) for cameras urls[0..n-1]; camera i's
  * raw RGB24 frames go to file descriptor 3 + i.
  */
-export function buildDecoderArgs(bin: FfmpegBinary, caps: DecoderCaps, urls: readonly string[], o: ArgsOptions): string[] {
+export function buildDecoderArgs(
+  bin: FfmpegBinary,
+  caps: DecoderCaps,
+  urls: readonly string[],
+  o: ArgsOptions,
+): string[] {
   const cmd = ffmpegCommand(bin);
   const inputOptions = [
-    '-rtsp_transport', 'tcp',
-    caps.socketTimeoutFlag, String(o.socketTimeoutMs * 1000),
+    '-rtsp_transport',
+    'tcp',
+    caps.socketTimeoutFlag,
+    String(o.socketTimeoutMs * 1000),
     ...(o.probe ? ['-analyzeduration', String(o.analyzeDurationMs * 1000)] : ['-nofind_stream_info']),
     // Decoder threads cost 10-15 % more CPU and 6-10 MB per input for nothing at this rate.
-    '-threads', '1',
+    '-threads',
+    '1',
     ...(o.mode.kind === 'keyframes' ? ['-skip_frame', 'nokey'] : []),
   ];
   for (const url of urls) cmd.input(url).inputOptions(inputOptions);
   const vf = videoFilter(o);
   urls.forEach((_url, i) => {
     cmd.output(`pipe:${3 + i}`).outputOptions([
-      '-map', `${i}:v:0`,
-      '-vf', vf,
+      '-map',
+      `${i}:v:0`,
+      '-vf',
+      vf,
       // Without passthrough, rawvideo output repeats keyframes to a constant rate (599 frames from 30).
       ...caps.passthrough,
-      '-pix_fmt', 'rgb24',
-      '-f', 'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
     ]);
   });
   // Errors only: stderr is kept for classification (401, refused), and stats lines would flood it.

@@ -13,7 +13,12 @@ export interface BackoffOptions {
 export const defaultBackoff: BackoffOptions = { baseMs: 1000, maxMs: 30_000, unauthorizedMinMs: 60_000 };
 
 /** Delay before retry number `attempt` (0-based); `floorMs` is added under the jitter. */
-export function backoffDelay(attempt: number, o: { baseMs: number; maxMs: number }, floorMs = 0, rand: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  o: { baseMs: number; maxMs: number },
+  floorMs = 0,
+  rand: () => number = Math.random,
+): number {
   const exp = Math.min(o.maxMs, o.baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(floorMs + rand() * exp);
 }

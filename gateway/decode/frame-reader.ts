@@ -15,7 +15,8 @@ export interface FrameReader {
  * `onFrame` receives a buffer of exactly `frameBytes` that it owns (never reused by the reader).
  */
 export function createFrameReader(frameBytes: number, onFrame: (frame: Buffer) => void): FrameReader {
-  if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`frameBytes must be a positive integer, got ${frameBytes}`);
+  if (!Number.isInteger(frameBytes) || frameBytes <= 0)
+    throw new RangeError(`frameBytes must be a positive integer, got ${frameBytes}`);
   let cur: Buffer | undefined;
   let filled = 0;
   let count = 0;

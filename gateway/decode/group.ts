@@ -58,8 +58,18 @@ const END_GRACE_MS = 300;
 export function startGroup(o: GroupOptions, ev: GroupEvents, log: Logger): DecoderGroup {
   const n = o.cameras.length;
   const frameBytes = o.args.width * o.args.height * 3;
-  const args = buildDecoderArgs(o.bin, o.caps, o.cameras.map((c) => c.url), o.args);
-  const stdio: StdioOptions = ['ignore', 'ignore', 'pipe', ...Array.from({ length: n }, () => 'pipe' as const)];
+  const args = buildDecoderArgs(
+    o.bin,
+    o.caps,
+    o.cameras.map((c) => c.url),
+    o.args,
+  );
+  const stdio: StdioOptions = [
+    'ignore',
+    'ignore',
+    'pipe',
+    ...Array.from({ length: n }, () => 'pipe' as const),
+  ];
   const child: ChildProcess = spawnFfmpeg(o.bin, args, stdio);
   const startedAt = Date.now();
   let lastFrame = startedAt;

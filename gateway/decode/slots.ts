@@ -69,7 +69,16 @@ export function createSlots(h: SlotHost) {
   let nextId = 1;
 
   function newSlot(quarantine: boolean, members: Cam[]): Slot {
-    const s: Slot = { id: nextId++, quarantine, cameras: members, procCams: [], gen: 0, attempt: 0, unexplained: 0, startedAt: 0 };
+    const s: Slot = {
+      id: nextId++,
+      quarantine,
+      cameras: members,
+      procCams: [],
+      gen: 0,
+      attempt: 0,
+      unexplained: 0,
+      startedAt: 0,
+    };
     for (const c of members) c.slot = s;
     slots.add(s);
     return s;
@@ -99,7 +108,8 @@ export function createSlots(h: SlotHost) {
     stop(s);
     if (!slots.has(s)) return;
     if (s.cameras.length === 0) return drop(s);
-    if (s.quarantine && runningSolos() >= h.maxSolo) return later(s, backoffDelay(0, h.backoff) + h.backoff.baseMs);
+    if (s.quarantine && runningSolos() >= h.maxSolo)
+      return later(s, backoffDelay(0, h.backoff) + h.backoff.baseMs);
     const gen = s.gen;
     s.procCams = [...s.cameras];
     s.startedAt = h.now();
@@ -113,7 +123,8 @@ export function createSlots(h: SlotHost) {
     s.proc = h.spawn(s.procCams, {
       frame: (c, rgb) => live(c) && frameArrived(s, c, rgb),
       ended: (c) => live(c) && cameraEnded(s, c),
-      exit: (info) => (live() ? exited(s, info) : h.log.debug({ slot: s.id, gen }, 'stale ffmpeg exit ignored')),
+      exit: (info) =>
+        live() ? exited(s, info) : h.log.debug({ slot: s.id, gen }, 'stale ffmpeg exit ignored'),
     });
     h.log.debug({ slot: s.id, gen, pid: s.proc.pid, cameras: s.procCams.map((c) => c.id) }, 'ffmpeg started');
   }
@@ -160,7 +171,10 @@ export function createSlots(h: SlotHost) {
 
   function exited(s: Slot, info: ExitInfo): void {
     s.proc = undefined;
-    const failures = attributeFailures(info.stderr, s.procCams.map((c) => c.url));
+    const failures = attributeFailures(
+      info.stderr,
+      s.procCams.map((c) => c.url),
+    );
     const last = info.stderr.at(-1) ?? `ffmpeg exited (code ${info.code}, signal ${info.signal})`;
     if (s.quarantine) {
       const c = s.cameras[0];
@@ -168,11 +182,18 @@ export function createSlots(h: SlotHost) {
       const f = failures.get(0) ?? { kind: 'other' as const, line: last };
       h.setStatus(c, failureStatus(f.kind, c.wasOnline), f.line);
       c.healthySince = undefined;
-      const delay = backoffDelay(s.attempt++, h.backoff, f.kind === 'unauthorized' ? h.backoff.unauthorizedMinMs : 0);
+      const delay = backoffDelay(
+        s.attempt++,
+        h.backoff,
+        f.kind === 'unauthorized' ? h.backoff.unauthorizedMinMs : 0,
+      );
       h.log.info({ camera: c.id, delayMs: delay, detail: f.line }, 'quarantined camera failed; retrying');
       return later(s, delay);
     }
-    h.log.warn({ slot: s.id, code: info.code, signal: info.signal, stderr: info.stderr.slice(-5) }, 'ffmpeg exited');
+    h.log.warn(
+      { slot: s.id, code: info.code, signal: info.signal, stderr: info.stderr.slice(-5) },
+      'ffmpeg exited',
+    );
     if (failures.size > 0) {
       for (const [i, f] of failures) {
         const c = s.procCams[i];
@@ -197,7 +218,10 @@ export function createSlots(h: SlotHost) {
     for (const s of [...slots]) {
       if (!s.proc || s.proc.exited() || !slots.has(s)) continue;
       const grace = h.processStallMs + 1000 * s.procCams.length;
-      const idle = s.lastFrameAt === undefined ? now - s.startedAt > grace : now - s.lastFrameAt > (s.quarantine ? h.stallMs : h.processStallMs);
+      const idle =
+        s.lastFrameAt === undefined
+          ? now - s.startedAt > grace
+          : now - s.lastFrameAt > (s.quarantine ? h.stallMs : h.processStallMs);
       if (idle) {
         if (!s.quarantine && s.cameras.length > 1) {
           dissolve(s, 'no frames from any camera');
@@ -210,7 +234,10 @@ export function createSlots(h: SlotHost) {
         continue;
       }
       if (s.quarantine || s.firstFrameAt === undefined) continue;
-      const stalled = s.cameras.filter((c) => s.procCams.includes(c) && now - Math.max(c.lastFrameAt ?? 0, s.firstFrameAt ?? now) > h.stallMs);
+      const stalled = s.cameras.filter(
+        (c) =>
+          s.procCams.includes(c) && now - Math.max(c.lastFrameAt ?? 0, s.firstFrameAt ?? now) > h.stallMs,
+      );
       if (stalled.length === 0 || stalled.length === s.cameras.length) continue;
       for (const c of stalled) {
         h.setStatus(c, c.wasOnline ? 'offline' : 'unreachable', 'stalled: no frames');
@@ -219,7 +246,8 @@ export function createSlots(h: SlotHost) {
       start(s);
     }
     for (const c of cams.values()) {
-      if (c.status === 'online' && now - (c.lastFrameAt ?? 0) > h.stallMs) h.setStatus(c, 'offline', 'no frames');
+      if (c.status === 'online' && now - (c.lastFrameAt ?? 0) > h.stallMs)
+        h.setStatus(c, 'offline', 'no frames');
     }
   }
 
@@ -278,7 +306,16 @@ export function createSlots(h: SlotHost) {
     const added: Cam[] = [];
     for (const [id, url] of wanted) {
       if (cams.has(id)) continue;
-      const c: Cam = { id, url, wasOnline: false, frames: 0, restarts: 0, seq: 0, quarantines: 0, started: false };
+      const c: Cam = {
+        id,
+        url,
+        wasOnline: false,
+        frames: 0,
+        restarts: 0,
+        seq: 0,
+        quarantines: 0,
+        started: false,
+      };
       cams.set(id, c);
       added.push(c);
     }
@@ -294,7 +331,10 @@ export function createSlots(h: SlotHost) {
     const procs = [...slots].flatMap((s) => (s.proc ? [s.proc] : []));
     for (const s of slots) stop(s);
     slots.clear();
-    await Promise.race([Promise.all(procs.map((p) => p.close())), new Promise((r) => setTimeout(r, boundMs).unref())]);
+    await Promise.race([
+      Promise.all(procs.map((p) => p.close())),
+      new Promise((r) => setTimeout(r, boundMs).unref()),
+    ]);
   }
 
   return {

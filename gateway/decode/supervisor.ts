@@ -89,7 +89,14 @@ export function createDecoderSupervisor(o: SupervisorOptions, deps: SupervisorDe
     backoff: { ...defaultBackoff, ...o.backoff },
     spawn(cams: readonly Cam[], ph: ProcHandlers) {
       return startGroup(
-        { bin: o.ffmpeg, caps, args, cameras: cams.map((c) => ({ id: c.id, url: c.url })), stderrLines, killTimeoutMs },
+        {
+          bin: o.ffmpeg,
+          caps,
+          args,
+          cameras: cams.map((c) => ({ id: c.id, url: c.url })),
+          stderrLines,
+          killTimeoutMs,
+        },
         {
           onFrame: (i, rgb) => {
             const cam = cams[i];
@@ -107,7 +114,14 @@ export function createDecoderSupervisor(o: SupervisorOptions, deps: SupervisorDe
     emitFrame(cam: Cam, rgb: Buffer) {
       // captureTs: arrival time. Keyframe-only decoding adds little delay (tens of ms) after the
       // camera's own encode and network latency, which nothing in the stream tells us here.
-      deps.onFrame({ cameraId: cam.id, width: o.width, height: o.height, rgb, captureTs: Date.now(), seq: cam.seq++ });
+      deps.onFrame({
+        cameraId: cam.id,
+        width: o.width,
+        height: o.height,
+        rgb,
+        captureTs: Date.now(),
+        seq: cam.seq++,
+      });
     },
     setStatus(cam: Cam, status: CameraStatus, detail?: string) {
       if (cam.status === status) return;
@@ -132,25 +146,30 @@ export function createDecoderSupervisor(o: SupervisorOptions, deps: SupervisorDe
     },
     stats() {
       const now = Date.now();
-      const cameras = slots.cameras().map((c): CameraStats => ({
-        id: c.id,
-        status: c.status ?? 'starting',
-        frames: c.frames,
-        restarts: c.restarts,
-        lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
-        placement: c.slot ? (c.slot.quarantine ? 'quarantine' : 'group') : 'waiting',
-        pid: c.slot?.proc?.pid ?? null,
-      }));
-      const processes = slots.all().map((s): ProcessStats => ({
-        pid: s.proc?.pid ?? null,
-        kind: s.quarantine ? 'quarantine' : 'group',
-        generation: s.gen,
-        cameras: s.cameras.map((c) => c.id),
-        stderrLinesDropped: s.proc?.stderrDropped() ?? 0,
-      }));
+      const cameras = slots.cameras().map(
+        (c): CameraStats => ({
+          id: c.id,
+          status: c.status ?? 'starting',
+          frames: c.frames,
+          restarts: c.restarts,
+          lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
+          placement: c.slot ? (c.slot.quarantine ? 'quarantine' : 'group') : 'waiting',
+          pid: c.slot?.proc?.pid ?? null,
+        }),
+      );
+      const processes = slots.all().map(
+        (s): ProcessStats => ({
+          pid: s.proc?.pid ?? null,
+          kind: s.quarantine ? 'quarantine' : 'group',
+          generation: s.gen,
+          cameras: s.cameras.map((c) => c.id),
+          stderrLinesDropped: s.proc?.stderrDropped() ?? 0,
+        }),
+      );
       return { cameras, processes };
     },
-    pids: () => slots.all().flatMap((s) => (s.proc?.pid !== undefined && !s.proc.exited() ? [s.proc.pid] : [])),
+    pids: () =>
+      slots.all().flatMap((s) => (s.proc?.pid !== undefined && !s.proc.exited() ? [s.proc.pid] : [])),
     async close() {
       if (closed) return;
       closed = true;

@@ -8,10 +8,17 @@ import type { Detection } from './ultraface.ts';
 import type { DetectRequest, WorkerInit, WorkerReply } from './protocol.ts';
 import { SampleWindow, type Summary } from '../analysis/window.ts';
 
-export type DetectorErrorCode = 'DETECTOR_BUSY' | 'DETECTOR_CLOSED' | 'DETECTOR_FAILED' | 'DETECTOR_BAD_FRAME';
+export type DetectorErrorCode =
+  | 'DETECTOR_BUSY'
+  | 'DETECTOR_CLOSED'
+  | 'DETECTOR_FAILED'
+  | 'DETECTOR_BAD_FRAME';
 
 export class DetectorError extends Error {
-  constructor(readonly code: DetectorErrorCode, message: string) {
+  constructor(
+    readonly code: DetectorErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'DetectorError';
   }
@@ -79,8 +86,12 @@ function spawnWorker(init: WorkerInit): Worker {
   return new Worker(src, { eval: true, workerData: init, name: 'facegate-detector' });
 }
 
-export async function createDetectorPool(opts: DetectorPoolOptions, deps: { log: Logger }): Promise<DetectorPool> {
-  if (!existsSync(opts.modelPath)) throw new DetectorError('DETECTOR_FAILED', `model not found: ${opts.modelPath}`);
+export async function createDetectorPool(
+  opts: DetectorPoolOptions,
+  deps: { log: Logger },
+): Promise<DetectorPool> {
+  if (!existsSync(opts.modelPath))
+    throw new DetectorError('DETECTOR_FAILED', `model not found: ${opts.modelPath}`);
   const log = deps.log.child({ component: 'detector' });
   const init: WorkerInit = {
     modelPath: opts.modelPath,
@@ -169,7 +180,8 @@ export async function createDetectorPool(opts: DetectorPoolOptions, deps: { log:
     const { rgb, width, height } = job.frame;
     // Transfer the frame's memory when it owns a whole ArrayBuffer; a view into a larger pooled
     // buffer is copied once instead (transferring it would detach its neighbours).
-    const owns = rgb.byteOffset === 0 && rgb.byteLength === rgb.buffer.byteLength && rgb.buffer instanceof ArrayBuffer;
+    const owns =
+      rgb.byteOffset === 0 && rgb.byteLength === rgb.buffer.byteLength && rgb.buffer instanceof ArrayBuffer;
     const pixels = owns ? (rgb.buffer as ArrayBuffer) : new Uint8Array(rgb).buffer;
     const id = nextId++;
     slot.job = job;
@@ -190,12 +202,19 @@ export async function createDetectorPool(opts: DetectorPoolOptions, deps: { log:
   function detect(frame: Frame): Promise<Detection[]> {
     if (closed) return Promise.reject(new DetectorError('DETECTOR_CLOSED', 'detector pool is closed'));
     if (frame.rgb.length !== frame.width * frame.height * 3 || frame.width <= 0 || frame.height <= 0) {
-      return Promise.reject(new DetectorError('DETECTOR_BAD_FRAME', `frame ${frame.width}x${frame.height} has ${frame.rgb.length} bytes`));
+      return Promise.reject(
+        new DetectorError(
+          'DETECTOR_BAD_FRAME',
+          `frame ${frame.width}x${frame.height} has ${frame.rgb.length} bytes`,
+        ),
+      );
     }
     const idle = slots.filter((s) => s.ready && !s.job).length;
     if (queue.length >= maxQueue + idle) {
       counts.refused++;
-      return Promise.reject(new DetectorError('DETECTOR_BUSY', 'all detector workers busy and the queue is full'));
+      return Promise.reject(
+        new DetectorError('DETECTOR_BUSY', 'all detector workers busy and the queue is full'),
+      );
     }
     return new Promise<Detection[]>((resolve, reject) => {
       queue.push({ frame, resolve, reject });
@@ -207,7 +226,8 @@ export async function createDetectorPool(opts: DetectorPoolOptions, deps: { log:
     if (closed) return;
     closed = true;
     for (const t of timers) clearTimeout(t);
-    for (const job of queue.splice(0)) job.reject(new DetectorError('DETECTOR_CLOSED', 'detector pool closed'));
+    for (const job of queue.splice(0))
+      job.reject(new DetectorError('DETECTOR_CLOSED', 'detector pool closed'));
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 

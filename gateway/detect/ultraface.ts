@@ -18,8 +18,14 @@ export interface Detection {
  * Packed RGB24 of any size -> planar float input. A frame that is not 320x240 is stretched
  * nearest-neighbour (the decoders already scale, so this is a fallback, not the hot path).
  */
-export function toInput(rgb: Uint8Array, width: number, height: number, out = new Float32Array(INPUT_SIZE)): Float32Array {
-  if (rgb.length < width * height * 3) throw new RangeError(`frame has ${rgb.length} bytes, ${width}x${height} RGB needs ${width * height * 3}`);
+export function toInput(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  out = new Float32Array(INPUT_SIZE),
+): Float32Array {
+  if (rgb.length < width * height * 3)
+    throw new RangeError(`frame has ${rgb.length} bytes, ${width}x${height} RGB needs ${width * height * 3}`);
   const plane = INPUT_WIDTH * INPUT_HEIGHT;
   const same = width === INPUT_WIDTH && height === INPUT_HEIGHT;
   for (let y = 0; y < INPUT_HEIGHT; y++) {

@@ -41,10 +41,21 @@ async function run(req: DetectRequest): Promise<void> {
     const out = await session.run(feeds);
     const scores = out['scores']?.data;
     const boxes = out['boxes']?.data;
-    if (!(scores instanceof Float32Array) || !(boxes instanceof Float32Array)) throw new Error('model outputs scores/boxes missing');
+    if (!(scores instanceof Float32Array) || !(boxes instanceof Float32Array))
+      throw new Error('model outputs scores/boxes missing');
     const detections = decode(scores, boxes, { scoreThreshold: init.scoreThreshold, nmsIou: init.nmsIou });
-    reply({ type: 'result', id: req.id, detections, ms: performance.now() - t0, pixels: req.pixels }, [req.pixels]);
+    reply({ type: 'result', id: req.id, detections, ms: performance.now() - t0, pixels: req.pixels }, [
+      req.pixels,
+    ]);
   } catch (err) {
-    reply({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err), pixels: req.pixels }, [req.pixels]);
+    reply(
+      {
+        type: 'error',
+        id: req.id,
+        message: err instanceof Error ? err.message : String(err),
+        pixels: req.pixels,
+      },
+      [req.pixels],
+    );
   }
 }

@@ -18,7 +18,13 @@
 // process passes ~200 keyframes/s; the pool grows with the camera count for parallelism.
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { commandArgs, ffmpegCommand, passthroughTiming, spawnFfmpeg, type FfmpegBinary } from '../../shared/ffmpeg.ts';
+import {
+  commandArgs,
+  ffmpegCommand,
+  passthroughTiming,
+  spawnFfmpeg,
+  type FfmpegBinary,
+} from '../../shared/ffmpeg.ts';
 import type { Logger } from '../../shared/log.ts';
 import { backoffDelay } from '../decode/backoff.ts';
 import { createFrameReader } from '../decode/frame-reader.ts';
@@ -167,20 +173,31 @@ export function decoderArgs(bin: FfmpegBinary, width: number, height: number): s
   cmd.input('pipe:0').inputFormat('h264').inputOptions([
     // One thread: frame threads would hold frames back (and cost 6-10 MB each); low_delay makes
     // the decoder output each picture at once (no reorder wait: our streams have no B-frames).
-    '-threads', '1', '-flags', 'low_delay',
+    '-threads',
+    '1',
+    '-flags',
+    'low_delay',
     // Probe the first unit only: waiting for more would hold the first frame hostage.
-    '-probesize', '32', '-analyzeduration', '0',
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
   ]);
   cmd.output('pipe:1').outputOptions([
-    '-map', '0:v:0',
+    '-map',
+    '0:v:0',
     // fast_bilinear: the analysis size is small (see gateway/decode/args.ts). Input resolution may
     // change between units (cameras differ): ffmpeg reconfigures the filter graph, output stays fixed.
-    '-vf', `scale=${width}:${height}:flags=fast_bilinear`,
+    '-vf',
+    `scale=${width}:${height}:flags=fast_bilinear`,
     ...passthroughTiming(bin),
-    '-pix_fmt', 'rgb24',
+    '-pix_fmt',
+    'rgb24',
     // The rawvideo encoder is frame-threaded: with more threads it holds frames back.
-    '-threads', '1',
-    '-f', 'rawvideo',
+    '-threads',
+    '1',
+    '-f',
+    'rawvideo',
   ]);
   return ['-loglevel', 'error', '-nostats', ...commandArgs(cmd)];
 }
@@ -194,7 +211,20 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   const backoff = o.backoff ?? { baseMs: 250, maxMs: 10_000 };
   const stderrLines = o.stderrLines ?? 20;
   const args = decoderArgs(o.ffmpeg, o.width, o.height);
-  const c: PoolCounters = { submitted: 0, decoded: 0, superseded: 0, queueFull: 0, lost: 0, timeouts: 0, desyncs: 0, restarts: 0, forgotten: 0, syncs: 0, discarded: 0, empty: 0 };
+  const c: PoolCounters = {
+    submitted: 0,
+    decoded: 0,
+    superseded: 0,
+    queueFull: 0,
+    lost: 0,
+    timeouts: 0,
+    desyncs: 0,
+    restarts: 0,
+    forgotten: 0,
+    syncs: 0,
+    discarded: 0,
+    empty: 0,
+  };
   const decoders: Decoder[] = [];
   /** Where each camera's waiting unit is (at most one per camera) and which decoder it last used. */
   const waiting = new Map<string, Entry>();
@@ -247,7 +277,8 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       // still come (concealed). Waiting less long only speeds up the recycle of a unit that
       // yields nothing; the mapping stays exact either way.
       const e = d.inFlight;
-      if (parts.length > 0 && d.gen === gen && e && d.timerDue - Date.now() > ERROR_HINT_MS) arm(d, e, ERROR_HINT_MS);
+      if (parts.length > 0 && d.gen === gen && e && d.timerDue - Date.now() > ERROR_HINT_MS)
+        arm(d, e, ERROR_HINT_MS);
     });
     child.stderr?.on('error', () => undefined);
     d.exited = new Promise<void>((resolve) => {
@@ -490,8 +521,26 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
 
   function makeDecoder(index: number): Decoder {
     return {
-      index, gen: 0, proc: undefined, stdin: undefined, queue: [], inFlight: undefined, timer: undefined, timerDue: 0, syncing: false, strict: false, delivered: false, lastCamera: undefined, firstOfGen: true,
-      startedAt: 0, attempt: 0, restartTimer: undefined, removed: false, tail: [], tailDropped: 0, exited: undefined,
+      index,
+      gen: 0,
+      proc: undefined,
+      stdin: undefined,
+      queue: [],
+      inFlight: undefined,
+      timer: undefined,
+      timerDue: 0,
+      syncing: false,
+      strict: false,
+      delivered: false,
+      lastCamera: undefined,
+      firstOfGen: true,
+      startedAt: 0,
+      attempt: 0,
+      restartTimer: undefined,
+      removed: false,
+      tail: [],
+      tailDropped: 0,
+      exited: undefined,
     };
   }
 
@@ -511,7 +560,10 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     p.kill('SIGTERM');
     return (async () => {
       let t: NodeJS.Timeout | undefined;
-      const ok = await Promise.race([exited.then(() => true), new Promise<false>((r) => (t = setTimeout(() => r(false), killTimeoutMs)))]);
+      const ok = await Promise.race([
+        exited.then(() => true),
+        new Promise<false>((r) => (t = setTimeout(() => r(false), killTimeoutMs))),
+      ]);
       clearTimeout(t);
       if (ok) return;
       p.kill('SIGKILL');

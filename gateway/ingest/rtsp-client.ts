@@ -108,7 +108,11 @@ export function parseSdp(sdp: string, base: string): SdpInfo {
  * that could decode to zero or two pictures (a P slice, a second first_mb_in_slice == 0 slice, as
  * a corrupted slice header gives) must not reach it.
  */
-export function buildKeyframe(nals: readonly Buffer[], sps: Buffer | undefined, pps: Buffer | undefined): Buffer | undefined {
+export function buildKeyframe(
+  nals: readonly Buffer[],
+  sps: Buffer | undefined,
+  pps: Buffer | undefined,
+): Buffer | undefined {
   let pictures = 0;
   let hasSps = false;
   let hasPps = false;
@@ -167,7 +171,9 @@ export function parseTarget(url: string): Target | undefined {
     return undefined;
   }
   if (u.protocol !== 'rtsp:') return undefined;
-  const creds = u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined;
+  const creds = u.username
+    ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
+    : undefined;
   u.username = '';
   u.password = '';
   const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -210,7 +216,10 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
 
   const sock = connect({ host: target.host, port: target.port, noDelay: true });
   socket = sock;
-  const setupTimer = setTimeout(() => end('unreachable', `setup timed out in ${state}`), o.setupTimeoutMs ?? 10_000);
+  const setupTimer = setTimeout(
+    () => end('unreachable', `setup timed out in ${state}`),
+    o.setupTimeoutMs ?? 10_000,
+  );
   timers.add(setupTimer);
 
   type State = 'connecting' | 'OPTIONS' | 'DESCRIBE' | 'SETUP' | 'PLAY' | 'playing';
@@ -230,7 +239,11 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
 
   function request(method: string, uri: string, extra: string[] = []): number {
     const n = ++cseq;
-    const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${n}`, `User-Agent: ${o.userAgent ?? 'facegate-ingest'}`];
+    const lines = [
+      `${method} ${uri} RTSP/1.0`,
+      `CSeq: ${n}`,
+      `User-Agent: ${o.userAgent ?? 'facegate-ingest'}`,
+    ];
     if (challenge && target?.creds) {
       const auth = digestAuthorization(target.creds, challenge, method, uri);
       if (auth) lines.push(`Authorization: ${auth}`);
@@ -244,7 +257,8 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
   function step(): void {
     if (state === 'OPTIONS') awaiting = request('OPTIONS', target!.url);
     else if (state === 'DESCRIBE') awaiting = request('DESCRIBE', target!.url, ['Accept: application/sdp']);
-    else if (state === 'SETUP') awaiting = request('SETUP', control, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
+    else if (state === 'SETUP')
+      awaiting = request('SETUP', control, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
     else if (state === 'PLAY') awaiting = request('PLAY', sessionUrl, ['Range: npt=0.000-']);
   }
 
@@ -297,9 +311,12 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
       lastMediaAt = Date.now();
       // RFC 2326 12.37 / A.1: any request refreshes the session; GET_PARAMETER is the usual one.
       keepAlive = setInterval(() => request('GET_PARAMETER', sessionUrl), (sessionTimeoutS * 1000) / 2);
-      mediaWatch = setInterval(() => {
-        if (Date.now() - lastMediaAt > mediaTimeoutMs) end('stalled', `no media for ${mediaTimeoutMs} ms`);
-      }, Math.min(1000, mediaTimeoutMs / 2));
+      mediaWatch = setInterval(
+        () => {
+          if (Date.now() - lastMediaAt > mediaTimeoutMs) end('stalled', `no media for ${mediaTimeoutMs} ms`);
+        },
+        Math.min(1000, mediaTimeoutMs / 2),
+      );
       keepAlive.unref();
       mediaWatch.unref();
       try {
@@ -502,7 +519,9 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
   sock.on('error', (err: NodeJS.ErrnoException) => {
     end(state === 'playing' ? 'closed' : 'unreachable', `socket ${err.code ?? err.message}`);
   });
-  sock.on('close', () => end(state === 'playing' ? 'closed' : 'unreachable', `connection closed in ${state}`));
+  sock.on('close', () =>
+    end(state === 'playing' ? 'closed' : 'unreachable', `connection closed in ${state}`),
+  );
 
   return {
     stats: () => ({ ...stats }),
@@ -515,11 +534,14 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
           request('TEARDOWN', sessionUrl);
           sock.end();
         }
-        const t = setTimeout(() => {
-          end('closed', 'closed');
-          for (const w of closeWaiters) w();
-          closeWaiters = [];
-        }, state === 'playing' ? 200 : 0);
+        const t = setTimeout(
+          () => {
+            end('closed', 'closed');
+            for (const w of closeWaiters) w();
+            closeWaiters = [];
+          },
+          state === 'playing' ? 200 : 0,
+        );
         t.unref();
         sock.once('close', () => {
           clearTimeout(t);

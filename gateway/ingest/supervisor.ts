@@ -74,7 +74,8 @@ function addRtp(a: RtspClientStats, b: RtspClientStats): void {
 }
 
 export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): IngestSupervisor {
-  if (o.mode !== undefined && o.mode !== 'keyframes') throw new Error(`gateway.ingest=node decodes keyframes only, not ${o.mode}`);
+  if (o.mode !== undefined && o.mode !== 'keyframes')
+    throw new Error(`gateway.ingest=node decodes keyframes only, not ${o.mode}`);
   const log = deps.log.child({ component: 'ingest' });
   const stallMs = o.stallS * 1000;
   const backoff: BackoffOptions = { ...defaultBackoff, ...o.backoff };
@@ -88,7 +89,10 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
 
   const pool = createDecoderPool(
     {
-      ffmpeg: o.ffmpeg, width: o.width, height: o.height, decoders: 1,
+      ffmpeg: o.ffmpeg,
+      width: o.width,
+      height: o.height,
+      decoders: 1,
       ...(o.maxQueue !== undefined ? { maxQueue: o.maxQueue } : {}),
       ...(o.auTimeoutMs !== undefined ? { auTimeoutMs: o.auTimeoutMs } : {}),
       ...(o.killTimeoutMs !== undefined ? { killTimeoutMs: o.killTimeoutMs } : {}),
@@ -147,7 +151,12 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   }
 
   function onFailure(cam: Cam, kind: CloseKind, detail: string): void {
-    const status = kind === 'unauthorized' ? 'unauthorized' : kind === 'unreachable' ? failureStatus('unreachable', cam.wasOnline) : failureStatus('other', cam.wasOnline);
+    const status =
+      kind === 'unauthorized'
+        ? 'unauthorized'
+        : kind === 'unreachable'
+          ? failureStatus('unreachable', cam.wasOnline)
+          : failureStatus('other', cam.wasOnline);
     setStatus(cam, status, detail);
     pool.forget(cam.id);
     const floor = status === 'unauthorized' ? backoff.unauthorizedMinMs : 0;
@@ -165,8 +174,10 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
     const now = Date.now();
     for (const cam of cams.values()) {
       if (!cam.playing) continue;
-      const since = cam.lastFrameAt !== undefined && cam.lastFrameAt > cam.playingAt ? cam.lastFrameAt : cam.playingAt;
-      if (now - since > stallMs && cam.status === 'online') setStatus(cam, 'offline', `no frame for ${Math.round((now - since) / 1000)} s`);
+      const since =
+        cam.lastFrameAt !== undefined && cam.lastFrameAt > cam.playingAt ? cam.lastFrameAt : cam.playingAt;
+      if (now - since > stallMs && cam.status === 'online')
+        setStatus(cam, 'offline', `no frame for ${Math.round((now - since) / 1000)} s`);
     }
   }, 500);
   watchdog.unref();
@@ -196,8 +207,21 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
       for (const [id, url] of want) {
         if (cams.has(id)) continue;
         const cam: Cam = {
-          id, url, client: undefined, playing: false, status: undefined, wasOnline: false, frames: 0, seq: 0, restarts: 0,
-          attempt: 0, lastFrameAt: undefined, playingAt: 0, lastPid: null, retry: undefined, past: zeroRtp(),
+          id,
+          url,
+          client: undefined,
+          playing: false,
+          status: undefined,
+          wasOnline: false,
+          frames: 0,
+          seq: 0,
+          restarts: 0,
+          attempt: 0,
+          lastFrameAt: undefined,
+          playingAt: 0,
+          lastPid: null,
+          retry: undefined,
+          past: zeroRtp(),
         };
         cams.set(id, cam);
         connect(cam);
@@ -206,18 +230,26 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
     },
     stats() {
       const now = Date.now();
-      const cameras = [...cams.values()].map((c): CameraStats => ({
-        id: c.id,
-        status: c.status ?? 'starting',
-        frames: c.frames,
-        restarts: c.restarts,
-        lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
-        placement: c.playing ? 'group' : 'waiting',
-        pid: c.lastPid,
-      }));
-      const processes = pool.decoders().map((d): ProcessStats => ({
-        pid: d.pid, kind: d.quarantine ? 'quarantine' : 'group', generation: d.generation, cameras: d.cameras, stderrLinesDropped: d.stderrLinesDropped,
-      }));
+      const cameras = [...cams.values()].map(
+        (c): CameraStats => ({
+          id: c.id,
+          status: c.status ?? 'starting',
+          frames: c.frames,
+          restarts: c.restarts,
+          lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
+          placement: c.playing ? 'group' : 'waiting',
+          pid: c.lastPid,
+        }),
+      );
+      const processes = pool.decoders().map(
+        (d): ProcessStats => ({
+          pid: d.pid,
+          kind: d.quarantine ? 'quarantine' : 'group',
+          generation: d.generation,
+          cameras: d.cameras,
+          stderrLinesDropped: d.stderrLinesDropped,
+        }),
+      );
       return { cameras, processes };
     },
     pids: () => pool.pids(),

@@ -86,7 +86,10 @@ export function createOutbox<T>(o: OutboxOptions<T>): Outbox<T> {
     warnTimer = undefined;
     if (unreported === 0) return;
     lastWarn = now();
-    o.log.warn({ dropped: unreported, droppedTotal: droppedBy.overflow, max: o.max }, 'event outbox full: dropped the oldest events');
+    o.log.warn(
+      { dropped: unreported, droppedTotal: droppedBy.overflow, max: o.max },
+      'event outbox full: dropped the oldest events',
+    );
     unreported = 0;
   };
 

@@ -79,7 +79,10 @@ function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
       clearTimeout(t);
       resolve(ok);
     };
-    p.then(() => done(true), () => done(false));
+    p.then(
+      () => done(true),
+      () => done(false),
+    );
   });
 }
 
@@ -95,7 +98,12 @@ export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Pu
     url: m.url,
     clientId: m.clientId || `facegate-gw-${gatewayId}`,
     // The broker stamps nothing, so a will's ts is when this session began; readers compare it.
-    will: { topic: gwStatusTopic, payload: statusPayload('offline', gatewayId, now(), 'connection lost'), retain: true, qos: 1 },
+    will: {
+      topic: gwStatusTopic,
+      payload: statusPayload('offline', gatewayId, now(), 'connection lost'),
+      retain: true,
+      qos: 1,
+    },
   };
   if (m.username) mqttOptions.username = m.username;
   if (m.password) mqttOptions.password = m.password;
@@ -134,9 +142,11 @@ export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Pu
   link.on('connect', () => {
     online = true;
     // Order: gateway online, every camera status (the broker may have lost retained ones), events.
-    link.publish(gwStatusTopic, statusPayload('online', gatewayId, now()), { qos: 1, retain: true }).catch((err: Error) => {
-      log.debug({ err: err.message }, 'gateway status not sent; resent on reconnect');
-    });
+    link
+      .publish(gwStatusTopic, statusPayload('online', gatewayId, now()), { qos: 1, retain: true })
+      .catch((err: Error) => {
+        log.debug({ err: err.message }, 'gateway status not sent; resent on reconnect');
+      });
     for (const [id, h] of held) sendStatus(id, h);
     outbox.pump();
   });
@@ -177,7 +187,8 @@ export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Pu
       const why = badId(ev.cameraId);
       if (why) {
         outbox.drop('invalid');
-        if (!warnedInvalid) log.warn({ camera: ev.cameraId, why }, 'face event for an invalid camera id dropped (logged once)');
+        if (!warnedInvalid)
+          log.warn({ camera: ev.cameraId, why }, 'face event for an invalid camera id dropped (logged once)');
         warnedInvalid = true;
         return;
       }
@@ -215,7 +226,10 @@ export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Pu
       if (!flushed) log.warn({ pending: outbox.stats().pending }, 'closing with events still pending');
       // A clean DISCONNECT discards the will (MQTT 5 3.1.2.5), so say offline ourselves.
       if (link.connected) {
-        const off = link.publish(gwStatusTopic, statusPayload('offline', gatewayId, now(), 'shutdown'), { qos: 1, retain: true });
+        const off = link.publish(gwStatusTopic, statusPayload('offline', gatewayId, now(), 'shutdown'), {
+          qos: 1,
+          retain: true,
+        });
         await withTimeout(off, Math.min(1000, left()));
       }
       outbox.close();

@@ -41,7 +41,8 @@ export function badId(id: string): string | undefined {
   if (id.length > MAX_ID) return `is longer than ${MAX_ID} characters`;
   if (/[+#/\u0000]/.test(id)) return 'contains one of + # / or NUL';
   // MQTT strings must be well-formed UTF-8 (MQTT 5 1.5.4): a lone surrogate would become U+FFFD.
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)) return 'is not well-formed Unicode';
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id))
+    return 'is not well-formed Unicode';
   return undefined;
 }
 
@@ -52,13 +53,15 @@ export function isValidId(id: string): boolean {
 /** Throws a one-line UserError: for ids that come from the configuration. */
 export function assertId(kind: 'camera' | 'gateway', id: string): string {
   const why = badId(id);
-  if (why) throw new UserError(`${kind} id ${JSON.stringify(id)} ${why}; it cannot be an MQTT topic level`, 2);
+  if (why)
+    throw new UserError(`${kind} id ${JSON.stringify(id)} ${why}; it cannot be an MQTT topic level`, 2);
   return id;
 }
 
 export function createTopics(prefix: string): Topics {
   const p = prefix.replace(/\/+$/, '');
-  if (p === '' || /[+#\u0000]/.test(p)) throw new UserError(`mqtt.prefix ${JSON.stringify(prefix)} must be non-empty without + or #`, 2);
+  if (p === '' || /[+#\u0000]/.test(p))
+    throw new UserError(`mqtt.prefix ${JSON.stringify(prefix)} must be non-empty without + or #`, 2);
   const level = (kind: 'camera' | 'gateway', id: string): string => assertId(kind, id);
   return {
     prefix: p,
@@ -73,8 +76,18 @@ export function createTopics(prefix: string): Topics {
   };
 }
 
-export function statusPayload<S extends string>(status: S, gatewayId: string, ts: Date | string, detail?: string): string {
-  const body: StatusPayload<S> = { v: 1, status, gatewayId, ts: typeof ts === 'string' ? ts : ts.toISOString() };
+export function statusPayload<S extends string>(
+  status: S,
+  gatewayId: string,
+  ts: Date | string,
+  detail?: string,
+): string {
+  const body: StatusPayload<S> = {
+    v: 1,
+    status,
+    gatewayId,
+    ts: typeof ts === 'string' ? ts : ts.toISOString(),
+  };
   // The detail is often ffmpeg's error line, which starts with the camera URL as given, password included.
   if (detail !== undefined && detail !== '') body.detail = redactUrl(detail);
   return JSON.stringify(body);

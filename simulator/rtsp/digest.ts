@@ -18,14 +18,21 @@ export function parseAuthParams(header: string): Map<string, string> | undefined
   let p: RegExpExecArray | null;
   while ((p = re.exec(m[2]!)) !== null) {
     if (p[0].length === 0) break;
-    out.set(p[1]!.toLowerCase(), p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3] ?? '');
+    out.set(p[1]!.toLowerCase(), p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? ''));
   }
   return out;
 }
 
 export function digestResponse(p: {
-  username: string; password: string; realm: string; method: string; uri: string; nonce: string;
-  qop?: string | undefined; nc?: string | undefined; cnonce?: string | undefined;
+  username: string;
+  password: string;
+  realm: string;
+  method: string;
+  uri: string;
+  nonce: string;
+  qop?: string | undefined;
+  nc?: string | undefined;
+  cnonce?: string | undefined;
 }): string {
   const ha1 = md5(`${p.username}:${p.realm}:${p.password}`);
   const ha2 = md5(`${p.method}:${p.uri}`);
@@ -43,7 +50,12 @@ export interface DigestVerifier {
   check(method: string, authorization: string | undefined): AuthResult;
 }
 
-export function createDigestVerifier(creds: Credentials, realm = 'facegate', nonceTtlMs = 300_000, now = Date.now): DigestVerifier {
+export function createDigestVerifier(
+  creds: Credentials,
+  realm = 'facegate',
+  nonceTtlMs = 300_000,
+  now = Date.now,
+): DigestVerifier {
   const secret = randomBytes(16);
   const sign = (t: string): string => createHmac('sha256', secret).update(t).digest('hex').slice(0, 24);
   const makeNonce = (): string => {
@@ -76,7 +88,14 @@ export function createDigestVerifier(creds: Credentials, realm = 'facegate', non
       const ns = nonceState(nonce);
       if (ns === 'bad') return 'wrong';
       const want = digestResponse({
-        ...creds, realm, method, uri, nonce, qop: p.get('qop'), nc: p.get('nc'), cnonce: p.get('cnonce'),
+        ...creds,
+        realm,
+        method,
+        uri,
+        nonce,
+        qop: p.get('qop'),
+        nc: p.get('nc'),
+        cnonce: p.get('cnonce'),
       });
       const a = Buffer.from(response.toLowerCase());
       const b = Buffer.from(want);
@@ -87,12 +106,23 @@ export function createDigestVerifier(creds: Credentials, realm = 'facegate', non
 }
 
 /** Client side: the Authorization header for a request after a Digest challenge. */
-export function digestAuthorization(creds: Credentials, challenge: string, method: string, uri: string): string | undefined {
+export function digestAuthorization(
+  creds: Credentials,
+  challenge: string,
+  method: string,
+  uri: string,
+): string | undefined {
   const p = parseAuthParams(challenge);
   if (!p) return undefined;
   const realm = p.get('realm') ?? '';
   const nonce = p.get('nonce') ?? '';
-  const qop = p.get('qop')?.split(',').map((s) => s.trim()).includes('auth') ? 'auth' : undefined;
+  const qop = p
+    .get('qop')
+    ?.split(',')
+    .map((s) => s.trim())
+    .includes('auth')
+    ? 'auth'
+    : undefined;
   const nc = '00000001';
   const cnonce = randomBytes(8).toString('hex');
   const response = digestResponse({ ...creds, realm, method, uri, nonce, qop, nc, cnonce });

@@ -29,7 +29,10 @@ export interface FaultTable {
   clear(): void;
   /** Changes whenever the table does, so sessions can cache their lookup. */
   generation(): number;
-  describe(): { cameras: Record<string, Fault>; fractions: { fault: Fault; fraction: number; seed: number }[] };
+  describe(): {
+    cameras: Record<string, Fault>;
+    fractions: { fault: Fault; fraction: number; seed: number }[];
+  };
 }
 
 /** FNV-1a 32-bit, mapped to [0, 1). */
@@ -54,7 +57,8 @@ export function createFaultTable(now: () => number = Date.now): FaultTable {
     },
     setFraction(fault, fraction, seed) {
       if (!(fraction > 0)) fractions.delete(fault.kind);
-      else fractions.set(fault.kind, { active: { fault, since: now() }, fraction: Math.min(1, fraction), seed });
+      else
+        fractions.set(fault.kind, { active: { fault, since: now() }, fraction: Math.min(1, fraction), seed });
       gen++;
     },
     get(cameraId) {
@@ -74,7 +78,14 @@ export function createFaultTable(now: () => number = Date.now): FaultTable {
     describe() {
       const cameras: Record<string, Fault> = {};
       for (const [id, a] of byCamera) cameras[id] = a.fault;
-      return { cameras, fractions: [...fractions.values()].map((f) => ({ fault: f.active.fault, fraction: f.fraction, seed: f.seed })) };
+      return {
+        cameras,
+        fractions: [...fractions.values()].map((f) => ({
+          fault: f.active.fault,
+          fraction: f.fraction,
+          seed: f.seed,
+        })),
+      };
     },
   };
 }

@@ -5,7 +5,14 @@ import type { Logger } from '../../shared/log.ts';
 import type { LoadedClip } from './clip.ts';
 import type { DigestVerifier } from './digest.ts';
 import { flapDown, type FaultTable } from './faults.ts';
-import { chooseTransport, hex8, parseCameraUrl, PUBLIC_METHODS, type CameraUrl, type Response } from './protocol.ts';
+import {
+  chooseTransport,
+  hex8,
+  parseCameraUrl,
+  PUBLIC_METHODS,
+  type CameraUrl,
+  type Response,
+} from './protocol.ts';
 import type { RtspRequest } from './request.ts';
 import { buildSdp, TRACK_CONTROL } from './sdp.ts';
 import { newSession, nextIdrFrame, rtpTime, type Session, type SessionRegistry } from './session.ts';
@@ -36,7 +43,9 @@ export interface HandlerContext {
   removeSession(s: Session): void;
 }
 
-type CameraCheck = { ok: true; url: CameraUrl; clip: LoadedClip; phaseS: number } | { ok: false; response: Response };
+type CameraCheck =
+  | { ok: true; url: CameraUrl; clip: LoadedClip; phaseS: number }
+  | { ok: false; response: Response };
 
 /** Resolution, faults and authentication, in that order, for DESCRIBE, SETUP and PLAY. */
 function checkCamera(ctx: HandlerContext, conn: Conn, req: RtspRequest): CameraCheck {
@@ -50,7 +59,9 @@ function checkCamera(ctx: HandlerContext, conn: Conn, req: RtspRequest): CameraC
   if (ctx.auth || wrongPassword) {
     const result = ctx.auth ? ctx.auth.check(req.method, req.headers.get('authorization')) : 'missing';
     if (result !== 'ok' || wrongPassword) {
-      const challenge = ctx.auth ? ctx.auth.challenge(result === 'stale') : 'Digest realm="facegate", nonce="0", algorithm=MD5';
+      const challenge = ctx.auth
+        ? ctx.auth.challenge(result === 'stale')
+        : 'Digest realm="facegate", nonce="0", algorithm=MD5';
       return { ok: false, response: { status: 401, headers: [['WWW-Authenticate', challenge]] } };
     }
   }
@@ -62,7 +73,10 @@ function sessionOf(ctx: HandlerContext, req: RtspRequest): Session | undefined {
   return id ? ctx.registry.byId.get(id) : undefined;
 }
 
-const sessionHeader = (ctx: HandlerContext, s: Session): [string, string] => ['Session', `${s.id};timeout=${ctx.timeoutS}`];
+const sessionHeader = (ctx: HandlerContext, s: Session): [string, string] => [
+  'Session',
+  `${s.id};timeout=${ctx.timeoutS}`,
+];
 
 export function handleRequest(ctx: HandlerContext, conn: Conn, req: RtspRequest): Response {
   const now = ctx.now();
@@ -79,7 +93,10 @@ export function handleRequest(ctx: HandlerContext, conn: Conn, req: RtspRequest)
       const host = conn.socket.localAddress?.replace(/^::ffff:/, '') ?? '0.0.0.0';
       return {
         status: 200,
-        headers: [['Content-Base', c.url.base], ['Content-Type', 'application/sdp']],
+        headers: [
+          ['Content-Base', c.url.base],
+          ['Content-Type', 'application/sdp'],
+        ],
         body: buildSdp(c.clip, c.url.cameraId, host),
       };
     }
@@ -125,7 +142,13 @@ export function handleRequest(ctx: HandlerContext, conn: Conn, req: RtspRequest)
   }
 }
 
-function setup(ctx: HandlerContext, conn: Conn, req: RtspRequest, own: Session | undefined, now: number): Response {
+function setup(
+  ctx: HandlerContext,
+  conn: Conn,
+  req: RtspRequest,
+  own: Session | undefined,
+  now: number,
+): Response {
   const c = checkCamera(ctx, conn, req);
   if (!c.ok) return c.response;
   const t = chooseTransport(req.headers.get('transport'));
@@ -135,7 +158,14 @@ function setup(ctx: HandlerContext, conn: Conn, req: RtspRequest, own: Session |
   if (!s) {
     if (ctx.registry.byId.size >= ctx.maxSessions) return { status: 453 };
     const channel = t.interleaved?.[0] ?? conn.nextChannel;
-    s = newSession({ cameraId: c.url.cameraId, clip: c.clip, phaseS: c.phaseS, socket: conn.socket, channel, now });
+    s = newSession({
+      cameraId: c.url.cameraId,
+      clip: c.clip,
+      phaseS: c.phaseS,
+      socket: conn.socket,
+      channel,
+      now,
+    });
     ctx.registry.add(s);
     conn.sessions.add(s);
     ctx.log.debug({ camera: s.cameraId, session: s.id }, 'session set up');
@@ -146,7 +176,10 @@ function setup(ctx: HandlerContext, conn: Conn, req: RtspRequest, own: Session |
   return {
     status: 200,
     headers: [
-      ['Transport', `RTP/AVP/TCP;unicast;interleaved=${s.channel}-${s.channel + 1};ssrc=${hex8(s.ssrc)};mode="PLAY"`],
+      [
+        'Transport',
+        `RTP/AVP/TCP;unicast;interleaved=${s.channel}-${s.channel + 1};ssrc=${hex8(s.ssrc)};mode="PLAY"`,
+      ],
       sessionHeader(ctx, s),
     ],
   };

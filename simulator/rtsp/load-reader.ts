@@ -46,7 +46,6 @@ export interface LoadReader {
   close(): Promise<void>;
 }
 
-
 const percentile = (xs: number[], p: number): number => {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
@@ -63,8 +62,19 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
     const url = `rtsp://${opts.host}:${opts.port}${opts.path(i)}`;
     const socket = connect({ host: opts.host, port: opts.port, noDelay: true });
     const r: Reader = {
-      socket, state: 'setup', packets: 0, bytes: 0, frames: 0, seqGaps: 0, lost: 0,
-      expectSeq: -1, lastTs: 0, extTs: 0, minOffset: Infinity, maxLag: 0, sessionId: '',
+      socket,
+      state: 'setup',
+      packets: 0,
+      bytes: 0,
+      frames: 0,
+      seqGaps: 0,
+      lost: 0,
+      expectSeq: -1,
+      lastTs: 0,
+      extTs: 0,
+      minOffset: Infinity,
+      maxLag: 0,
+      sessionId: '',
     };
     readers.push(r);
     return new Promise<void>((resolve) => {
@@ -82,7 +92,10 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
       };
       const timer = setTimeout(() => fail('timeout'), opts.setupTimeoutMs ?? 10_000);
       const request = (method: string, uri: string, extra: string): void => {
-        const auth = challenge && opts.credentials ? digestAuthorization(opts.credentials, challenge, method, uri) : undefined;
+        const auth =
+          challenge && opts.credentials
+            ? digestAuthorization(opts.credentials, challenge, method, uri)
+            : undefined;
         const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++cseq}`, 'User-Agent: facegate-load'];
         if (auth) lines.push(`Authorization: ${auth}`);
         if (r.sessionId) lines.push(`Session: ${r.sessionId}`);
@@ -91,7 +104,8 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
       };
       const next = (): void => {
         if (step === 'DESCRIBE') request('DESCRIBE', url, 'Accept: application/sdp');
-        else if (step === 'SETUP') request('SETUP', trackUrl, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1');
+        else if (step === 'SETUP')
+          request('SETUP', trackUrl, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1');
         else request('PLAY', sessionUrl, 'Range: npt=0.000-');
       };
       const onResponse = (status: number, headers: Map<string, string>, body: string): void => {
@@ -107,11 +121,12 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
           const base = headers.get('content-base') ?? `${url}/`;
           const controls = [...body.matchAll(/^a=control:(\S+)/gm)].map((m) => m[1]!);
           const track = controls[controls.length - 1] ?? 'trackID=0';
-          trackUrl = /^rtsps?:\/\//i.test(track) ? track : `${base.endsWith('/') ? base : `${base}/`}${track}`;
+          trackUrl = /^rtsps?:\/\//i.test(track)
+            ? track
+            : `${base.endsWith('/') ? base : `${base}/`}${track}`;
           sessionUrl = base.replace(/\/$/, '');
           step = 'SETUP';
-        }
-        else if (step === 'SETUP') {
+        } else if (step === 'SETUP') {
           r.sessionId = headers.get('session')?.split(';')[0] ?? '';
           step = 'PLAY';
         } else {
@@ -143,7 +158,10 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
   let ka = 0;
   const keepAlive = setInterval(() => {
     for (const r of readers) {
-      if (r.state === 'playing') r.socket.write(`GET_PARAMETER rtsp://${opts.host}:${opts.port}/ RTSP/1.0\r\nCSeq: ${1000 + ++ka}\r\nSession: ${r.sessionId}\r\n\r\n`);
+      if (r.state === 'playing')
+        r.socket.write(
+          `GET_PARAMETER rtsp://${opts.host}:${opts.port}/ RTSP/1.0\r\nCSeq: ${1000 + ++ka}\r\nSession: ${r.sessionId}\r\n\r\n`,
+        );
     }
   }, keepAliveMs);
   keepAlive.unref();
@@ -151,8 +169,16 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
   return {
     stats() {
       const s: LoadStats = {
-        playing: 0, failed: 0, closed: 0, packets: 0, bytes: 0, frames: 0, seqGaps: 0, lostPackets: 0,
-        lagMs: { p50: 0, p95: 0, max: 0 }, failures: { ...failures },
+        playing: 0,
+        failed: 0,
+        closed: 0,
+        packets: 0,
+        bytes: 0,
+        frames: 0,
+        seqGaps: 0,
+        lostPackets: 0,
+        lagMs: { p50: 0, p95: 0, max: 0 },
+        failures: { ...failures },
       };
       const lags: number[] = [];
       for (const r of readers) {
@@ -177,11 +203,16 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
     async close() {
       closedAll = true;
       clearInterval(keepAlive);
-      await Promise.all(readers.map((r) => new Promise<void>((resolve) => {
-        if (r.socket.destroyed) return resolve();
-        r.socket.once('close', () => resolve());
-        r.socket.destroy();
-      })));
+      await Promise.all(
+        readers.map(
+          (r) =>
+            new Promise<void>((resolve) => {
+              if (r.socket.destroyed) return resolve();
+              r.socket.once('close', () => resolve());
+              r.socket.destroy();
+            }),
+        ),
+      );
     },
   };
 }

@@ -73,7 +73,10 @@ export interface TransportChoice {
 export function chooseTransport(header: string | undefined): TransportChoice | undefined {
   if (!header) return undefined;
   for (const spec of header.split(',')) {
-    const params = spec.trim().split(';').map((p) => p.trim());
+    const params = spec
+      .trim()
+      .split(';')
+      .map((p) => p.trim());
     if ((params[0] ?? '').toUpperCase() !== 'RTP/AVP/TCP') continue;
     const il = params.find((p) => p.toLowerCase().startsWith('interleaved='));
     if (!il) return { interleaved: undefined };

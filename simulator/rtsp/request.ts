@@ -28,7 +28,9 @@ export interface RequestParser {
 
 const TOKEN = /^[A-Za-z_-][A-Za-z0-9_.-]*$/;
 
-export function createRequestParser(limits: ParserLimits = { maxHeaderBytes: 8192, maxBodyBytes: 8192 }): RequestParser {
+export function createRequestParser(
+  limits: ParserLimits = { maxHeaderBytes: 8192, maxBodyBytes: 8192 },
+): RequestParser {
   let buf: Buffer = Buffer.alloc(0);
   let skip = 0; // bytes of an interleaved frame still to drop
   let failed = false;

@@ -51,8 +51,14 @@ export function packetizeUnit(au: AccessUnit, sps: Buffer, pps: Buffer, maxPaylo
  * Plain byte stores: this runs for every packet of every session.
  */
 export function writePrefix(
-  buf: Buffer, off: number, channel: number, payloadLen: number,
-  marker: boolean, seq: number, ts: number, ssrc: number,
+  buf: Buffer,
+  off: number,
+  channel: number,
+  payloadLen: number,
+  marker: boolean,
+  seq: number,
+  ts: number,
+  ssrc: number,
 ): void {
   const len = payloadLen + 12;
   buf[off] = 0x24; // '$'
@@ -79,7 +85,7 @@ export interface RtpHeader {
 
 /** Parses a 12-byte RTP header with CSRCs and extension skipped; undefined if not RTP v2. */
 export function parseRtpHeader(pkt: Buffer): RtpHeader | undefined {
-  if (pkt.length < 12 || (pkt[0]! >> 6) !== 2) return undefined;
+  if (pkt.length < 12 || pkt[0]! >> 6 !== 2) return undefined;
   let off = 12 + (pkt[0]! & 0x0f) * 4;
   if (pkt[0]! & 0x10) {
     if (pkt.length < off + 4) return undefined;
@@ -118,7 +124,7 @@ export function createDepacketizer(): { push(payload: Buffer): Buffer[] } {
       fu = undefined;
       if (t === STAP_A) {
         const out: Buffer[] = [];
-        for (let off = 1; off + 2 <= payload.length;) {
+        for (let off = 1; off + 2 <= payload.length; ) {
           const n = payload.readUInt16BE(off);
           out.push(payload.subarray(off + 2, off + 2 + n));
           off += 2 + n;

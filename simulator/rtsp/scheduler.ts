@@ -43,7 +43,8 @@ export function tick(deps: SchedulerDeps, now: number): void {
     let corrupt = 0;
     if (f) {
       const k = f.fault.kind;
-      if (k === 'disconnect' && s.createdAt <= lastDisconnectAt(f, now)) toKill.push([s, 'fault: disconnect']);
+      if (k === 'disconnect' && s.createdAt <= lastDisconnectAt(f, now))
+        toKill.push([s, 'fault: disconnect']);
       else if (k === 'flap' && flapDown(f, now)) toKill.push([s, 'fault: flap']);
       else if (k === 'corrupt') corrupt = f.fault.probability ?? 0.05;
       else if (k === 'stall') {

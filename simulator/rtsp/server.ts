@@ -56,7 +56,10 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     removeSession,
   };
   const sched: SchedulerDeps = {
-    registry, faults: faultTable, totals, epochMs: ctx.epochMs,
+    registry,
+    faults: faultTable,
+    totals,
+    epochMs: ctx.epochMs,
     maxQueuedBytes: opts.maxQueuedBytes ?? 512 * 1024,
     maxCatchUpFrames: 20,
     kill,
@@ -67,7 +70,8 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
       if (t - s.lastSeen > timeoutMs) kill(s, 'session timeout');
     }
     // Connections that never set up a session get the same idle limit.
-    for (const c of conns.values()) if (c.sessions.size === 0 && t - c.lastSeen > timeoutMs) c.socket.destroy();
+    for (const c of conns.values())
+      if (c.sessions.size === 0 && t - c.lastSeen > timeoutMs) c.socket.destroy();
   }
 
   function onTick(): void {
@@ -100,7 +104,10 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     socket.on('error', (err) => log.debug({ err }, 'rtsp socket error'));
     socket.setNoDelay(true);
     const conn: Conn = {
-      socket, sessions: new Set(), nextChannel: 0, lastSeen: now(),
+      socket,
+      sessions: new Set(),
+      nextChannel: 0,
+      lastSeen: now(),
       localHost: `${socket.localAddress?.includes(':') && !socket.localAddress.startsWith('::ffff:') ? `[${socket.localAddress}]` : socket.localAddress?.replace(/^::ffff:/, '')}:${socket.localPort}`,
     };
     conns.set(socket, conn);
@@ -187,8 +194,14 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     },
     sessions() {
       return [...registry.byId.values()].map((s) => ({
-        id: s.id, cameraId: s.cameraId, state: s.state, framesSent: s.framesSent, framesDropped: s.framesDropped,
-        packetsSent: s.packetsSent, bytesSent: s.bytesSent, queuedBytes: s.socket.writableLength,
+        id: s.id,
+        cameraId: s.cameraId,
+        state: s.state,
+        framesSent: s.framesSent,
+        framesDropped: s.framesDropped,
+        packetsSent: s.packetsSent,
+        bytesSent: s.bytesSent,
+        queuedBytes: s.socket.writableLength,
       }));
     },
     setFault(cameraId, fault) {
@@ -196,7 +209,7 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
       applyNow();
     },
     setFaultFraction(kind, fraction, seed) {
-      faultTable.setFraction(typeof kind === 'string' ? { kind } as Fault : kind, fraction, seed);
+      faultTable.setFraction(typeof kind === 'string' ? ({ kind } as Fault) : kind, fraction, seed);
       applyNow();
     },
     clearFaults() {
@@ -223,7 +236,8 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
       const f = s.fault;
       if (!f) continue;
       const t = now();
-      if (f.fault.kind === 'disconnect' && s.createdAt <= lastDisconnectAt(f, t)) kill(s, 'fault: disconnect');
+      if (f.fault.kind === 'disconnect' && s.createdAt <= lastDisconnectAt(f, t))
+        kill(s, 'fault: disconnect');
       else if (flapDown(f, t)) kill(s, 'fault: flap');
     }
   }

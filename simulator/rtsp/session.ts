@@ -56,7 +56,12 @@ export function nextIdrFrame(s: Pick<Session, 'clip' | 'phaseS'>, t: number, epo
 }
 
 export function newSession(p: {
-  cameraId: string; clip: LoadedClip; phaseS: number; socket: Socket; channel: number; now: number;
+  cameraId: string;
+  clip: LoadedClip;
+  phaseS: number;
+  socket: Socket;
+  channel: number;
+  now: number;
 }): Session {
   const r = randomBytes(12);
   return {

@@ -19,7 +19,10 @@ export interface Reader {
 }
 
 /** Parses the server's byte stream: RTSP responses and '$' frames, payloads skipped in place. */
-export function createStreamParser(r: Reader, onResponse: (status: number, headers: Map<string, string>, body: string) => void): (chunk: Buffer) => void {
+export function createStreamParser(
+  r: Reader,
+  onResponse: (status: number, headers: Map<string, string>, body: string) => void,
+): (chunk: Buffer) => void {
   const hdr = Buffer.alloc(16);
   let hdrLen = 0;
   let need = 4;
@@ -103,7 +106,12 @@ export function createStreamParser(r: Reader, onResponse: (status: number, heade
 }
 
 /** Sends raw bytes on a fresh connection and collects what comes back until close or timeout. */
-export function rawExchange(host: string, port: number, data: string | Buffer, timeoutMs = 2000): Promise<string> {
+export function rawExchange(
+  host: string,
+  port: number,
+  data: string | Buffer,
+  timeoutMs = 2000,
+): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const chunks: Buffer[] = [];

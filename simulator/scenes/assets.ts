@@ -43,7 +43,10 @@ function cropAround(name: keyof typeof FACE_IN_SOURCE): { crop: Rect; face: Rect
   const y0 = Math.max(0, Math.round(f.y - f.h * MARGIN.top));
   const x1 = Math.min(sw, Math.round(f.x + f.w * (1 + MARGIN.side)));
   const y1 = Math.min(sh, Math.round(f.y + f.h * (1 + MARGIN.bottom)));
-  return { crop: { x: x0, y: y0, w: x1 - x0, h: y1 - y0 }, face: { x: f.x - x0, y: f.y - y0, w: f.w, h: f.h } };
+  return {
+    crop: { x: x0, y: y0, w: x1 - x0, h: y1 - y0 },
+    face: { x: f.x - x0, y: f.y - y0, w: f.w, h: f.h },
+  };
 }
 
 export const SCENE_ASSETS: Readonly<Record<SceneAsset['name'], SceneAsset>> = {

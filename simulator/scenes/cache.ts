@@ -21,7 +21,16 @@ interface Manifest {
 
 export function specHash(spec: SceneSpec): string {
   // Fixed key order, so the hash never depends on how the caller built the object.
-  const key = [RENDERER_VERSION, spec.width, spec.height, spec.fps, spec.keyframeIntervalS, spec.seconds, spec.count, spec.seed];
+  const key = [
+    RENDERER_VERSION,
+    spec.width,
+    spec.height,
+    spec.fps,
+    spec.keyframeIntervalS,
+    spec.seconds,
+    spec.count,
+    spec.seed,
+  ];
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }
 
@@ -62,7 +71,13 @@ export async function readCache(dir: string, hash: string, count: number): Promi
   } catch {
     return undefined;
   }
-  if (m.rendererVersion !== RENDERER_VERSION || m.hash !== hash || !Array.isArray(m.clips) || m.clips.length !== count) return undefined;
+  if (
+    m.rendererVersion !== RENDERER_VERSION ||
+    m.hash !== hash ||
+    !Array.isArray(m.clips) ||
+    m.clips.length !== count
+  )
+    return undefined;
   for (const c of m.clips) {
     try {
       if ((await stat(join(dir, c.file))).size === 0) return undefined;
@@ -74,7 +89,13 @@ export async function readCache(dir: string, hash: string, count: number): Promi
 }
 
 /** Writes the manifest last (via a temp file), then moves the partial directory into place. */
-export async function commitCache(partial: string, final: string, hash: string, spec: SceneSpec, clips: SceneClip[]): Promise<void> {
+export async function commitCache(
+  partial: string,
+  final: string,
+  hash: string,
+  spec: SceneSpec,
+  clips: SceneClip[],
+): Promise<void> {
   const manifest: Manifest = {
     rendererVersion: RENDERER_VERSION,
     hash,

@@ -27,7 +27,9 @@ function frameExpr(fps: number): string {
 function pathExpr(segs: readonly Segment[], axis: 'x' | 'y', fps: number): string {
   const F = frameExpr(fps);
   const piece = (s: Segment): string =>
-    axis === 'x' ? `${num(s.x0)}+${num(s.kx)}*(${F}-${String(s.f0)})` : `${num(s.y0)}+${num(s.ky)}*(${F}-${String(s.f0)})`;
+    axis === 'x'
+      ? `${num(s.x0)}+${num(s.kx)}*(${F}-${String(s.f0)})`
+      : `${num(s.y0)}+${num(s.ky)}*(${F}-${String(s.f0)})`;
   // if(lt(F, f1), piece0, if(lt(F, f2), piece1, piece2)) — the same selection as overlayPosition().
   let expr = piece(segs[segs.length - 1] as Segment);
   for (let i = segs.length - 2; i >= 0; i--) {
@@ -45,7 +47,9 @@ function backgroundChain(plan: ClipPlan, spec: SceneSpec, input: string): string
   const cols = Math.ceil(W / tile);
   const rows = Math.ceil(H / tile);
   const parts: string[] = [];
-  parts.push(`[${input}]format=gray,scale=${tile}:${tile},gblur=sigma=0.7,eq=brightness=${plan.bgBrightness}:contrast=0.85[tex]`);
+  parts.push(
+    `[${input}]format=gray,scale=${tile}:${tile},gblur=sigma=0.7,eq=brightness=${plan.bgBrightness}:contrast=0.85[tex]`,
+  );
   let row = 'tex';
   if (cols > 1) {
     parts.push(`[tex]split=${cols}${Array.from({ length: cols }, (_, i) => `[tc${i}]`).join('')}`);
@@ -71,10 +75,24 @@ function backgroundChain(plan: ClipPlan, spec: SceneSpec, input: string): string
       box(0, plan.floorY, W, H - plan.floorY, '0x4a4642@0.92', 'fill'),
       box(d.x, d.y, d.w, d.h, '0x2a2018@0.9', 'fill'),
       // a glass pane in the upper door, and the frame around it all
-      box(d.x + Math.round(d.w * 0.18), d.y + Math.round(d.h * 0.1), Math.round(d.w * 0.64), Math.round(d.h * 0.35), '0x8fb4c8@0.45', 'fill'),
+      box(
+        d.x + Math.round(d.w * 0.18),
+        d.y + Math.round(d.h * 0.1),
+        Math.round(d.w * 0.64),
+        Math.round(d.h * 0.35),
+        '0x8fb4c8@0.45',
+        'fill',
+      ),
       box(d.x - frame, d.y - frame, d.w + 2 * frame, d.h + frame, '0x7a5a32', String(frame)),
       // a lamp above the door
-      box(d.x + Math.round(d.w / 2) - frame * 2, Math.max(0, d.y - frame * 4), frame * 4, frame * 2, '0xfff2c0', 'fill'),
+      box(
+        d.x + Math.round(d.w / 2) - frame * 2,
+        Math.max(0, d.y - frame * 4),
+        frame * 4,
+        frame * 2,
+        '0xfff2c0',
+        'fill',
+      ),
       'format=yuv420p[bg]',
     ].join(','),
   );

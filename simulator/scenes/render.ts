@@ -58,7 +58,13 @@ export async function ensureScenes(spec: SceneSpec, deps: SceneDeps): Promise<Sc
   return p;
 }
 
-async function ensureUncoordinated(spec: SceneSpec, deps: SceneDeps, clips: SceneClip[], hash: string, final: string): Promise<SceneClip[]> {
+async function ensureUncoordinated(
+  spec: SceneSpec,
+  deps: SceneDeps,
+  clips: SceneClip[],
+  hash: string,
+  final: string,
+): Promise<SceneClip[]> {
   const total = clips.reduce((n, c) => n + c.frames, 0);
   const cached = await readCache(final, hash, spec.count);
   if (cached) {
@@ -78,7 +84,9 @@ async function ensureUncoordinated(spec: SceneSpec, deps: SceneDeps, clips: Scen
     deps.onProgress?.(0, total);
     for (const clip of clips) {
       const out = join(partial, clip.file);
-      await renderClip(spec, clip, out, assetsDir, deps.ffmpeg, (f) => deps.onProgress?.(done + Math.min(f, clip.frames), total));
+      await renderClip(spec, clip, out, assetsDir, deps.ffmpeg, (f) =>
+        deps.onProgress?.(done + Math.min(f, clip.frames), total),
+      );
       done += clip.frames;
       deps.onProgress?.(done, total);
     }
@@ -107,29 +115,48 @@ function renderClip(
   cmd
     .complexFilter(graph.filter)
     .outputOptions([
-      '-map', `[${graph.out}]`,
-      '-frames:v', String(clip.frames),
+      '-map',
+      `[${graph.out}]`,
+      '-frames:v',
+      String(clip.frames),
       '-an',
-      '-c:v', 'libx264',
-      '-preset', 'veryfast',
-      '-profile:v', 'main',
-      '-pix_fmt', 'yuv420p',
-      '-bf', '0',
-      '-g', String(clip.gopFrames),
-      '-keyint_min', String(clip.gopFrames),
-      '-sc_threshold', '0',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-profile:v',
+      'main',
+      '-pix_fmt',
+      'yuv420p',
+      '-bf',
+      '0',
+      '-g',
+      String(clip.gopFrames),
+      '-keyint_min',
+      String(clip.gopFrames),
+      '-sc_threshold',
+      '0',
       // SPS/PPS before every IDR, so any keyframe is a clean entry point for the replay.
-      '-x264-params', 'repeat-headers=1:open-gop=0',
-      '-crf', '25',
-      '-maxrate', '600k',
-      '-bufsize', '1200k',
-      '-threads', '1',
-      '-filter_complex_threads', '1',
+      '-x264-params',
+      'repeat-headers=1:open-gop=0',
+      '-crf',
+      '25',
+      '-maxrate',
+      '600k',
+      '-bufsize',
+      '1200k',
+      '-threads',
+      '1',
+      '-filter_complex_threads',
+      '1',
       // Machine-readable progress on stderr (fluent's own `progress` event would run ffprobe).
-      '-progress', 'pipe:2',
+      '-progress',
+      'pipe:2',
       '-nostats',
-      '-loglevel', 'error',
-      '-f', 'h264',
+      '-loglevel',
+      'error',
+      '-f',
+      'h264',
     ])
     .output(out);
   return new Promise((resolve, reject) => {
@@ -138,8 +165,16 @@ function renderClip(
       if (m) onFrames(Number(m[1]));
     });
     cmd.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-      const detail = (stderr ?? '').split('\n').filter((l) => l && !/^\w+=/.test(l)).slice(-5).join(' | ');
-      reject(new Error(`scenes: ffmpeg failed on clip ${clip.index}: ${err.message}${detail ? ` (${detail})` : ''}`));
+      const detail = (stderr ?? '')
+        .split('\n')
+        .filter((l) => l && !/^\w+=/.test(l))
+        .slice(-5)
+        .join(' | ');
+      reject(
+        new Error(
+          `scenes: ffmpeg failed on clip ${clip.index}: ${err.message}${detail ? ` (${detail})` : ''}`,
+        ),
+      );
     });
     cmd.on('end', () => resolve());
     cmd.run();

@@ -15,8 +15,14 @@ export function clipTiming(spec: SceneSpec): ClipTiming {
   const check = (ok: boolean, what: string): void => {
     if (!ok) throw new Error(`invalid scene spec: ${what}`);
   };
-  check(Number.isInteger(spec.width) && spec.width >= 64 && spec.width % 2 === 0, 'width must be an even integer >= 64');
-  check(Number.isInteger(spec.height) && spec.height >= 64 && spec.height % 2 === 0, 'height must be an even integer >= 64');
+  check(
+    Number.isInteger(spec.width) && spec.width >= 64 && spec.width % 2 === 0,
+    'width must be an even integer >= 64',
+  );
+  check(
+    Number.isInteger(spec.height) && spec.height >= 64 && spec.height % 2 === 0,
+    'height must be an even integer >= 64',
+  );
   check(spec.fps > 0 && spec.fps <= 120, 'fps must be in (0, 120]');
   check(spec.keyframeIntervalS > 0, 'keyframeIntervalS must be > 0');
   check(spec.seconds > 0, 'seconds must be > 0');
@@ -103,7 +109,15 @@ export function appearanceTruth(app: PlannedAppearance, spec: SceneSpec): Appear
   for (let f = app.fStart; f <= app.fEnd; f++) {
     const b = faceBoxPx(app, f, spec.width, spec.height);
     if (!b) continue;
-    boxes.push({ frame: f, box: { x: r6(b.x / spec.width), y: r6(b.y / spec.height), w: r6(b.w / spec.width), h: r6(b.h / spec.height) } });
+    boxes.push({
+      frame: f,
+      box: {
+        x: r6(b.x / spec.width),
+        y: r6(b.y / spec.height),
+        w: r6(b.w / spec.width),
+        h: r6(b.h / spec.height),
+      },
+    });
   }
   const first = boxes[0]?.frame ?? app.fStart;
   const last = boxes[boxes.length - 1]?.frame ?? app.fStart - 1;
@@ -224,7 +238,12 @@ export function planClip(spec: SceneSpec, index: number): ClipPlan {
   const doorW = Math.round(uniform(rng, 0.22, 0.32) * W);
   const floorY = Math.round(uniform(rng, 0.86, 0.94) * H);
   const doorH = Math.round(uniform(rng, 0.72, 0.82) * H);
-  const door = { x: Math.round(uniform(rng, 0.15, 0.85) * W - doorW / 2), y: floorY - doorH, w: doorW, h: doorH };
+  const door = {
+    x: Math.round(uniform(rng, 0.15, 0.85) * W - doorW / 2),
+    y: floorY - doorH,
+    w: doorW,
+    h: doorH,
+  };
 
   const appearances: PlannedAppearance[] = [];
   const endMargin = 0.3;
@@ -232,7 +251,9 @@ export function planClip(spec: SceneSpec, index: number): ClipPlan {
   let k = 0;
   const nextId = (): string => `c${index}-a${k++}`;
   const chooseAsset = (): SceneAsset =>
-    flavor === 'negative' && (appearances.length === 0 || rng() < 0.35) ? SCENE_ASSETS.chelsea : pick(rng, FACE_ASSETS);
+    flavor === 'negative' && (appearances.length === 0 || rng() < 0.35)
+      ? SCENE_ASSETS.chelsea
+      : pick(rng, FACE_ASSETS);
   // Fits walk-in, a 3..8 s stay and walk-out into what is left of the clip, or gives up.
   const timing = (start: number): Timing | undefined => {
     const walkIn = uniform(rng, 0.8, 1.8);
@@ -248,10 +269,30 @@ export function planClip(spec: SceneSpec, index: number): ClipPlan {
     if (flavor === 'pairs' && rng() < 0.75) {
       // Two people at once, each in their own half, so they never occlude each other.
       const leftFirst = rng() < 0.5;
-      appearances.push(planAppearance(rng, spec, nextId(), chooseAsset(), leftFirst ? 'left' : 'right', faceFraction(rng, 0.3), t));
+      appearances.push(
+        planAppearance(
+          rng,
+          spec,
+          nextId(),
+          chooseAsset(),
+          leftFirst ? 'left' : 'right',
+          faceFraction(rng, 0.3),
+          t,
+        ),
+      );
       const t2 = timing(cursor + uniform(rng, 0, 1.5));
       if (t2) {
-        appearances.push(planAppearance(rng, spec, nextId(), chooseAsset(), leftFirst ? 'right' : 'left', faceFraction(rng, 0.3), t2));
+        appearances.push(
+          planAppearance(
+            rng,
+            spec,
+            nextId(),
+            chooseAsset(),
+            leftFirst ? 'right' : 'left',
+            faceFraction(rng, 0.3),
+            t2,
+          ),
+        );
         end = Math.max(end, t2.start + t2.walkIn + t2.stay + t2.walkOut);
       }
     } else {
@@ -259,5 +300,14 @@ export function planClip(spec: SceneSpec, index: number): ClipPlan {
     }
     cursor = end + (flavor === 'sparse' ? uniform(rng, 6, 18) : uniform(rng, 0.5, 3));
   }
-  return { index, flavor, background, tint, bgBrightness: q4(uniform(rng, -0.12, 0.05)), door, floorY, appearances };
+  return {
+    index,
+    flavor,
+    background,
+    tint,
+    bgBrightness: q4(uniform(rng, -0.12, 0.05)),
+    door,
+    floorY,
+    appearances,
+  };
 }

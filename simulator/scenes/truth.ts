@@ -55,7 +55,14 @@ export function intervals(clip: SceneClip, fromS: number, toS: number, phaseS = 
       const start = a.startS - phaseS + k * D;
       const end = a.endS - phaseS + k * D;
       if (end <= fromS || start >= toS) continue;
-      out.push({ id: a.id, asset: a.asset, isFace: a.isFace, loop: k, startS: Math.max(start, fromS), endS: Math.min(end, toS) });
+      out.push({
+        id: a.id,
+        asset: a.asset,
+        isFace: a.isFace,
+        loop: k,
+        startS: Math.max(start, fromS),
+        endS: Math.min(end, toS),
+      });
     }
   }
   return out.sort((x, y) => x.startS - y.startS || x.id.localeCompare(y.id));

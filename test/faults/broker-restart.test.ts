@@ -25,11 +25,19 @@ test('broker SIGKILLed and restarted: no start/end event lost, duplicates only a
   defer('sim', () => sim.close());
   // A persistent session: while the subscriber is away (the broker was down, or the gateway got
   // back first) the broker queues QoS 1 events for it, and the session survives the restart.
-  const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/gateways/+/status'], { persistentSession: true, clientId: `faults-broker-${process.pid}` });
+  const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/gateways/+/status'], {
+    persistentSession: true,
+    clientId: `faults-broker-${process.pid}`,
+  });
   defer('sub', () => sub.close());
 
   const produced: { ev: FaceEvent; at: number }[] = [];
-  const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false, onEvent: (ev) => produced.push({ ev, at: Date.now() }) });
+  const gw = await createGateway(cfg, {
+    log,
+    ffmpeg: systemFfmpeg(),
+    http: false,
+    onEvent: (ev) => produced.push({ ev, at: Date.now() }),
+  });
   let closed = false;
   defer('gateway', async () => {
     if (!closed) await gw.close();
@@ -42,8 +50,18 @@ test('broker SIGKILLed and restarted: no start/end event lost, duplicates only a
   // are produced while it is down (the gateway reports a face within a second or so).
   const cams = sim.fleet.list().map((c) => c.id);
   const startsIn = (from: number, to: number): number =>
-    cams.reduce((n, id) => n + sim.fleet.truth(id, from, to).filter((iv) => iv.isFace && iv.startMs >= from && iv.startMs < to).length, 0);
-  await waitFor(() => produced.length >= 2 && startsIn(Date.now() + 300, Date.now() + OUTAGE_MS - 1500) >= 2, 60_000, 'faces appearing in the next seconds');
+    cams.reduce(
+      (n, id) =>
+        n +
+        sim.fleet.truth(id, from, to).filter((iv) => iv.isFace && iv.startMs >= from && iv.startMs < to)
+          .length,
+      0,
+    );
+  await waitFor(
+    () => produced.length >= 2 && startsIn(Date.now() + 300, Date.now() + OUTAGE_MS - 1500) >= 2,
+    60_000,
+    'faces appearing in the next seconds',
+  );
   const downAt = Date.now();
   await broker.stop(true);
   await sleep(OUTAGE_MS);
@@ -52,7 +70,11 @@ test('broker SIGKILLed and restarted: no start/end event lost, duplicates only a
   const duringOutage = produced.filter((p) => p.at >= downAt && p.at < upAt).length;
 
   // The first gateway message after the restart marks recovery (it republishes its status first).
-  await sub.waitFor((m) => m.some((x) => x.at > upAt), 30_000, 'a message from the gateway after the broker restart');
+  await sub.waitFor(
+    (m) => m.some((x) => x.at > upAt),
+    30_000,
+    'a message from the gateway after the broker restart',
+  );
   const recoveredMs = Math.min(...sub.messages.filter((x) => x.at > upAt).map((x) => x.at)) - upAt;
 
   await sleep(8000);
@@ -60,9 +82,14 @@ test('broker SIGKILLed and restarted: no start/end event lost, duplicates only a
   await gw.close(); // ends the open tracks and flushes them
 
   const want = new Map<string, number>();
-  for (const p of produced) if (p.ev.type === 'start' || p.ev.type === 'end') want.set(`${p.ev.eventId}:${p.ev.type}`, p.at);
+  for (const p of produced)
+    if (p.ev.type === 'start' || p.ev.type === 'end') want.set(`${p.ev.eventId}:${p.ev.type}`, p.at);
   const keysOf = (): string[] => sub.json<FaceEvent>(/\/faces$/).map((e) => `${e.eventId}:${e.type}`);
-  await waitFor(() => [...want.keys()].every((k) => keysOf().includes(k)), 20_000, 'every produced start/end event at the subscriber').catch(() => undefined);
+  await waitFor(
+    () => [...want.keys()].every((k) => keysOf().includes(k)),
+    20_000,
+    'every produced start/end event at the subscriber',
+  ).catch(() => undefined);
 
   const got = keysOf().filter((k) => /:(start|end)$/.test(k));
   const counts = new Map<string, number>();
@@ -83,7 +110,10 @@ test('broker SIGKILLed and restarted: no start/end event lost, duplicates only a
   // A redelivery is of a message that was in flight when the link broke, not of later ones.
   for (const [k] of dups) {
     const at = want.get(k) ?? 0;
-    assert.ok(at < upAt + recoveredMs + 1000, `${k} produced ${at - upAt} ms after the restart was delivered twice`);
+    assert.ok(
+      at < upAt + recoveredMs + 1000,
+      `${k} produced ${at - upAt} ms after the restart was delivered twice`,
+    );
   }
   assert.ok(recoveredMs < 15_000, `recovery took ${recoveredMs} ms`);
 });

@@ -39,7 +39,12 @@ test('stalled, disconnecting, flapping, corrupt and wrong-password cameras among
   t.after(() => {
     if (process.env['FAULTS_LOG']) writeFileSync(process.env['FAULTS_LOG'], logs.text());
   });
-  const cfg = testConfig([`mqtt.url=${broker.url}`, 'city.cameras=8', 'gateway.settleS=0.5', 'gateway.motionThreshold=0']);
+  const cfg = testConfig([
+    `mqtt.url=${broker.url}`,
+    'city.cameras=8',
+    'gateway.settleS=0.5',
+    'gateway.motionThreshold=0',
+  ]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   defer('sim', () => sim.close());
   const sub = await collect(broker.url, ['facegate/cameras/+/status']);
@@ -47,14 +52,27 @@ test('stalled, disconnecting, flapping, corrupt and wrong-password cameras among
   // The wrong password is there from the start; the others break once everything runs.
   sim.rtsp.setFault('000005', faults['000005']);
   const produced: FaceEvent[] = [];
-  const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false, onEvent: (ev) => produced.push(ev) });
+  const gw = await createGateway(cfg, {
+    log,
+    ffmpeg: systemFfmpeg(),
+    http: false,
+    onEvent: (ev) => produced.push(ev),
+  });
   defer('gw', () => gw.close());
-  const others = Object.keys(faults).filter((id) => id !== '000005').concat(healthy);
-  await waitFor(() => others.every((id) => latestStatuses(sub).get(id)?.status === 'online'), 30_000, 'seven cameras online');
+  const others = Object.keys(faults)
+    .filter((id) => id !== '000005')
+    .concat(healthy);
+  await waitFor(
+    () => others.every((id) => latestStatuses(sub).get(id)?.status === 'online'),
+    30_000,
+    'seven cameras online',
+  );
 
   // When a camera of a shared ffmpeg process stalls, ffmpeg 5 stops reading its other inputs
   // too; the supervisor then dissolves the group. Measure how long the healthy cameras go blind.
-  const seen = new Map(healthy.map((id) => [id, { count: frames(gw, id), at: Date.now(), gaps: [] as [number, number][] }]));
+  const seen = new Map(
+    healthy.map((id) => [id, { count: frames(gw, id), at: Date.now(), gaps: [] as [number, number][] }]),
+  );
   const poll = setInterval(() => {
     for (const [id, s] of seen) {
       const n = frames(gw, id);
@@ -77,7 +95,8 @@ test('stalled, disconnecting, flapping, corrupt and wrong-password cameras among
   const recent = (id: string): number => (last.get(id) ?? 0) - (mid.get(id) ?? 0);
 
   const history = cameraStatusHistory(sub);
-  const after = (id: string): string[] => history.filter((s) => s.camera === id && s.at >= from).map((s) => s.status);
+  const after = (id: string): string[] =>
+    history.filter((s) => s.camera === id && s.at >= from).map((s) => s.status);
   const final = (id: string): string => latestStatuses(sub).get(id)?.status ?? 'none';
   const flaps = (id: string): number => after(id).filter((s) => down.has(s)).length;
 
@@ -107,7 +126,9 @@ test('stalled, disconnecting, flapping, corrupt and wrong-password cameras among
   const falseStarts = produced.filter((e) => {
     if (e.type !== 'start' || !healthy.includes(e.cameraId) || Date.parse(e.ts) < from) return false;
     const ts = Date.parse(e.ts);
-    return !sim.fleet.truth(e.cameraId, ts - 4000, ts + 1000).some((iv) => iv.isFace && ts >= iv.startMs - 500 && ts <= iv.endMs + 2500);
+    return !sim.fleet
+      .truth(e.cameraId, ts - 4000, ts + 1000)
+      .some((iv) => iv.isFace && ts >= iv.startMs - 500 && ts <= iv.endMs + 2500);
   });
 
   figure(
@@ -117,7 +138,10 @@ test('stalled, disconnecting, flapping, corrupt and wrong-password cameras among
 
   // Wrong password: unauthorized, never online.
   assert.equal(final('000005'), 'unauthorized');
-  assert.ok(!history.some((s) => s.camera === '000005' && s.status === 'online'), 'the wrong-password camera was never online');
+  assert.ok(
+    !history.some((s) => s.camera === '000005' && s.status === 'online'),
+    'the wrong-password camera was never online',
+  );
   // Stall: the watchdog takes it down (offline: it was online before; unreachable once retries time out).
   assert.ok(down.has(final('000001')), `stalled camera is ${final('000001')}`);
   assert.equal(recent('000001'), 0, 'no frames from the stalled camera');
@@ -126,18 +150,29 @@ test('stalled, disconnecting, flapping, corrupt and wrong-password cameras among
   // Flap: down, then back online in an up phase.
   assert.ok(flaps('000003') >= 1, 'the flapping camera was reported down');
   const flapHist = after('000003');
-  assert.ok(flapHist.findIndex((s) => down.has(s)) < flapHist.lastIndexOf('online'), `the flapping camera came back online: ${flapHist.join(' ')}`);
+  assert.ok(
+    flapHist.findIndex((s) => down.has(s)) < flapHist.lastIndexOf('online'),
+    `the flapping camera came back online: ${flapHist.join(' ')}`,
+  );
   // Corrupt packets: the decoder conceals them; the camera stays online and delivers.
   assert.equal(final('000004'), 'online');
   assert.ok(recent('000004') >= 10, `corrupt camera delivered ${recent('000004')} frames in 15 s`);
   // Healthy cameras: never reported down, full frame rate, events matching the truth.
   for (const cam of healthy) {
-    assert.deepEqual(after(cam).filter((s) => s !== 'online'), [], `healthy camera ${cam} was reported down`);
+    assert.deepEqual(
+      after(cam).filter((s) => s !== 'online'),
+      [],
+      `healthy camera ${cam} was reported down`,
+    );
     assert.ok(recent(cam) >= 14, `healthy camera ${cam} delivered ${recent(cam)} frames in 15 s`);
   }
   // The supervisor restarts them within the stall timeout (10 s by default).
   assert.ok(blindMs <= 10_000, `a healthy camera had no frames for ${blindMs} ms`);
   assert.ok(expected >= 2, `the window must contain appearances on the healthy cameras (got ${expected})`);
   assert.deepEqual(missed, [], `appearances without a start event: ${missed.join(', ')}`);
-  assert.deepEqual(falseStarts.map((e) => `${e.cameraId}@${e.ts}`), [], 'start events matching no face');
+  assert.deepEqual(
+    falseStarts.map((e) => `${e.cameraId}@${e.ts}`),
+    [],
+    'start events matching no face',
+  );
 });

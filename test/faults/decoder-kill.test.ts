@@ -24,12 +24,22 @@ test('an ffmpeg decoder SIGKILLed: its cameras resume within 10 s, the other dec
   defer('broker', () => broker.stop());
   const { log } = captureLogger('silent');
   // Three cameras per decoder: two decoders. No motion gate, so every decoded frame is counted.
-  const cfg = testConfig([`mqtt.url=${broker.url}`, `city.cameras=${CAMERAS}`, 'gateway.settleS=0.5', 'gateway.camerasPerDecoder=3', 'gateway.motionThreshold=0']);
+  const cfg = testConfig([
+    `mqtt.url=${broker.url}`,
+    `city.cameras=${CAMERAS}`,
+    'gateway.settleS=0.5',
+    'gateway.camerasPerDecoder=3',
+    'gateway.motionThreshold=0',
+  ]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   defer('sim', () => sim.close());
   const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false });
   defer('gw', () => gw.close());
-  await waitFor(() => gw.stats().cameras.online === CAMERAS && gw.pids().length === 2, 30_000, `${CAMERAS} cameras online on two decoders`);
+  await waitFor(
+    () => gw.stats().cameras.online === CAMERAS && gw.pids().length === 2,
+    30_000,
+    `${CAMERAS} cameras online on two decoders`,
+  );
   await sleep(3000);
 
   const [victim] = gw.pids();
@@ -52,17 +62,20 @@ test('an ffmpeg decoder SIGKILLed: its cameras resume within 10 s, the other dec
   await waitFor(
     () => {
       const now = frames(gw);
-      for (const c of hit) if (!resumed.has(c) && (now.get(c) ?? 0) > (atKill.get(c) ?? 0)) resumed.set(c, Date.now() - killedAt);
+      for (const c of hit)
+        if (!resumed.has(c) && (now.get(c) ?? 0) > (atKill.get(c) ?? 0))
+          resumed.set(c, Date.now() - killedAt);
       return resumed.size === hit.length;
     },
     20_000,
-    'the killed decoder\'s cameras to deliver frames again',
+    "the killed decoder's cameras to deliver frames again",
   ).catch(() => undefined);
   await sleep(Math.max(0, killedAt + WINDOW_MS - Date.now()));
   const a1 = frames(gw);
   const windowMs = Date.now() - killedAt;
 
-  const rate = (from: Map<string, number>, to: Map<string, number>, c: string): number => (to.get(c) ?? 0) - (from.get(c) ?? 0);
+  const rate = (from: Map<string, number>, to: Map<string, number>, c: string): number =>
+    (to.get(c) ?? 0) - (from.get(c) ?? 0);
   const before = others.map((c) => rate(b0, b1, c));
   const after = others.map((c) => rate(atKill, a1, c));
   const worstResume = Math.max(...resumed.values());
@@ -71,7 +84,11 @@ test('an ffmpeg decoder SIGKILLed: its cameras resume within 10 s, the other dec
     `FAULT decoder-kill: decoder of ${hit.length} cameras SIGKILLed, resumed in ${resumed.size === hit.length ? `${secs(worstResume)} s` : 'never'}; ${gw.stats().cameras.online}/${CAMERAS} online after; other ${others.length} cameras ${after.join('/')} frames in ${secs(windowMs)} s after vs ${before.join('/')} in ${secs(WINDOW_MS)} s before`,
   );
   assert.equal(isAlive(victim), false, 'the killed decoder is gone');
-  assert.equal(resumed.size, hit.length, `cameras resumed: ${[...resumed.keys()].join(', ')} of ${hit.join(', ')}`);
+  assert.equal(
+    resumed.size,
+    hit.length,
+    `cameras resumed: ${[...resumed.keys()].join(', ')} of ${hit.join(', ')}`,
+  );
   assert.ok(worstResume <= 10_000, `a camera resumed only after ${worstResume} ms`);
   assert.equal(gw.stats().cameras.online, CAMERAS, 'every camera online again');
   // One keyframe a second per camera: the others keep that rate through the kill (±1 at the edges).
@@ -80,6 +97,9 @@ test('an ffmpeg decoder SIGKILLed: its cameras resume within 10 s, the other dec
     const a = after[i] ?? 0;
     assert.ok(b >= WINDOW_MS / 1000 - 1, `camera ${c} had ${b} frames in the baseline window`);
     // Against the steady rate: a late frame can land in the baseline window and make it one high.
-    assert.ok(a >= Math.min(b, WINDOW_MS / 1000) - 1, `camera ${c} lost frames: ${a} after the kill vs ${b} before`);
+    assert.ok(
+      a >= Math.min(b, WINDOW_MS / 1000) - 1,
+      `camera ${c} lost frames: ${a} after the kill vs ${b} before`,
+    );
   });
 });

@@ -9,7 +9,18 @@ import { collect } from '../helpers/mqtt.ts';
 import { captureLogger } from '../helpers/logs.ts';
 import { freePort, waitFor, waitForPort } from '../helpers/net.ts';
 import { testConfig, systemFfmpeg } from '../helpers/city.ts';
-import { cameraStatusHistory, cityArgs, cleanup, figure, latestStatuses, percentile, secs, sleep, spawnCli, type Child } from './support.ts';
+import {
+  cameraStatusHistory,
+  cityArgs,
+  cleanup,
+  figure,
+  latestStatuses,
+  percentile,
+  secs,
+  sleep,
+  spawnCli,
+  type Child,
+} from './support.ts';
 
 const CAMERAS = 8;
 const DOWN_MS = 4000;
@@ -19,7 +30,18 @@ test('simulator SIGKILLed and restarted on the same port: every camera back onli
   const broker = await startTestBroker();
   defer('broker', () => broker.stop());
   const port = await freePort();
-  const simArgs = ['simulator', '--port', String(port), '--cameras', String(CAMERAS), '--mqtt-url', broker.url, '--set', 'log.level=warn', ...cityArgs];
+  const simArgs = [
+    'simulator',
+    '--port',
+    String(port),
+    '--cameras',
+    String(CAMERAS),
+    '--mqtt-url',
+    broker.url,
+    '--set',
+    'log.level=warn',
+    ...cityArgs,
+  ];
   const children: Child[] = [];
   defer('simulator children', () => Promise.all(children.map((c) => c.kill())));
   const startSim = async (): Promise<Child> => {
@@ -27,7 +49,9 @@ test('simulator SIGKILLed and restarted on the same port: every camera back onli
     children.push(c);
     await Promise.race([
       waitForPort(port, 60_000),
-      c.exited.then((r) => Promise.reject(new Error(`simulator exited (${JSON.stringify(r)}):\n${c.output().slice(-2000)}`))),
+      c.exited.then((r) =>
+        Promise.reject(new Error(`simulator exited (${JSON.stringify(r)}):\n${c.output().slice(-2000)}`)),
+      ),
     ]);
     return c;
   };
@@ -36,7 +60,10 @@ test('simulator SIGKILLed and restarted on the same port: every camera back onli
   const sub = await collect(broker.url, ['facegate/cameras/+/status']);
   defer('sub', () => sub.close());
   const { log } = captureLogger('silent');
-  const gw = await createGateway(testConfig([`mqtt.url=${broker.url}`, 'gateway.settleS=0.5', 'gateway.stallS=5']), { log, ffmpeg: systemFfmpeg(), http: false });
+  const gw = await createGateway(
+    testConfig([`mqtt.url=${broker.url}`, 'gateway.settleS=0.5', 'gateway.stallS=5']),
+    { log, ffmpeg: systemFfmpeg(), http: false },
+  );
   defer('gw', () => gw.close());
   const allOnline = (): boolean => {
     const l = latestStatuses(sub);
@@ -47,20 +74,28 @@ test('simulator SIGKILLed and restarted on the same port: every camera back onli
   const killedAt = Date.now();
   await sim.kill();
   // The gateway notices: every camera leaves online (the RTSP sockets are reset).
-  await waitFor(() => [...latestStatuses(sub).values()].every((s) => s.status !== 'online'), 20_000, 'every camera reported down');
+  await waitFor(
+    () => [...latestStatuses(sub).values()].every((s) => s.status !== 'online'),
+    20_000,
+    'every camera reported down',
+  );
   const noticedMs = Math.max(...[...latestStatuses(sub).values()].map((s) => s.at)) - killedAt;
   const downStatuses = [...new Set([...latestStatuses(sub).values()].map((s) => s.status))].sort().join('/');
   await sleep(Math.max(0, killedAt + DOWN_MS - Date.now()));
 
   await startSim();
   const backAt = Date.now(); // the RTSP port accepts connections again
-  await waitFor(allOnline, 30_000, 'every camera back online within 30 s of the restart').catch((err: Error) => {
-    const l = [...latestStatuses(sub).values()].map((s) => `${s.camera}=${s.status}`).join(' ');
-    throw new Error(`${err.message}: ${l}`);
-  });
+  await waitFor(allOnline, 30_000, 'every camera back online within 30 s of the restart').catch(
+    (err: Error) => {
+      const l = [...latestStatuses(sub).values()].map((s) => `${s.camera}=${s.status}`).join(' ');
+      throw new Error(`${err.message}: ${l}`);
+    },
+  );
   // First online per camera after the restart.
   const firstOnline = new Map<string, number>();
-  for (const s of cameraStatusHistory(sub)) if (s.at >= backAt && s.status === 'online' && !firstOnline.has(s.camera)) firstOnline.set(s.camera, s.at - backAt);
+  for (const s of cameraStatusHistory(sub))
+    if (s.at >= backAt && s.status === 'online' && !firstOnline.has(s.camera))
+      firstOnline.set(s.camera, s.at - backAt);
   const delays = [...firstOnline.values()];
   const min = Math.min(...delays);
   const max = Math.max(...delays);

@@ -13,7 +13,14 @@ export const bin = fileURLToPath(new URL('../../bin/facegate.js', import.meta.ur
 const resultsDir = fileURLToPath(new URL('../../results/', import.meta.url));
 
 /** The CLI flags that give the same small city as testConfig(). */
-export const cityArgs = ['--set', 'city.scenes=2', '--set', 'city.sceneSeconds=20', '--set', `simulator.cacheDir=${testSceneCache}`];
+export const cityArgs = [
+  '--set',
+  'city.scenes=2',
+  '--set',
+  'city.sceneSeconds=20',
+  '--set',
+  `simulator.cacheDir=${testSceneCache}`,
+];
 
 /** One line of figures per case: printed as a test diagnostic and appended to results/faults.txt. */
 export function figure(t: TestContext, line: string): void {
@@ -40,7 +47,9 @@ export function spawnCli(args: string[]): Child {
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const alive = (): boolean => proc.exitCode === null && proc.signalCode === null;
   return {
     proc,
@@ -111,7 +120,13 @@ export function cameraStatusHistory(sub: Collector): StatusSeen[] {
     const id = /\/cameras\/([^/]+)\/status$/.exec(m.topic)?.[1];
     if (!id || m.payload === '') continue;
     const p = JSON.parse(m.payload) as { status?: unknown; gatewayId?: unknown };
-    out.push({ camera: id, status: String(p.status), gatewayId: String(p.gatewayId), retained: m.retained, at: m.at });
+    out.push({
+      camera: id,
+      status: String(p.status),
+      gatewayId: String(p.gatewayId),
+      retained: m.retained,
+      at: m.at,
+    });
   }
   return out;
 }

@@ -20,7 +20,8 @@ export interface TestBroker {
 }
 
 export function mosquittoPath(): string | undefined {
-  for (const p of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto']) if (existsSync(p)) return p;
+  for (const p of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'])
+    if (existsSync(p)) return p;
   return undefined;
 }
 
@@ -39,7 +40,13 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<TestB
   const lines = [`listener ${port} 127.0.0.1`, ...(opts.extraConf ?? ['allow_anonymous true'])];
   // Started as root, mosquitto drops to the user `mosquitto`, which cannot write the database into
   // our 0700 temp dir (it says so only in its log): stay the user we are.
-  if (opts.persistence) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', `user ${userInfo().username}`);
+  if (opts.persistence)
+    lines.push(
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 1',
+      `user ${userInfo().username}`,
+    );
   lines.push('max_queued_messages 100000', 'log_dest none');
   writeFileSync(conf, lines.join('\n') + '\n');
   let proc: ChildProcess | undefined;
@@ -75,7 +82,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<TestB
 
 export async function startTestBroker(): Promise<TestBroker> {
   if (mosquittoPath()) return startMosquitto();
-  const b = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, createLogger({ level: 'silent', format: 'json' }));
+  const b = await startEmbeddedBroker(
+    { host: '127.0.0.1', port: 0 },
+    createLogger({ level: 'silent', format: 'json' }),
+  );
   return {
     kind: 'aedes',
     port: b.port,

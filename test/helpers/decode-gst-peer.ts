@@ -21,7 +21,13 @@ export function gstPeerAvailable(): boolean {
   return existsSync(PEER_PYTHON);
 }
 
-export async function startGstPeer(opts: { cameras: number; width?: number; height?: number; fps?: number; gop?: number }): Promise<GstPeer> {
+export async function startGstPeer(opts: {
+  cameras: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  gop?: number;
+}): Promise<GstPeer> {
   const args = [SCRIPT, '--cameras', String(opts.cameras)];
   if (opts.width) args.push('--width', String(opts.width));
   if (opts.height) args.push('--height', String(opts.height));

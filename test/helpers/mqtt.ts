@@ -19,7 +19,11 @@ export interface Collector {
   close(): Promise<void>;
 }
 
-export async function collect(url: string, filters: string[], opts: { persistentSession?: boolean; clientId?: string } = {}): Promise<Collector> {
+export async function collect(
+  url: string,
+  filters: string[],
+  opts: { persistentSession?: boolean; clientId?: string } = {},
+): Promise<Collector> {
   const link = connectMqtt(
     {
       url,
@@ -31,7 +35,9 @@ export async function collect(url: string, filters: string[], opts: { persistent
     createLogger({ level: 'silent', format: 'json' }),
   );
   const messages: Collected[] = [];
-  link.onMessage((topic, payload, retained) => messages.push({ topic, payload: payload.toString(), retained, at: Date.now() }));
+  link.onMessage((topic, payload, retained) =>
+    messages.push({ topic, payload: payload.toString(), retained, at: Date.now() }),
+  );
   await link.waitConnected(10_000);
   await link.subscribe(filters, 1);
   return {

@@ -32,7 +32,11 @@ export async function waitForPort(port: number, timeoutMs: number, host = '127.0
 }
 
 /** Polls until fn() is truthy. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -43,7 +47,11 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, wh
 }
 
 /** Runs a program to completion without blocking the event loop (servers under test share it). */
-export async function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -20,7 +20,10 @@ export interface FaceDetector {
   close(): Promise<void>;
 }
 
-export function iou(a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): number {
+export function iou(
+  a: { x: number; y: number; w: number; h: number },
+  b: { x: number; y: number; w: number; h: number },
+): number {
   const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
   const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
   const inter = ix * iy;
@@ -50,7 +53,13 @@ export async function createDetector(minScore = 0.3): Promise<FaceDetector> {
         if (s < minScore) continue;
         const x1 = boxes[4 * i] ?? 0;
         const y1 = boxes[4 * i + 1] ?? 0;
-        cands.push({ score: s, x: x1, y: y1, w: (boxes[4 * i + 2] ?? 0) - x1, h: (boxes[4 * i + 3] ?? 0) - y1 });
+        cands.push({
+          score: s,
+          x: x1,
+          y: y1,
+          w: (boxes[4 * i + 2] ?? 0) - x1,
+          h: (boxes[4 * i + 3] ?? 0) - y1,
+        });
       }
       // Greedy NMS at IoU 0.3, as PROVENANCE.md suggests.
       cands.sort((a, b) => b.score - a.score);
