@@ -209,7 +209,7 @@ test('CLI: unknown commands and flags are usage errors with a hint', () => {
   assert.equal(f.stderr, "facegate: config: Unknown option '--bogus'; run `facegate config --help`\n");
   const h = cli(['--help']);
   assert.equal(h.status, 0);
-  assert.match(h.stdout, /Commands:\n(  \w+ +.+\n)+/);
-  assert.match(h.stdout, /\n  config +print, check or describe the configuration\n/);
+  assert.match(h.stdout, /Commands:\n( {2}\w+ +.+\n)+/);
+  assert.match(h.stdout, /\n {2}config +print, check or describe the configuration\n/);
   assert.match(cli(['config', '--help']).stdout, /facegate config check/);
 });

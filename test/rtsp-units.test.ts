@@ -205,7 +205,7 @@ test('digest: RFC 2617 3.5 example, server round trip, wrong password, stale non
 });
 
 test('faults: seeded fraction is stable; flap and disconnect timing', () => {
-  let t = 0;
+  const t = 0;
   const ft = createFaultTable(() => t);
   ft.setFraction({ kind: 'stall' }, 0.3, 42);
   const ids = Array.from({ length: 2000 }, (_, i) => String(i).padStart(6, '0'));

@@ -1,7 +1,7 @@
 // The facegate console page: state from the server's event stream (/events), live video from
 // /live/<camera> (MPEG-1 over WebSocket, played by jsmpeg) with face boxes drawn over it.
-'use strict';
-(function () {
+
+(() => {
   var STATS_WINDOW_MS = 10 * 60 * 1000;
   var EVENTS_SHOWN = 60;
   var ACTIVE_TTL_MS = 60 * 1000;
@@ -16,10 +16,8 @@
     info: {},
   };
   var views = {}; // camera id -> { ws, panel, overlay, video }
-  var $ = function (id) {
-    return document.getElementById(id);
-  };
-  var h = function (tag, cls, text) {
+  var $ = (id) => document.getElementById(id);
+  var h = (tag, cls, text) => {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text !== undefined) e.textContent = text;
@@ -72,12 +70,12 @@
       return;
     }
     var byDistrict = {};
-    cams.forEach(function (c) {
+    cams.forEach((c) => {
       (byDistrict[c.district || '(none)'] = byDistrict[c.district || '(none)'] || []).push(c);
     });
     Object.keys(byDistrict)
       .sort()
-      .forEach(function (name) {
+      .forEach((name) => {
         var sec = h('section', 'district');
         sec.dataset.district = name;
         var title = h('h3', null, name + ' ');
@@ -85,14 +83,12 @@
         sec.appendChild(title);
         var tiles = h('div', 'tiles');
         byDistrict[name]
-          .sort(function (a, b) {
-            return a.id < b.id ? -1 : 1;
-          })
-          .forEach(function (c) {
+          .sort((a, b) => a.id < b.id ? -1 : 1)
+          .forEach((c) => {
             var b = h('button', 'cam', c.id.replace(/^0+(?=\d{2})/, ''));
             b.dataset.id = c.id;
             b.title = c.id + ' · ' + name + ' building ' + c.building + ' entrance ' + c.entrance;
-            b.onclick = function () {
+            b.onclick = () => {
               openView(c.id);
             };
             tiles.appendChild(b);
@@ -109,10 +105,10 @@
       if (now - st.active[e].at > ACTIVE_TTL_MS) delete st.active[e];
       else faces[st.active[e].ev.cameraId] = true;
     }
-    document.querySelectorAll('#grid .district').forEach(function (sec) {
+    document.querySelectorAll('#grid .district').forEach((sec) => {
       var on = 0,
         all = 0;
-      sec.querySelectorAll('.cam').forEach(function (b) {
+      sec.querySelectorAll('.cam').forEach((b) => {
         var s = st.cameras[b.dataset.id];
         var status = s ? s.status : 'none';
         all++;
@@ -156,7 +152,7 @@
     var empty = box.querySelector('.empty');
     if (empty) empty.remove();
     var now = Date.now();
-    ids.forEach(function (id) {
+    ids.forEach((id) => {
       var g = st.gateways[id];
       var card = box.querySelector('.gw[data-id="' + CSS.escape(id) + '"]');
       if (!card) {
@@ -197,9 +193,7 @@
         Math.max.apply(
           null,
           [1].concat(
-            r.fps.map(function (p) {
-              return p.v;
-            }),
+            r.fps.map((p) => p.v),
           ),
         ),
       );
@@ -207,9 +201,7 @@
         Math.max.apply(
           null,
           [100].concat(
-            r.cpu.map(function (p) {
-              return p.v;
-            }),
+            r.cpu.map((p) => p.v),
           ),
         ),
       );
@@ -239,7 +231,7 @@
     st.events
       .slice(-EVENTS_SHOWN)
       .reverse()
-      .forEach(function (e) {
+      .forEach((e) => {
         var li = h('li', 't-' + e.type);
         li.dataset.camera = e.cameraId;
         li.dataset.type = e.type;
@@ -271,7 +263,7 @@
 
   function connect() {
     var es = new EventSource('/events');
-    es.addEventListener('snapshot', function (m) {
+    es.addEventListener('snapshot', (m) => {
       var s = JSON.parse(m.data);
       st.catalog = s.catalog;
       st.cameras = s.cameras;
@@ -280,33 +272,33 @@
       st.simulator = s.simulator;
       st.info = s.info;
       st.active = {};
-      s.active.forEach(function (ev) {
+      s.active.forEach((ev) => {
         st.active[ev.eventId] = { ev: ev, at: Date.now() };
       });
       $('gateways').textContent = '';
       $('gateways').appendChild(h('p', 'empty', 'no gateway yet'));
       ['grid', 'gateways', 'events', 'header'].forEach(mark);
     });
-    es.addEventListener('catalog', function (m) {
+    es.addEventListener('catalog', (m) => {
       var d = JSON.parse(m.data);
       st.catalog = { count: d.count, cameras: d.cameras };
       mark('grid');
       mark('header');
     });
-    es.addEventListener('camera', function (m) {
+    es.addEventListener('camera', (m) => {
       var d = JSON.parse(m.data);
       if (d.status) st.cameras[d.id] = d.status;
       else delete st.cameras[d.id];
       mark('tiles');
       mark('header');
     });
-    es.addEventListener('gateway', function (m) {
+    es.addEventListener('gateway', (m) => {
       var d = JSON.parse(m.data);
       (st.gateways[d.id] = st.gateways[d.id] || { status: null, stats: [] }).status = d.status;
       mark('gateways');
       mark('header');
     });
-    es.addEventListener('stats', function (m) {
+    es.addEventListener('stats', (m) => {
       var d = JSON.parse(m.data);
       var g = (st.gateways[d.id] = st.gateways[d.id] || { status: null, stats: [] });
       g.stats.push(d.sample);
@@ -314,18 +306,18 @@
       while (g.stats.length && g.stats[0].t < from) g.stats.shift();
       mark('gateways');
     });
-    es.addEventListener('face', function (m) {
+    es.addEventListener('face', (m) => {
       onFace(JSON.parse(m.data).event);
     });
-    es.addEventListener('simulator', function (m) {
+    es.addEventListener('simulator', (m) => {
       st.simulator = JSON.parse(m.data).status;
       mark('header');
     });
-    es.addEventListener('link', function (m) {
+    es.addEventListener('link', (m) => {
       st.info.connected = JSON.parse(m.data).connected;
       mark('header');
     });
-    es.onerror = function () {
+    es.onerror = () => {
       st.info.connected = false;
       mark('header');
     };
@@ -365,20 +357,20 @@
     var player = new jsmpeg(ws, {
       canvas: video,
       forceCanvas2D: true,
-      ondecodeframe: function () {
+      ondecodeframe: () => {
         frames++;
         if (frames === 1) note.textContent = 'live';
         video.dataset.frames = String(frames);
       },
     });
-    ws.addEventListener('close', function (e) {
+    ws.addEventListener('close', (e) => {
       note.textContent =
         'stopped: ' + (e.reason || CLOSE_REASONS[e.code] || 'connection closed (' + e.code + ')');
       panel.classList.add('closed');
     });
     var view = { ws: ws, panel: panel, video: video, overlay: overlay, player: player };
     views[id] = view;
-    close.onclick = function () {
+    close.onclick = () => {
       ws.close();
       panel.remove();
       delete views[id];
@@ -420,7 +412,7 @@
   $('camcount').addEventListener('input', function () {
     this.dataset.touched = '1';
   });
-  $('simform').addEventListener('submit', function (e) {
+  $('simform').addEventListener('submit', (e) => {
     e.preventDefault();
     var n = Number($('camcount').value);
     $('simnote').textContent = 'sending…';
@@ -429,23 +421,19 @@
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ cameras: n }),
     })
-      .then(function (r) {
-        return r.json().then(function (b) {
-          return { ok: r.ok, body: b };
-        });
-      })
-      .then(function (r) {
+      .then((r) => r.json().then((b) => ({ ok: r.ok, body: b })))
+      .then((r) => {
         $('simnote').textContent = r.ok ? 'asked for ' + r.body.cameras : r.body.error;
         delete $('camcount').dataset.touched;
       })
-      .catch(function (err) {
+      .catch((err) => {
         $('simnote').textContent = String(err);
       });
   });
 
   connect();
   drawOverlays();
-  setInterval(function () {
+  setInterval(() => {
     mark('gateways');
     mark('tiles');
   }, 5000); // charts slide, stale faces go

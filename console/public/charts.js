@@ -1,6 +1,6 @@
 // Hand-written SVG line charts for the gateway cards: no chart library.
-'use strict';
-window.charts = (function () {
+
+window.charts = (() => {
   var NS = 'http://www.w3.org/2000/svg';
   function el(name, attrs) {
     var e = document.createElementNS(NS, name);
@@ -22,9 +22,7 @@ window.charts = (function () {
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     svg.setAttribute('preserveAspectRatio', 'none');
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var x = function (t) {
-      return W * (1 - (now - t) / windowMs);
-    };
+    var x = (t) => W * (1 - (now - t) / windowMs);
     for (var g = 0; g <= 2; g++)
       svg.appendChild(
         el('line', {
@@ -35,11 +33,9 @@ window.charts = (function () {
           class: 'grid',
         }),
       );
-    series.forEach(function (s, i) {
+    series.forEach((s, i) => {
       var max = s.max > 0 ? s.max : 1;
-      var y = function (v) {
-        return bottom - ((bottom - top) * Math.min(v, max)) / max;
-      };
+      var y = (v) => bottom - ((bottom - top) * Math.min(v, max)) / max;
       if (s.points.length > 1) svg.appendChild(el('path', { d: path(s.points, x, y), class: s.cls }));
       var label = el('text', { x: i ? W - 2 : 2, y: H - 1, 'text-anchor': i ? 'end' : 'start' });
       label.textContent = s.label;
