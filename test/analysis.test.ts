@@ -1,5 +1,4 @@
 // The analysis scheduler with a fake detector: fairness, budget, bounds, superseding, removal.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +7,9 @@ import { createAnalyzer, type AnalyzerStats } from '../gateway/analysis/schedule
 import { createMotionGate } from '../gateway/motion.ts';
 import type { Detection } from '../gateway/detect/ultraface.ts';
 import type { Frame } from '../gateway/frame.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const log = createLogger({
   level: 'silent',
@@ -224,7 +226,9 @@ test('end to end on the real model: gate, detector pool, tracker -> one start an
     ],
     { maxBuffer: 1 << 24 },
   );
+  assert.equal(r.status, 0, `ffmpeg: ${r.error?.message ?? r.stderr.toString()}`);
   const face = r.stdout;
+  assert.equal(face.length, 320 * 240 * 3);
   const grey = Buffer.alloc(320 * 240 * 3, 120);
   const detector = await createDetectorPool(
     { modelPath: `${root}assets/models/ultraface-rfb-320.onnx`, threads: 1, scoreThreshold: 0.7 },

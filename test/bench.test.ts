@@ -34,7 +34,14 @@ test('facegate bench --quick writes plausible figures', { timeout: 240_000 }, (t
     limit: Side;
     naive: Side & { recall: number; precision: number };
     ratios: { gatewayToLimit: number; naiveToGateway: number };
-    events: { recall: number; precision: number; latencyMsP50: number; latencyMsP95: number };
+    events: {
+      recall: number;
+      precision: number;
+      latencyMsP50: number;
+      latencyMsP95: number;
+      appearances: number;
+      starts: number;
+    };
     simulator: { cpuMsPerStreamSecond: number };
   };
   assert.equal(j.cameras, 20);
@@ -42,18 +49,30 @@ test('facegate bench --quick writes plausible figures', { timeout: 240_000 }, (t
   assert.ok(j.gateway.cpuMsPerCameraSecond > 0, 'gateway CPU');
   assert.ok(j.gateway.rssMbPerCamera > 0, 'gateway memory');
   assert.ok(j.gateway.framesAnalysed > 0, 'gateway analysed frames');
-  assert.ok(j.gateway.framesDropped >= 0);
+  // 20 cameras are far below this machine's budget: hardly any frame is dropped.
+  assert.ok(
+    j.gateway.framesDropped <= 0.2 * j.gateway.framesAnalysed,
+    `dropped ${j.gateway.framesDropped} of ${j.gateway.framesAnalysed}`,
+  );
   assert.ok(j.limit.cpuMsPerCameraSecond > 0, 'limit CPU');
   assert.ok(j.naive.cpuMsPerCameraSecond > 0, 'naive CPU');
   assert.ok(j.simulator.cpuMsPerStreamSecond > 0, 'simulator CPU');
-  for (const [name, v] of Object.entries({
-    recall: j.events.recall,
-    precision: j.events.precision,
-    naiveRecall: j.naive.recall,
-    naivePrecision: j.naive.precision,
-  })) {
-    assert.ok(v >= 0 && v <= 1, `${name} ${v} in [0, 1]`);
+  // The scenes' ground truth is exact: a working detector and tracker find nearly every face and
+  // invent almost none (measured here: 1.00 and 1.00 with the machine loaded); a broken one does not.
+  // The naive side drops samples under load, so its floor is lower.
+  for (const [name, v, floor] of [
+    ['recall', j.events.recall, 0.8],
+    ['precision', j.events.precision, 0.8],
+    ['naive recall', j.naive.recall, 0.3],
+    ['naive precision', j.naive.precision, 0.8],
+  ] as const) {
+    assert.ok(v >= floor && v <= 1, `${name} ${v} in [${floor}, 1]`);
   }
+  assert.ok(j.events.appearances >= 10, `appearances in 30 s of 20 cameras: ${j.events.appearances}`);
+  assert.ok(
+    j.events.starts >= j.events.recall * j.events.appearances && j.events.starts <= 3 * j.events.appearances,
+    `starts ${j.events.starts} for ${j.events.appearances} appearances`,
+  );
   assert.ok(j.events.latencyMsP95 >= j.events.latencyMsP50);
   assert.ok(Number.isFinite(j.ratios.gatewayToLimit) && j.ratios.gatewayToLimit > 0);
   assert.ok(Number.isFinite(j.ratios.naiveToGateway) && j.ratios.naiveToGateway > 0);

@@ -16,6 +16,7 @@ import { main } from '../cli/main.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { mosquittoPath } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { freePort, waitForPort } from './helpers/net.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -264,7 +265,7 @@ test('the pieces agree: host names, ports, replicas, gateway ids, scene cache', 
 });
 
 test('config/mosquitto.conf starts a real mosquitto', {
-  skip: !mosquittoPath() && 'mosquitto not installed',
+  ...needs('mosquitto'),
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'facegate-compose-'));
   const port = await freePort();
@@ -274,7 +275,7 @@ test('config/mosquitto.conf starts a real mosquitto', {
     .replace(/^persistence_location .*$/m, `persistence_location ${dir}/`)
     .replace(/^log_dest .*$/m, 'log_dest none');
   writeFileSync(join(dir, 'mosquitto.conf'), conf);
-  const p = spawn(mosquittoPath()!, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  const p = spawn(mosquittoPath(), ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
   try {
     await Promise.race([

@@ -12,13 +12,13 @@ import { createConsole } from '../console/server.ts';
 import { createConsoleState, defaultLimits } from '../console/state.ts';
 import { jsmpegHeader, sequenceSize } from '../console/live.ts';
 import { startTestBroker } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 import { waitFor } from './helpers/net.ts';
 import { connectMqtt } from '../shared/mqtt.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const noChromium = !existsSync(CHROMIUM) && 'Debian chromium is not installed (/usr/bin/chromium)';
 
 test('console state keeps bounded events and stats, ignores bad payloads, tracks faces on screen', () => {
   const s = createConsoleState('fg', { ...defaultLimits, events: 3, statsMinutes: 1, statsSamples: 5 });
@@ -125,7 +125,7 @@ function until(page: Page, expression: string, timeout: number): Promise<unknown
 }
 
 test('console in Chromium: cameras online, face events, live video with boxes, camera count, live-view limit', {
-  skip: noChromium,
+  ...needs('chromium', 'mosquitto'),
   timeout: 120_000,
 }, async (t) => {
   const started = Date.now();
@@ -214,9 +214,14 @@ test('console in Chromium: cameras online, face events, live video with boxes, c
 
   // A face event reaches the list (the scenes put a face on some camera every few seconds).
   await page.waitForSelector('#events li[data-type="start"]', { timeout: 45_000 });
-  // For the screenshot: a face box on the open camera when one comes soon, and a few stats samples.
-  await until(page, `document.querySelector('#grid .cam[data-id="000001"].face') !== null`, 15_000).catch(
-    () => undefined,
+  // A face on the open camera draws its box over the live view: box-yellow pixels on the overlay.
+  await until(page, `document.querySelector('#grid .cam[data-id="000001"].face') !== null`, 60_000);
+  await until(
+    page,
+    `(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 230 && d[i + 1] > 190 && d[i + 1] < 230 && d[i + 2] < 100) n++;
+      return n > 100; })(document.querySelector('#live-000001 canvas.overlay'))`,
+    5_000,
   );
   await page.waitForTimeout(3000);
   mkdirSync('docs', { recursive: true });

@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { resolveFfmpeg, type FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createLogger } from '../shared/log.ts';
 import { startGroup, type ExitInfo } from '../gateway/decode/group.ts';
 import { decoderCaps, parseMode, defaultArgsOptions } from '../gateway/decode/args.ts';
-import { startGstPeer, gstPeerAvailable } from './helpers/decode-gst-peer.ts';
+import { startGstPeer } from './helpers/decode-gst-peer.ts';
+import { needs } from './helpers/tools.ts';
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const BUNDLED = fileURLToPath(new URL('../node_modules/@ffmpeg-installer/linux-x64/ffmpeg', import.meta.url));
-const skip = !gstPeerAvailable() && 'needs /usr/bin/python3 with GStreamer RTSP server';
+const gst = needs('gst-rtsp-server-python', 'gstreamer', 'ffmpeg');
 
 async function runGroup(bin: FfmpegBinary, urls: string[], ms: number) {
   const counts = urls.map(() => 0);
@@ -47,7 +47,7 @@ for (const [name, path] of [
   ['bundled 2018 static ffmpeg', BUNDLED],
 ] as const) {
   test(`group (${name}): 3 cameras in one process deliver exact 320x240 RGB frames at the keyframe rate`, {
-    skip: skip || (path !== '' && !existsSync(path) ? 'no bundled ffmpeg' : false),
+    ...gst,
   }, async (t) => {
     const peer = await startGstPeer({ cameras: 3 });
     t.after(() => peer.close());
@@ -60,7 +60,7 @@ for (const [name, path] of [
   });
 }
 
-test('group: a wrong password fails the whole process, and stderr names the camera', { skip }, async (t) => {
+test('group: a wrong password fails the whole process, and stderr names the camera', gst, async (t) => {
   const peer = await startGstPeer({ cameras: 1 });
   t.after(() => peer.close());
   const bin = resolveFfmpeg('', '/usr/bin:/bin');

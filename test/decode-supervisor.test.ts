@@ -1,5 +1,5 @@
 // The decoder supervisor against our RTSP simulator: groups, isolation of bad cameras, restarts.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,9 @@ import {
   type SupervisorOptions,
 } from '../gateway/decode/supervisor.ts';
 import type { Frame } from '../gateway/frame.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const clip = makeTestClip(join(tmpdir(), 'facegate-decode-test'), { seconds: 4, gopS: 1 });

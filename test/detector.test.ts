@@ -1,5 +1,5 @@
 // The detector on the real model in real worker threads.
-import { test, after, before } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +10,9 @@ import { createLogger } from '../shared/log.ts';
 import { createDetectorPool, type DetectorPool } from '../gateway/detect/pool.ts';
 import { decode, iou, nms, toInput, type Box } from '../gateway/detect/ultraface.ts';
 import type { Frame } from '../gateway/frame.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const modelPath = join(root, 'assets/models/ultraface-rfb-320.onnx');

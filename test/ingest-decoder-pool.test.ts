@@ -1,7 +1,6 @@
 // The pooled keyframe decoders fed directly: one unit in, one frame out, mapped to its camera;
 // a unit that decodes to nothing is a counted loss and the decoder is brought back in step with a
 // sync unit, not a restart.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,9 @@ import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { parseAnnexB } from '../simulator/rtsp/h264.ts';
 import { buildKeyframe } from '../gateway/ingest/rtsp-client.ts';
 import { createDecoderPool, isSyncFrame } from '../gateway/ingest/decoder-pool.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const dir = join(tmpdir(), 'facegate-ingest-test');

@@ -2,7 +2,7 @@
 // and feeds keyframes to pooled ffmpeg decoders. The key property: every frame reaches the camera
 // it came from. Two kinds of clips make that visible: testsrc (bright, colourful) and solid black
 // at another resolution, so a frame given to the wrong camera shows in its mean brightness.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -20,6 +20,9 @@ import {
 } from '../gateway/ingest/supervisor.ts';
 import type { CameraStatus } from '../gateway/decode/status.ts';
 import type { Frame } from '../gateway/frame.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const dir = join(tmpdir(), 'facegate-ingest-test');
@@ -228,9 +231,17 @@ test('ingest: Digest auth right, wrong and missing; a closed port and an unknown
   await until('closed port unreachable', () => r.status('dead') === 'unreachable', 10_000);
   await until('404 unreachable', () => r.status('b-404') === 'unreachable', 10_000);
   assert.deepEqual(r.wrong, []);
-  // Wrong credentials back off long (unauthorizedMinMs): one attempt so far.
-  assert.equal(authServer.stats().responses['401'] !== undefined, true);
-  assert.ok((r.sup.stats().cameras.find((c) => c.id === 'b-wrong')?.restarts ?? 0) <= 1);
+  // Wrong credentials back off long (unauthorizedMinMs = 30 s here): once refused, a camera is not
+  // asked again within the window, though the ordinary backoff (0.3 to 2 s) would have retried
+  // several times by now.
+  const refused = authServer.stats().responses['401'] ?? 0;
+  assert.ok(refused >= 2, `401s so far: ${refused}`);
+  await new Promise((res) => setTimeout(res, 5000));
+  assert.equal(authServer.stats().responses['401'] ?? 0, refused, 'no retry within unauthorizedMinMs');
+  for (const id of ['b-wrong', 'b-none']) {
+    assert.equal(r.status(id), 'unauthorized', id);
+    assert.ok((r.sup.stats().cameras.find((c) => c.id === id)?.restarts ?? 0) <= 1, id);
+  }
 });
 
 test('ingest: a stalled camera goes offline without costing the others a frame rate', async (t) => {

@@ -5,7 +5,8 @@ import { createHttpServer } from '../gateway/http.ts';
 import { createPublisher } from '../gateway/publish/publisher.ts';
 import { emptyGatewayStats, type GatewayStats } from '../gateway/publish/stats.ts';
 import { UserError } from '../config/errors.ts';
-import { startMosquitto, mosquittoPath } from './helpers/broker.ts';
+import { startMosquitto } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { waitFor } from './helpers/net.ts';
 
@@ -15,7 +16,7 @@ const get = async (port: number, path: string): Promise<{ status: number; type: 
 };
 
 test('/metrics serves Prometheus text from the stats snapshot; /healthz follows the MQTT link', {
-  skip: !mosquittoPath() && 'mosquitto not installed',
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectMqtt, jitteredBackoff } from '../shared/mqtt.ts';
 import { startEmbeddedBroker } from '../shared/broker.ts';
-import { startMosquitto, mosquittoPath } from './helpers/broker.ts';
+import { startMosquitto } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { collect } from './helpers/mqtt.ts';
 import { freePort } from './helpers/net.ts';
@@ -22,7 +23,7 @@ test('falls back to MQTT 3.1.1 against aedes and still delivers QoS 1', async (t
 });
 
 test('speaks MQTT 5 to mosquitto with message expiry', {
-  skip: !mosquittoPath() && 'mosquitto not installed',
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
@@ -42,7 +43,7 @@ test('speaks MQTT 5 to mosquitto with message expiry', {
 });
 
 test('reconnects after the broker crashed, and a publish made meanwhile is delivered', {
-  skip: !mosquittoPath() && 'mosquitto not installed',
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());

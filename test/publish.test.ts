@@ -9,12 +9,12 @@ import type { StatusPayload } from '../gateway/publish/topics.ts';
 import type { StatsMessage } from '../gateway/publish/stats.ts';
 import type { FaceEvent } from '../gateway/tracker.ts';
 import { startEmbeddedBroker } from '../shared/broker.ts';
-import { startMosquitto, mosquittoPath } from './helpers/broker.ts';
+import { startMosquitto } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { collect, type Collector } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { waitFor } from './helpers/net.ts';
 
-const noMosquitto = !mosquittoPath() && 'mosquitto not installed';
 const P = 'fgtest';
 
 let n = 0;
@@ -91,7 +91,7 @@ async function startGate(
 const ids = (c: Collector): string[] => c.json<FaceEvent>(/\/faces$/).map((e) => e.eventId);
 
 test('events, retained deduplicated statuses, stats and a clean offline against mosquitto (MQTT 5)', {
-  skip: noMosquitto,
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
@@ -153,7 +153,7 @@ test('events, retained deduplicated statuses, stats and a clean offline against 
 });
 
 test('message expiry: an event queued for an offline subscriber expires on MQTT 5', {
-  skip: noMosquitto,
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
@@ -179,7 +179,7 @@ test('message expiry: an event queued for an offline subscriber expires on MQTT 
 });
 
 test('broker SIGKILLed and restarted: every event of the outage arrives once, in order; statuses come back', {
-  skip: noMosquitto,
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
@@ -251,7 +251,7 @@ test('broker SIGKILLed and restarted: every event of the outage arrives once, in
 });
 
 test('last will: a gateway process killed with SIGKILL is reported offline by the broker', {
-  skip: noMosquitto,
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
@@ -315,7 +315,7 @@ test('falls back to MQTT 3.1.1 against aedes: events and retained statuses still
 });
 
 test('a full outbox while the broker is away drops the oldest, warns with the count, then delivers the rest in order', {
-  skip: noMosquitto,
+  ...needs('mosquitto'),
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());

@@ -1,5 +1,5 @@
 // Real clients (ffprobe, ffmpeg, GStreamer) and raw requests against a live server on port 0.
-import { test, after, before } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,9 @@ import { createLogger } from '../shared/log.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
 import { rawExchange } from '../simulator/rtsp/load-reader.ts';
 import { run } from './helpers/net.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg', 'gstreamer');
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const clip = makeTestClip(join(tmpdir(), 'facegate-rtsp-test'), { seconds: 4, gopS: 1 });

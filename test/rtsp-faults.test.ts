@@ -1,5 +1,5 @@
 // Faults on demand: stall, disconnect, corrupt, wrongPassword, flap, and a seeded fraction.
-import { test, after, before } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,9 @@ import { createLogger } from '../shared/log.ts';
 import { createFaultTable } from '../simulator/rtsp/faults.ts';
 import { rawExchange, startLoadReader } from '../simulator/rtsp/load-reader.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const clip = makeTestClip(join(tmpdir(), 'facegate-rtsp-test'), { seconds: 4, gopS: 1 });

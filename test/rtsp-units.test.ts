@@ -144,14 +144,45 @@ test('request parser: pipelined, split, interleaved frames skipped, limits enfor
   assert.equal(hugeBody[0]?.kind, 'error');
 });
 
-test('request parser never throws (property)', () => {
+test('request parser: garbage yields no invented requests; valid requests survive any cutting (property)', () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (chunks) => {
       const p = createRequestParser();
-      for (const c of chunks) p.push(Buffer.from(c));
-      return true;
+      const evs = chunks.flatMap((c) => p.push(Buffer.from(c)));
+      const text = Buffer.concat(chunks).toString('latin1');
+      const requests = evs.filter((e) => e.kind === 'request').length;
+      assert.ok(requests <= text.split('RTSP/1.0').length - 1, 'a request without a request line');
+      for (const e of evs) assert.ok(['request', 'interleaved', 'error'].includes(e.kind), e.kind);
     }),
     { numRuns: 500 },
+  );
+  const method = fc.constantFrom('OPTIONS', 'DESCRIBE', 'PLAY', 'SET_PARAMETER');
+  const msg = fc
+    .tuple(method, fc.string({ unit: 'grapheme-ascii', maxLength: 20 }))
+    .map(([m, raw]) => ({ method: m, body: raw.replace(/[\r\n]/g, '') }));
+  const text = (m: { method: string; body: string }, cseq: number): string =>
+    `${m.method} rtsp://h/cam/1 RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Length: ${Buffer.byteLength(m.body)}\r\n\r\n${m.body}`;
+  fc.assert(
+    fc.property(
+      fc.array(msg, { minLength: 1, maxLength: 5 }),
+      fc.array(fc.nat(400), { maxLength: 8 }),
+      (msgs, cuts) => {
+        const all = Buffer.from(msgs.map((m, i) => text(m, i + 1)).join(''));
+        const at = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((x, y) => x - y);
+        const p = createRequestParser();
+        const evs = [];
+        let from = 0;
+        for (const c of [...at, all.length]) {
+          evs.push(...p.push(all.subarray(from, c)));
+          from = c;
+        }
+        assert.deepEqual(
+          evs.map((e) => (e.kind === 'request' ? [e.request.method, e.request.body.toString()] : e.kind)),
+          msgs.map((m) => [m.method, m.body]),
+        );
+      },
+    ),
+    { numRuns: 300 },
   );
 });
 

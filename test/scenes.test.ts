@@ -1,6 +1,6 @@
 // Scene rendering: stream structure (ffprobe), cache, determinism, and ground truth checked
 // against the real UltraFace model.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -21,6 +21,9 @@ import {
   type Detection,
   type FaceDetector,
 } from './helpers/scenes-ultraface.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg');
 
 const spec: SceneSpec = {
   width: 640,

@@ -4,11 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMosquitto, mosquittoPath, type TestBroker } from './helpers/broker.ts';
+import { startMosquitto, type TestBroker } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { freePort, waitFor, waitForPort } from './helpers/net.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
@@ -19,7 +20,8 @@ import { defaultConfig } from '../config/load.ts';
 import { createSimulator, type Simulator } from '../simulator/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 
-const skip = (!mosquittoPath() && 'mosquitto not installed') || false;
+const mosquittoAndOpenssl = needs('mosquitto', 'openssl');
+const skipped = mosquittoAndOpenssl.skip !== undefined;
 const silent = createLogger({ level: 'silent', format: 'json' });
 
 // Every secret is distinct and unusual, so a grep for it cannot match anything else.
@@ -89,7 +91,7 @@ function makeCerts(): void {
 }
 
 before(async () => {
-  if (skip) return;
+  if (skipped) return;
   dir = mkdtempSync(join(tmpdir(), 'facegate-sec-'));
   makeCerts();
   const passwd = file('passwd');
@@ -170,7 +172,7 @@ function assertOneLineFailure(error: UserError | undefined, what: string, secret
 }
 
 test('MQTT: username/password on plain TCP, TLS with client certificates; wrong credentials fail with one line', {
-  skip,
+  ...mosquittoAndOpenssl,
 }, async () => {
   const url = broker!.url;
   const tls = `mqtts://127.0.0.1:${tlsPort}`;
@@ -250,6 +252,22 @@ function externalAddress(): string | undefined {
   return undefined;
 }
 
+/** Local addresses in LISTEN state for `port`, from /proc/net/tcp and tcp6 (Linux). */
+function listenAddresses(port: number): string[] {
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = row.trim().split(/\s+/);
+      if (!local || state !== '0A') continue;
+      const [hex, portHex] = local.split(':');
+      if (!hex || Number.parseInt(portHex ?? '', 16) !== port) continue;
+      if (hex.length === 8) out.push(Buffer.from(hex, 'hex').reverse().join('.'));
+      else out.push(hex === '0'.repeat(32) ? '::' : `ipv6:${hex}`);
+    }
+  }
+  return out;
+}
+
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
@@ -262,7 +280,7 @@ function canConnect(host: string, port: number): Promise<boolean> {
 }
 
 test('a city with Digest RTSP and MQTT passwords: right credentials stream, wrong ones are unauthorized, no secret leaks', {
-  skip,
+  ...mosquittoAndOpenssl,
   timeout: 120_000,
 }, async (t) => {
   const cap = captureLogger('debug');
@@ -347,6 +365,9 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
   assert.equal(defaultConfig().broker.host, '127.0.0.1');
   assert.ok(gwA.httpPort > 0);
   assert.equal(await canConnect('127.0.0.1', gwA.httpPort), true, '/metrics on 127.0.0.1');
+  // The kernel's listen table says which address each port is bound to, whatever interfaces exist.
+  assert.deepEqual(listenAddresses(gwA.httpPort), ['127.0.0.1'], '/metrics listens on loopback only');
+  assert.deepEqual(listenAddresses(sim.port), ['127.0.0.1'], 'RTSP listens on loopback only');
   const ext = externalAddress();
   if (ext) assert.equal(await canConnect(ext, gwA.httpPort), false, `/metrics must not answer on ${ext}`);
   if (ext) assert.equal(await canConnect(ext, sim.port), false, `RTSP must not answer on ${ext}`);
@@ -370,7 +391,7 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
 });
 
 test('the control topic: disabled by config, or denied by a broker ACL, a message changes nothing', {
-  skip,
+  ...mosquittoAndOpenssl,
   timeout: 60_000,
 }, async (t) => {
   const { log } = captureLogger('silent');
@@ -450,7 +471,10 @@ function assertCliLine(r: CliResult, code: number, what: string, secrets: string
   for (const s of secrets) assert.ok(!r.stderr.includes(s), `${what}: ${s} in ${r.stderr}`);
 }
 
-test('CLI: config print masks secrets; error lines never carry them', { skip, timeout: 60_000 }, async () => {
+test('CLI: config print masks secrets; error lines never carry them', {
+  ...mosquittoAndOpenssl,
+  timeout: 60_000,
+}, async () => {
   const env = {
     FACEGATE_MQTT_PASSWORD: SIM_PW,
     FACEGATE_SIMULATOR_PASSWORD: RTSP_PW,

@@ -1,4 +1,3 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSimulator } from '../simulator/index.ts';
 import { parseControl } from '../simulator/control.ts';
@@ -9,6 +8,9 @@ import { collect } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { run } from './helpers/net.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
+import { testNeeding } from './helpers/tools.ts';
+
+const test = testNeeding('ffmpeg', 'mosquitto');
 
 interface Catalog {
   v: number;

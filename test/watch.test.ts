@@ -3,20 +3,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startMosquitto, mosquittoPath, type TestBroker } from './helpers/broker.ts';
+import { startMosquitto, type TestBroker } from './helpers/broker.ts';
+import { needs } from './helpers/tools.ts';
 import { connectMqtt, type MqttLink } from '../shared/mqtt.ts';
 import { createLogger } from '../shared/log.ts';
 import { freePort, waitFor } from './helpers/net.ts';
 import { badFilter, classify, jsonLine, readableLine, watchFilters } from '../cli/watch-format.ts';
 
-const noMosquitto = !mosquittoPath() && 'mosquitto not installed';
+const mosquitto = needs('mosquitto');
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 let broker: TestBroker | undefined;
 let pub: MqttLink | undefined;
 
 before(async () => {
-  if (noMosquitto) return;
+  if (mosquitto.skip !== undefined) return;
   broker = await startMosquitto();
   pub = connectMqtt(
     { url: broker.url, clientId: `watch-test-pub-${process.pid}` },
@@ -98,7 +99,7 @@ const status = (s: string, gatewayId = 'gw-a', detail?: string): Record<string, 
 });
 
 test('--json: retained statuses, summarised catalog, then live events, exactly', {
-  skip: noMosquitto,
+  ...mosquitto,
 }, async () => {
   const P = 'w1';
   const cameras = Array.from({ length: 300 }, (_, i) => ({
@@ -148,7 +149,7 @@ test('--json: retained statuses, summarised catalog, then live events, exactly',
   );
 });
 
-test('--camera shows only that camera, whatever else is published', { skip: noMosquitto }, async () => {
+test('--camera shows only that camera, whatever else is published', mosquitto, async () => {
   const P = 'w2';
   await send(`${P}/cameras/000001/status`, status('online'), true);
   await send(`${P}/cameras/000002/status`, status('unreachable', 'gw-b', 'connection refused'), true);
@@ -178,7 +179,7 @@ test('--camera shows only that camera, whatever else is published', { skip: noMo
   );
 });
 
-test('readable lines for a status and an event', { skip: noMosquitto }, async () => {
+test('readable lines for a status and an event', mosquitto, async () => {
   const P = 'w3';
   await send(`${P}/cameras/000007/status`, status('online', 'gw-a'), true);
   const w = watch(['--mqtt-url', broker!.url, '--set', `mqtt.prefix=${P}`, '--count', '3']);
@@ -193,7 +194,7 @@ test('readable lines for a status and an event', { skip: noMosquitto }, async ()
   ]);
 });
 
-test('SIGINT exits 0', { skip: noMosquitto }, async () => {
+test('SIGINT exits 0', mosquitto, async () => {
   const w = watch(['--mqtt-url', broker!.url, '--set', 'mqtt.prefix=w4']);
   await w.ready();
   w.proc.kill('SIGINT');

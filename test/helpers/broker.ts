@@ -1,14 +1,13 @@
-// A real MQTT broker for tests: mosquitto when installed (as in CI), else aedes in-process.
+// A real MQTT broker for tests: mosquitto (a missing one fails with the line that installs it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './net.ts';
-import { startEmbeddedBroker } from '../../shared/broker.ts';
-import { createLogger } from '../../shared/log.ts';
+import { requireTools } from './tools.ts';
 
 export interface TestBroker {
-  kind: 'mosquitto' | 'aedes';
+  kind: 'mosquitto';
   port: number;
   url: string;
   /** mosquitto only: the process, for kill/restart tests. */
@@ -19,10 +18,13 @@ export interface TestBroker {
   restart(): Promise<void>;
 }
 
-export function mosquittoPath(): string | undefined {
-  for (const p of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'])
-    if (existsSync(p)) return p;
-  return undefined;
+export function mosquittoPath(): string {
+  requireTools('mosquitto');
+  const found = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) =>
+    existsSync(p),
+  );
+  if (!found) throw new Error('mosquitto: no binary in /usr/sbin, /usr/bin or /usr/local/sbin');
+  return found;
 }
 
 export interface MosquittoOptions {
@@ -33,7 +35,6 @@ export interface MosquittoOptions {
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<TestBroker> {
   const bin = mosquittoPath();
-  if (!bin) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
   const dir = mkdtempSync(join(tmpdir(), 'facegate-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
@@ -80,17 +81,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<TestB
   return broker;
 }
 
-export async function startTestBroker(): Promise<TestBroker> {
-  if (mosquittoPath()) return startMosquitto();
-  const b = await startEmbeddedBroker(
-    { host: '127.0.0.1', port: 0 },
-    createLogger({ level: 'silent', format: 'json' }),
-  );
-  return {
-    kind: 'aedes',
-    port: b.port,
-    url: b.url,
-    stop: () => b.close(),
-    restart: () => Promise.reject(new Error('aedes test broker cannot restart')),
-  };
+/** The broker the tests use: mosquitto, as in production (aedes is tested where it is meant). */
+export function startTestBroker(): Promise<TestBroker> {
+  return startMosquitto();
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { resolveFfmpeg, type FfmpegBinary } from '../../shared/ffmpeg.ts';
+import { requireTools } from './tools.ts';
 
 /** Scenes rendered once per machine for all tests (cached by their parameters). */
 export const testSceneCache = join(tmpdir(), 'facegate-test-scenes');
@@ -26,5 +27,6 @@ export function testConfig(sets: string[] = []): Config {
 }
 
 export function systemFfmpeg(): FfmpegBinary {
+  requireTools('ffmpeg');
   return resolveFfmpeg('', process.env['PATH'] ?? '');
 }

@@ -1,10 +1,11 @@
 // Starts test/helpers/gst-rtsp-peer.py (GStreamer's RTSP server with live test sources) for the
 // decode tests. Needs Debian's /usr/bin/python3 with python3-gi and gir1.2-gst-rtsp-server-1.0.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { requireTools } from './tools.ts';
 import { fileURLToPath } from 'node:url';
 
-export const PEER_PYTHON = '/usr/bin/python3';
+export { SYSTEM_PYTHON as PEER_PYTHON } from '../system-deps.ts';
+import { SYSTEM_PYTHON as PEER_PYTHON } from '../system-deps.ts';
 const SCRIPT = fileURLToPath(new URL('./gst-rtsp-peer.py', import.meta.url));
 
 export interface GstPeer {
@@ -17,10 +18,6 @@ export interface GstPeer {
   close(): Promise<void>;
 }
 
-export function gstPeerAvailable(): boolean {
-  return existsSync(PEER_PYTHON);
-}
-
 export async function startGstPeer(opts: {
   cameras: number;
   width?: number;
@@ -28,6 +25,7 @@ export async function startGstPeer(opts: {
   fps?: number;
   gop?: number;
 }): Promise<GstPeer> {
+  requireTools('gst-rtsp-server-python', 'gstreamer');
   const args = [SCRIPT, '--cameras', String(opts.cameras)];
   if (opts.width) args.push('--width', String(opts.width));
   if (opts.height) args.push('--height', String(opts.height));
