@@ -229,6 +229,7 @@ test('ingest: Digest auth right, wrong and missing; a closed port and an unknown
   await until('404 unreachable', () => r.status('b-404') === 'unreachable', 10_000);
   assert.deepEqual(r.wrong, []);
   // Wrong credentials back off long (unauthorizedMinMs): one attempt so far.
+  // biome-ignore lint/suspicious/noUnnecessaryConditions: an index signature can miss (noUncheckedIndexedAccess; biome#11277)
   assert.equal(authServer.stats().responses['401'] !== undefined, true);
   assert.ok((r.sup.stats().cameras.find((c) => c.id === 'b-wrong')?.restarts ?? 0) <= 1);
 });
