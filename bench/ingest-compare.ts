@@ -61,7 +61,7 @@ async function runSide(spec: SideSpec): Promise<SideResult> {
   const log = createLogger({ level: 'warn', format: 'json' });
   const ffmpeg = resolveFfmpeg('', process.env['PATH'] ?? '');
   let frames = 0;
-  let measuring = false;
+  let measuring: boolean = false;
   const lat: number[] = [];
   // Node side: captureTs is the keyframe's arrival, so this is arrival -> decoded frame (queueing
   // included). The ffmpeg side stamps frames on arrival from its pipe: 0 there, not comparable.

@@ -36,7 +36,7 @@ export function treeMeter(roots: () => readonly number[]): TreeMeter {
     peak = Math.max(peak, rss);
     maxPids = Math.max(maxPids, pids.length);
   };
-  let started = false;
+  let started: boolean = false;
   sample();
   started = true;
   return {

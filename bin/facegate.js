@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The CLI runs the TypeScript sources through tsx, so `npm install` needs no build step.
 import { register } from 'tsx/esm/api';
 

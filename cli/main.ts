@@ -105,7 +105,7 @@ export async function main(
   const options: ParseArgsConfig['options'] = {};
   for (const f of flags) options[f.name] = { type: f.type, multiple: f.multiple ?? false };
   try {
-    let parsed;
+    let parsed: { values: unknown; positionals: string[] };
     try {
       parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
     } catch (err) {

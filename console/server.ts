@@ -17,7 +17,8 @@ import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { connectMqtt, mqttOptionsFrom } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
 import { badId } from '../gateway/publish/topics.ts';
-import { createConsoleState, defaultLimits, type Delta, type StateLimits } from './state.ts';
+import type { Delta, LinkEvent, PageInfo, SnapshotEvent } from './protocol.ts';
+import { createConsoleState, defaultLimits, type StateLimits } from './state.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
 
 export interface ConsoleDeps {
@@ -176,8 +177,8 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     const d: Delta | undefined = state.apply(topic, payload);
     if (d) broadcast(d.kind, d);
   });
-  link.on('connect', () => broadcast('link', { connected: true }));
-  link.on('offline', () => broadcast('link', { connected: false }));
+  link.on('connect', () => broadcast('link', { connected: true } satisfies LinkEvent));
+  link.on('offline', () => broadcast('link', { connected: false } satisfies LinkEvent));
   const filters = [
     `${prefix}/simulator/catalog`,
     `${prefix}/simulator/status`,
@@ -204,8 +205,14 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     });
     res.socket?.setNoDelay(true);
     pages.add(res);
-    const info = { control: cfg.simulator.control, maxLiveViews, connected: link.connected, prefix };
-    res.write(`retry: 2000\n\nevent: snapshot\ndata: ${JSON.stringify({ ...state.snapshot(), info })}\n\n`);
+    const info: PageInfo = {
+      control: cfg.simulator.control,
+      maxLiveViews,
+      connected: link.connected,
+      prefix,
+    };
+    const snapshot: SnapshotEvent = { ...state.snapshot(), info };
+    res.write(`retry: 2000\n\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
     const bye = (): void => void pages.delete(res);
     req.on('close', bye);
     res.on('error', bye);

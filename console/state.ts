@@ -4,71 +4,15 @@
 // delta for the pages; a page that connects gets snapshot() first. Payloads are never trusted:
 // anything that does not parse into the expected shape is counted and ignored.
 import { badId } from '../gateway/publish/topics.ts';
-
-export interface CatalogCamera {
-  id: string;
-  url: string;
-  district: string;
-  building: number;
-  entrance: number;
-}
-
-export interface StatusView {
-  status: string;
-  gatewayId: string;
-  ts: string;
-  detail?: string;
-}
-
-/** A face event as the page needs it (the gateway's FaceEvent without the optional crop). */
-export interface FaceView {
-  type: 'start' | 'update' | 'end';
-  eventId: string;
-  trackId: number;
-  cameraId: string;
-  gatewayId: string;
-  ts: string;
-  box: [number, number, number, number];
-  score: number;
-}
-
-/** One stats message of a gateway, reduced to what the charts draw. Counters are totals. */
-export interface StatsSample {
-  /** Receive time, ms since the epoch. */
-  t: number;
-  assigned: number;
-  online: number;
-  decoded: number;
-  analysed: number;
-  dropped: number;
-  cpu: number;
-  rss: number;
-}
-
-export interface SimulatorView {
-  status: string;
-  cameras?: number;
-  sessions?: number;
-  playing?: number;
-}
-
-export type Delta =
-  | { kind: 'catalog'; count: number; cameras: CatalogCamera[] }
-  | { kind: 'camera'; id: string; status: StatusView | null }
-  | { kind: 'gateway'; id: string; status: StatusView | null }
-  | { kind: 'stats'; id: string; sample: StatsSample }
-  | { kind: 'face'; event: FaceView }
-  | { kind: 'simulator'; status: SimulatorView | null };
-
-export interface Snapshot {
-  catalog: { count: number; cameras: CatalogCamera[] };
-  cameras: Record<string, StatusView>;
-  gateways: Record<string, { status: StatusView | null; stats: StatsSample[] }>;
-  events: FaceView[];
-  /** Faces started and not yet ended, by event id. */
-  active: FaceView[];
-  simulator: SimulatorView | null;
-}
+import type {
+  CatalogCamera,
+  Delta,
+  FaceView,
+  SimulatorView,
+  Snapshot,
+  StatsSample,
+  StatusView,
+} from './protocol.ts';
 
 export interface StateLimits {
   /** Face events kept for a page that connects. */

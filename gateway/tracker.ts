@@ -201,12 +201,12 @@ export function createTracker(opts: TrackerOptions): Tracker {
 
     // Greedy assignment, best pair first.
     const pairs: { t: Track; d: number; s: number }[] = [];
-    cam.tracks.forEach((t) =>
+    for (const t of cam.tracks) {
       detections.forEach((det, d) => {
         const s = affinity(t.box, det.box, frame.width, frame.height);
         if (s > 0) pairs.push({ t, d, s });
-      }),
-    );
+      });
+    }
     // One face in the previous analysed frame, one face now, nothing else on the camera: at one
     // analysed frame a second a person walking in crosses much of the frame between keyframes, so
     // geometry alone would split them into two events. Only across one frame gap (~1 s), since a

@@ -58,22 +58,21 @@ function probeVersion(path: string): { version: string; hasFpsMode: boolean } {
  * (passed in so that modules never read process.env).
  */
 export function resolveFfmpeg(configured: string, pathEnv: string): FfmpegBinary {
-  let path: string | undefined;
-  let source: FfmpegBinary['source'];
-  if (configured) {
-    path = configured;
-    source = 'config';
-  } else if ((path = onPath('ffmpeg', pathEnv))) {
-    source = 'system';
-  } else if ((path = bundledPath())) {
-    source = 'bundled';
-  } else {
-    throw new UserError(
-      'ffmpeg not found: install ffmpeg (apt-get install ffmpeg) or reinstall with optional dependencies',
-      3,
-    );
-  }
+  const { path, source } = locateFfmpeg(configured, pathEnv);
   return { path, source, ...probeVersion(path) };
+}
+
+/** The first of: the configured path, ffmpeg on PATH, the bundled build. */
+function locateFfmpeg(configured: string, pathEnv: string): Pick<FfmpegBinary, 'path' | 'source'> {
+  if (configured) return { path: configured, source: 'config' };
+  const system = onPath('ffmpeg', pathEnv);
+  if (system) return { path: system, source: 'system' };
+  const bundled = bundledPath();
+  if (bundled) return { path: bundled, source: 'bundled' };
+  throw new UserError(
+    'ffmpeg not found: install ffmpeg (apt-get install ffmpeg) or reinstall with optional dependencies',
+    3,
+  );
 }
 
 /** A fluent-ffmpeg command bound to the chosen binary. */

@@ -184,7 +184,12 @@ test('each service runs a real facegate command with flags it accepts', async ()
     );
     // --help after strict flag parsing: exit 2 on an unknown flag, 0 otherwise.
     const errors: string[] = [];
-    const stderr = new Writable({ write: (c: Buffer, _e, cb) => (errors.push(c.toString()), cb()) });
+    const stderr = new Writable({
+      write: (c: Buffer, _e, cb) => {
+        errors.push(c.toString());
+        cb();
+      },
+    });
     assert.equal(
       await main([...argv, '--help'], {}, { stdout: sink(), stderr }),
       0,
@@ -230,6 +235,7 @@ test('the pieces agree: host names, ports, replicas, gateway ids, scene cache', 
       'the anonymous broker is not on the network by default',
     );
 
+    // biome-ignore lint/suspicious/noUnnecessaryConditions: an index signature can miss (noUncheckedIndexedAccess; biome#11277)
     assert.equal(sim.city.cameras, Number(shell['CAMERAS'] ?? 50));
     assert.equal(sim.simulator.host, '0.0.0.0');
     assert.ok(names.includes(sim.simulator.publicHost), 'catalog URLs name the simulator service');
@@ -259,6 +265,7 @@ test('the pieces agree: host names, ports, replicas, gateway ids, scene cache', 
     );
     assert.equal(
       Number(obj(service(doc, 'gateway')['deploy'], 'deploy')['replicas']),
+      // biome-ignore lint/suspicious/noUnnecessaryConditions: an index signature can miss (noUncheckedIndexedAccess; biome#11277)
       Number(shell['GATEWAYS'] ?? 1),
     );
   }

@@ -3,7 +3,7 @@
 // a live view whose canvas shows video, the camera-count control, the live-view limit and stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createSimulator } from '../simulator/index.ts';
@@ -68,11 +68,13 @@ test('console state keeps bounded events and stats, ignores bad payloads, tracks
       t0 + i * 1000,
     );
   let g = s.snapshot(t0 + 10_000).gateways['gw-1'];
-  assert.equal(g?.stats.length, 5);
-  assert.equal(g?.stats.at(-1)?.dropped, 10);
+  assert.ok(g);
+  assert.equal(g.stats.length, 5);
+  assert.equal(g.stats.at(-1)?.dropped, 10);
   s.apply('fg/gateways/gw-1/stats', Buffer.from(JSON.stringify({ cameras: {}, frames: {} })), t0 + 68_500);
   g = s.snapshot(t0 + 68_500).gateways['gw-1'];
-  assert.equal(g?.stats.length, 2, 'samples older than a minute are gone');
+  assert.ok(g);
+  assert.equal(g.stats.length, 2, 'samples older than a minute are gone');
   // The catalog refuses cameras that could not be topic levels or RTSP URLs; an empty retained message clears it.
   s.apply(
     'fg/simulator/catalog',

@@ -29,7 +29,7 @@ for (const ingest of ['ffmpeg', 'node'] as const)
     ]);
     t.after(() => sub.close());
     const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false });
-    let closed = false;
+    let closed: boolean = false;
     t.after(async () => {
       if (!closed) await gw.close();
     });

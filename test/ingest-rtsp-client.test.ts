@@ -97,8 +97,7 @@ async function scripted(
     let buf = '';
     s.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
-      let end;
-      while ((end = buf.indexOf('\r\n\r\n')) >= 0) {
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
         const req = buf.slice(0, end);
         buf = buf.slice(end + 4);
         const method = req.split(' ')[0] ?? '';
@@ -185,14 +184,14 @@ test('client: single NAL, STAP-A and FU-A reassembled; P pictures, gaps and two-
   type P = { payload: Buffer; ts: number; marker: boolean; skip?: boolean };
   const pk: P[] = [];
   const push = (payloads: Buffer[], ts: number, marker = true, skipAt = -1): void =>
-    payloads.forEach((payload, i) =>
+    payloads.forEach((payload, i) => {
       pk.push({
         payload,
         ts,
         marker: marker && i === payloads.length - 1,
         ...(i === skipAt ? { skip: true } : {}),
-      }),
-    );
+      });
+    });
   push([stapA(SPS, PPS), ...fuA(idrA, 1000)], 0); // AU 1: STAP-A + FU-A
   push(fuA(slice(1, true, 2000, 0x11), 700), 9000); // P picture: skipped
   push([SPS, PPS, ...fuA(idrB, 1000)], 18000, true, 3); // a lost FU-A fragment: dropped

@@ -24,7 +24,10 @@ test('logs are JSON lines with component children, and secrets never reach them'
   assert.equal(first?.['component'], 'rtsp');
   assert.equal(first?.['url'], 'rtsp://admin:***@10.0.0.5/stream');
   assert.equal(first?.msg, 'connecting to rtsp://admin:***@10.0.0.5/');
-  assert.match(String((second?.['err'] as { message: string }).message), /rtsp:\/\/admin:\*\*\*@h\/x/);
+  assert.match(
+    String((second?.['err'] as { message: string } | undefined)?.message),
+    /rtsp:\/\/admin:\*\*\*@h\/x/,
+  );
   assert.equal(redactUrl('plain text, no url'), 'plain text, no url');
 });
 

@@ -79,8 +79,12 @@ async function startGate(
   const addr = server.address();
   return {
     port: typeof addr === 'object' && addr ? addr.port : 0,
-    open: () => void (isOpen = true),
-    shut: () => void (isOpen = false),
+    open: () => {
+      isOpen = true;
+    },
+    shut: () => {
+      isOpen = false;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));

@@ -54,7 +54,9 @@ test('rtp: FU-A round trip restores every NAL; marker only on the last packet', 
       const nals = f.payloads.flatMap((pl) => d.push(pl));
       const want = au.idr ? [p.sps, p.pps, ...au.nals] : au.nals;
       assert.equal(nals.length, want.length);
-      nals.forEach((n, i) => assert.ok(n.equals(want[i]!)));
+      nals.forEach((n, i) => {
+        assert.ok(n.equals(want[i]!));
+      });
     }
   }
   const frame = packetizeUnit(p.units[0]!, p.sps, p.pps);

@@ -116,7 +116,9 @@ test('renders H.264 Annex-B clips: exact frame count, IDR first, fixed GOP, no B
       (f) => `${f.key_frame},${f.pict_type}`,
     );
     assert.equal(frames.length, clip.frames, 'frame count');
-    frames.forEach((f, i) => assert.equal(f, i % clip.gopFrames === 0 ? '1,I' : '0,P', `frame ${i}`));
+    frames.forEach((f, i) => {
+      assert.equal(f, i % clip.gopFrames === 0 ? '1,I' : '0,P', `frame ${i}`);
+    });
     const dims = execFileSync(
       'ffprobe',
       [

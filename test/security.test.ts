@@ -202,7 +202,9 @@ test('MQTT: username/password on plain TCP, TLS with client certificates; wrong 
     [{ url: `mqtt://127.0.0.1:${tlsPort}`, username: 'op', password: OP_PW }, 'plain MQTT on the TLS port'],
   ];
   const results = await Promise.all(refusals.map(([o]) => tryConnect(o)));
-  refusals.forEach(([, what, secret], i) => assertOneLineFailure(results[i]!.error, what, secret));
+  refusals.forEach(([, what, secret], i) => {
+    assertOneLineFailure(results[i]!.error, what, secret);
+  });
 
   // TLS: right CA, client certificate and password; a message goes round.
   const t = await tryConnect(full, 5000);

@@ -1,12 +1,48 @@
+// @ts-check
 // The facegate console page: state from the server's event stream (/events), live video from
 // /live/<camera> (MPEG-1 over WebSocket, played by jsmpeg) with face boxes drawn over it.
 
-(() => {
-  var STATS_WINDOW_MS = 10 * 60 * 1000;
-  var EVENTS_SHOWN = 60;
-  var ACTIVE_TTL_MS = 60 * 1000;
+/** @typedef {import('../protocol.ts').CatalogCamera} CatalogCamera */
+/** @typedef {import('../protocol.ts').StatusView} StatusView */
+/** @typedef {import('../protocol.ts').FaceView} FaceView */
+/** @typedef {import('../protocol.ts').StatsSample} StatsSample */
+/** @typedef {import('../protocol.ts').SimulatorView} SimulatorView */
+/** @typedef {import('../protocol.ts').PageInfo} PageInfo */
+/** @typedef {import('../protocol.ts').SnapshotEvent} SnapshotEvent */
+/** @typedef {import('../protocol.ts').LinkEvent} LinkEvent */
+/**
+ * @template {import('../protocol.ts').Delta['kind']} K
+ * @typedef {Extract<import('../protocol.ts').Delta, { kind: K }>} DeltaOf
+ */
+/** @typedef {{ status: StatusView | null; stats: StatsSample[] }} GatewayView */
+/** @typedef {{ ev: FaceView; at: number }} ActiveFace */
+/**
+ * @typedef {object} LiveView
+ * @property {WebSocket} ws
+ * @property {HTMLElement} panel
+ * @property {HTMLCanvasElement} video
+ * @property {HTMLCanvasElement} overlay
+ * @property {jsmpeg} player
+ */
+/** @typedef {'grid' | 'tiles' | 'gateways' | 'events' | 'header'} Part */
 
-  var st = {
+(() => {
+  const STATS_WINDOW_MS = 10 * 60 * 1000;
+  const EVENTS_SHOWN = 60;
+  const ACTIVE_TTL_MS = 60 * 1000;
+
+  /**
+   * @type {{
+   *   catalog: { count: number; cameras: CatalogCamera[] };
+   *   cameras: Record<string, StatusView>;
+   *   gateways: Record<string, GatewayView>;
+   *   events: FaceView[];
+   *   active: Record<string, ActiveFace>;
+   *   simulator: SimulatorView | null;
+   *   info: Partial<PageInfo>;
+   * }}
+   */
+  const st = {
     catalog: { count: 0, cameras: [] },
     cameras: {},
     gateways: {},
@@ -15,23 +51,50 @@
     simulator: null,
     info: {},
   };
-  var views = {}; // camera id -> { ws, panel, overlay, video }
-  var $ = (id) => document.getElementById(id);
-  var h = (tag, cls, text) => {
-    var e = document.createElement(tag);
+  /** @type {Record<string, LiveView>} camera id -> its open live view */
+  const views = {};
+
+  /**
+   * The one element under `root` that matches `sel`, of the given kind; the page is broken without it.
+   * @template {Element} T
+   * @param {ParentNode} root
+   * @param {string} sel
+   * @param {{ new (): T; prototype: T }} kind
+   * @returns {T}
+   */
+  function one(root, sel, kind) {
+    const e = root.querySelector(sel);
+    if (!(e instanceof kind)) throw new Error('console page: no ' + sel);
+    return e;
+  }
+  /** @param {string} id */
+  const $ = (id) => one(document, '#' + id, HTMLElement);
+  const camcount = one(document, '#camcount', HTMLInputElement);
+  const camset = one(document, '#camset', HTMLButtonElement);
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {string | null} [cls]
+   * @param {string} [text]
+   * @returns {HTMLElementTagNameMap[K]}
+   */
+  const h = (tag, cls, text) => {
+    const e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text !== undefined) e.textContent = text;
     return e;
   };
 
   // ---- rendering, coalesced to one animation frame --------------------------------------------
-  var dirty = {};
+  /** @type {Partial<Record<Part, true>>} */
+  let dirty = {};
+  /** @param {Part} what */
   function mark(what) {
     if (!Object.keys(dirty).length) requestAnimationFrame(flush);
     dirty[what] = true;
   }
   function flush() {
-    var d = dirty;
+    const d = dirty;
     dirty = {};
     if (d.grid) renderGrid();
     if (d.tiles || d.grid) renderTiles();
@@ -41,52 +104,58 @@
   }
 
   function renderHeader() {
-    var link = $('link');
+    const link = $('link');
     link.textContent = st.info.connected ? 'broker connected' : 'broker disconnected';
     link.className = 'pill ' + (st.info.connected ? 'on' : 'off');
-    var online = 0;
-    for (var id in st.cameras) if (st.cameras[id].status === 'online') online++;
-    var gws = 0;
-    for (var g in st.gateways) if (st.gateways[g].status && st.gateways[g].status.status === 'online') gws++;
+    let online = 0;
+    for (const s of Object.values(st.cameras)) if (s.status === 'online') online++;
+    let gws = 0;
+    for (const g of Object.values(st.gateways)) if (g.status?.status === 'online') gws++;
     $('summary').textContent =
       st.catalog.count + ' cameras, ' + online + ' online, ' + gws + ' gateway(s) online';
-    var sim = st.simulator;
+    const sim = st.simulator;
+    // biome-ignore lint/suspicious/noUnnecessaryConditions: Biome types st by its first value, not its JSDoc; the stream replaces it
     $('simstatus').textContent = sim ? sim.status : '?';
-    $('simstatus').className = 'pill ' + (sim && sim.status === 'online' ? 'on' : 'off');
-    var input = $('camcount');
-    if (document.activeElement !== input && !input.dataset.touched) input.value = st.catalog.count || '';
-    var allowed = st.info.control !== false;
-    input.disabled = !allowed;
-    $('camset').disabled = !allowed;
+    $('simstatus').className = 'pill ' + (sim?.status === 'online' ? 'on' : 'off');
+    if (document.activeElement !== camcount && !camcount.dataset['touched'])
+      // biome-ignore lint/suspicious/noUnnecessaryConditions: Biome types st by its first value, not its JSDoc; the stream replaces it
+      camcount.value = String(st.catalog.count || '');
+    const allowed = st.info.control !== false;
+    camcount.disabled = !allowed;
+    camset.disabled = !allowed;
     if (!allowed) $('simnote').textContent = 'control off (simulator.control=false)';
   }
 
   function renderGrid() {
-    var grid = $('grid');
+    const grid = $('grid');
     grid.textContent = '';
-    var cams = st.catalog.cameras;
+    const cams = st.catalog.cameras;
     if (!cams.length) {
       grid.appendChild(h('p', 'empty', "waiting for the simulator's catalog…"));
       return;
     }
-    var byDistrict = {};
-    cams.forEach((c) => {
-      (byDistrict[c.district || '(none)'] = byDistrict[c.district || '(none)'] || []).push(c);
-    });
-    Object.keys(byDistrict)
-      .sort()
-      .forEach((name) => {
-        var sec = h('section', 'district');
-        sec.dataset.district = name;
-        var title = h('h3', null, name + ' ');
+    /** @type {Map<string, CatalogCamera[]>} */
+    const byDistrict = new Map();
+    for (const c of cams) {
+      const name = c.district || '(none)';
+      const list = byDistrict.get(name) ?? [];
+      list.push(c);
+      byDistrict.set(name, list);
+    }
+    [...byDistrict]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .forEach(([name, list]) => {
+        const sec = h('section', 'district');
+        sec.dataset['district'] = name;
+        const title = h('h3', null, name + ' ');
         title.appendChild(h('small'));
         sec.appendChild(title);
-        var tiles = h('div', 'tiles');
-        byDistrict[name]
-          .sort((a, b) => a.id < b.id ? -1 : 1)
+        const tiles = h('div', 'tiles');
+        list
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
           .forEach((c) => {
-            var b = h('button', 'cam', c.id.replace(/^0+(?=\d{2})/, ''));
-            b.dataset.id = c.id;
+            const b = h('button', 'cam', c.id.replace(/^0+(?=\d{2})/, ''));
+            b.dataset['id'] = c.id;
             b.title = c.id + ' · ' + name + ' building ' + c.building + ' entrance ' + c.entrance;
             b.onclick = () => {
               openView(c.id);
@@ -99,66 +168,74 @@
   }
 
   function renderTiles() {
-    var now = Date.now();
-    var faces = {};
-    for (var e in st.active) {
-      if (now - st.active[e].at > ACTIVE_TTL_MS) delete st.active[e];
-      else faces[st.active[e].ev.cameraId] = true;
+    const now = Date.now();
+    /** @type {Set<string>} cameras with a face on screen */
+    const faces = new Set();
+    for (const [e, a] of Object.entries(st.active)) {
+      if (now - a.at > ACTIVE_TTL_MS) delete st.active[e];
+      else faces.add(a.ev.cameraId);
     }
     document.querySelectorAll('#grid .district').forEach((sec) => {
-      var on = 0,
+      let on = 0,
         all = 0;
-      sec.querySelectorAll('.cam').forEach((b) => {
-        var s = st.cameras[b.dataset.id];
-        var status = s ? s.status : 'none';
+      /** @type {NodeListOf<HTMLButtonElement>} */ (sec.querySelectorAll('.cam')).forEach((b) => {
+        const id = b.dataset['id'] ?? '';
+        const s = st.cameras[id];
+        const status = s ? s.status : 'none';
         all++;
         if (status === 'online') on++;
-        b.className =
-          'cam s-' + status + (faces[b.dataset.id] ? ' face' : '') + (views[b.dataset.id] ? ' watching' : '');
-        b.dataset.status = status;
+        b.className = 'cam s-' + status + (faces.has(id) ? ' face' : '') + (views[id] ? ' watching' : '');
+        b.dataset['status'] = status;
         b.title =
           b.title.split(' — ')[0] +
           ' — ' +
           status +
-          (s && s.gatewayId ? ' via ' + s.gatewayId : '') +
-          (s && s.detail ? ' (' + s.detail + ')' : '');
+          (s?.gatewayId ? ' via ' + s.gatewayId : '') +
+          (s?.detail ? ' (' + s.detail + ')' : '');
       });
-      sec.querySelector('h3 small').textContent = on + '/' + all + ' online';
+      one(sec, 'h3 small', HTMLElement).textContent = on + '/' + all + ' online';
     });
   }
 
+  /**
+   * Analysed frames per second between samples, and CPU, as chart points.
+   * @param {StatsSample[]} samples
+   */
   function rates(samples) {
-    var fps = [],
-      cpu = [];
-    for (var i = 0; i < samples.length; i++) {
-      var s = samples[i],
-        p = samples[i - 1];
+    /** @type {ChartSeries['points']} */
+    const fps = [];
+    /** @type {ChartSeries['points']} */
+    const cpu = [];
+    /** @type {StatsSample | undefined} */
+    let p;
+    for (const s of samples) {
       cpu.push({ t: s.t, v: s.cpu });
       if (p && s.t > p.t && s.analysed >= p.analysed)
         fps.push({ t: s.t, v: ((s.analysed - p.analysed) * 1000) / (s.t - p.t) });
+      p = s;
     }
     return { fps: fps, cpu: cpu };
   }
+  /** @param {number} v */
   function ceilNice(v) {
-    var steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
-    for (var i = 0; i < steps.length; i++) if (v <= steps[i]) return steps[i];
+    for (const step of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) if (v <= step) return step;
     return v;
   }
 
   function renderGateways() {
-    var box = $('gateways');
-    var ids = Object.keys(st.gateways).sort();
-    if (!ids.length) return;
-    var empty = box.querySelector('.empty');
-    if (empty) empty.remove();
-    var now = Date.now();
-    ids.forEach((id) => {
-      var g = st.gateways[id];
-      var card = box.querySelector('.gw[data-id="' + CSS.escape(id) + '"]');
+    const box = $('gateways');
+    const gateways = Object.entries(st.gateways).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (!gateways.length) return;
+    box.querySelector('.empty')?.remove();
+    const now = Date.now();
+    gateways.forEach(([id, g]) => {
+      let card = /** @type {HTMLElement | null} */ (
+        box.querySelector('.gw[data-id="' + CSS.escape(id) + '"]')
+      );
       if (!card) {
         card = h('div', 'gw');
-        card.dataset.id = id;
-        var top = h('div', 'top');
+        card.dataset['id'] = id;
+        const top = h('div', 'top');
         top.appendChild(h('b', null, id));
         top.appendChild(h('span', 'pill'));
         card.appendChild(top);
@@ -166,15 +243,15 @@
         card.appendChild(document.createElementNS('http://www.w3.org/2000/svg', 'svg'));
         box.appendChild(card);
       }
-      var status = g.status ? g.status.status : '?';
-      var pill = card.querySelector('.pill');
+      const status = g.status ? g.status.status : '?';
+      const pill = one(card, '.pill', HTMLElement);
       pill.textContent = status;
       pill.className = 'pill ' + (status === 'online' ? 'on' : 'off');
-      card.dataset.status = status;
-      var last = g.stats[g.stats.length - 1];
-      var r = rates(g.stats);
-      var lastFps = r.fps.length ? r.fps[r.fps.length - 1].v : 0;
-      card.querySelector('.nums').textContent = last
+      card.dataset['status'] = status;
+      const last = g.stats.at(-1);
+      const r = rates(g.stats);
+      const lastFps = r.fps.at(-1)?.v ?? 0;
+      one(card, '.nums', HTMLElement).textContent = last
         ? 'cameras ' +
           last.online +
           '/' +
@@ -189,27 +266,14 @@
           last.rss.toFixed(0) +
           ' MB'
         : 'no stats yet';
-      var maxFps = ceilNice(
-        Math.max.apply(
-          null,
-          [1].concat(
-            r.fps.map((p) => p.v),
-          ),
-        ),
-      );
-      var maxCpu = ceilNice(
-        Math.max.apply(
-          null,
-          [100].concat(
-            r.cpu.map((p) => p.v),
-          ),
-        ),
-      );
+      const maxFps = ceilNice(Math.max(1, ...r.fps.map((p) => p.v)));
+      const maxCpu = ceilNice(Math.max(100, ...r.cpu.map((p) => p.v)));
       // The x axis spans the data there is, from one minute up to the ten the server keeps.
-      var span = g.stats.length ? now - g.stats[0].t : 0;
-      var windowMs = Math.max(60 * 1000, Math.min(STATS_WINDOW_MS, Math.ceil(span / 60000) * 60000));
+      const first = g.stats.at(0);
+      const span = first ? now - first.t : 0;
+      const windowMs = Math.max(60 * 1000, Math.min(STATS_WINDOW_MS, Math.ceil(span / 60000) * 60000));
       charts.lines(
-        card.querySelector('svg'),
+        one(card, 'svg', SVGSVGElement),
         [
           { cls: 'fps', points: r.fps, max: maxFps, label: 'max ' + maxFps + ' fps' },
           {
@@ -226,15 +290,15 @@
   }
 
   function renderEvents() {
-    var list = $('events');
+    const list = $('events');
     list.textContent = '';
     st.events
       .slice(-EVENTS_SHOWN)
       .reverse()
       .forEach((e) => {
-        var li = h('li', 't-' + e.type);
-        li.dataset.camera = e.cameraId;
-        li.dataset.type = e.type;
+        const li = h('li', 't-' + e.type);
+        li.dataset['camera'] = e.cameraId;
+        li.dataset['type'] = e.type;
         li.textContent =
           (e.ts || '').slice(11, 19) +
           ' ' +
@@ -252,6 +316,7 @@
   }
 
   // ---- the event stream --------------------------------------------------------------------
+  /** @param {FaceView} ev */
   function onFace(ev) {
     st.events.push(ev);
     if (st.events.length > 500) st.events.splice(0, st.events.length - 500);
@@ -261,10 +326,21 @@
     mark('tiles');
   }
 
+  /**
+   * The gateway's entry, created empty on first news of it.
+   * @param {string} id
+   */
+  function gatewayView(id) {
+    const g = st.gateways[id] ?? { status: null, stats: [] };
+    st.gateways[id] = g;
+    return g;
+  }
+
   function connect() {
-    var es = new EventSource('/events');
+    const es = new EventSource('/events');
     es.addEventListener('snapshot', (m) => {
-      var s = JSON.parse(m.data);
+      /** @type {SnapshotEvent} */
+      const s = JSON.parse(m.data);
       st.catalog = s.catalog;
       st.cameras = s.cameras;
       st.gateways = s.gateways;
@@ -277,44 +353,55 @@
       });
       $('gateways').textContent = '';
       $('gateways').appendChild(h('p', 'empty', 'no gateway yet'));
-      ['grid', 'gateways', 'events', 'header'].forEach(mark);
+      /** @type {Part[]} */ (['grid', 'gateways', 'events', 'header']).forEach(mark);
     });
     es.addEventListener('catalog', (m) => {
-      var d = JSON.parse(m.data);
+      /** @type {DeltaOf<'catalog'>} */
+      const d = JSON.parse(m.data);
       st.catalog = { count: d.count, cameras: d.cameras };
       mark('grid');
       mark('header');
     });
     es.addEventListener('camera', (m) => {
-      var d = JSON.parse(m.data);
+      /** @type {DeltaOf<'camera'>} */
+      const d = JSON.parse(m.data);
       if (d.status) st.cameras[d.id] = d.status;
       else delete st.cameras[d.id];
       mark('tiles');
       mark('header');
     });
     es.addEventListener('gateway', (m) => {
-      var d = JSON.parse(m.data);
-      (st.gateways[d.id] = st.gateways[d.id] || { status: null, stats: [] }).status = d.status;
+      /** @type {DeltaOf<'gateway'>} */
+      const d = JSON.parse(m.data);
+      gatewayView(d.id).status = d.status;
       mark('gateways');
       mark('header');
     });
     es.addEventListener('stats', (m) => {
-      var d = JSON.parse(m.data);
-      var g = (st.gateways[d.id] = st.gateways[d.id] || { status: null, stats: [] });
+      /** @type {DeltaOf<'stats'>} */
+      const d = JSON.parse(m.data);
+      const g = gatewayView(d.id);
       g.stats.push(d.sample);
-      var from = Date.now() - STATS_WINDOW_MS;
-      while (g.stats.length && g.stats[0].t < from) g.stats.shift();
+      const from = Date.now() - STATS_WINDOW_MS;
+      const kept = g.stats.findIndex((s) => s.t >= from);
+      g.stats.splice(0, kept < 0 ? g.stats.length : kept);
       mark('gateways');
     });
     es.addEventListener('face', (m) => {
-      onFace(JSON.parse(m.data).event);
+      /** @type {DeltaOf<'face'>} */
+      const d = JSON.parse(m.data);
+      onFace(d.event);
     });
     es.addEventListener('simulator', (m) => {
-      st.simulator = JSON.parse(m.data).status;
+      /** @type {DeltaOf<'simulator'>} */
+      const d = JSON.parse(m.data);
+      st.simulator = d.status;
       mark('header');
     });
     es.addEventListener('link', (m) => {
-      st.info.connected = JSON.parse(m.data).connected;
+      /** @type {LinkEvent} */
+      const d = JSON.parse(m.data);
+      st.info.connected = d.connected;
       mark('header');
     });
     es.onerror = () => {
@@ -324,43 +411,45 @@
   }
 
   // ---- live views --------------------------------------------------------------------------
-  var CLOSE_REASONS = { 4003: 'too many live views', 4004: 'unknown camera', 1001: 'console closing' };
+  /** @type {Record<number, string>} */
+  const CLOSE_REASONS = { 4003: 'too many live views', 4004: 'unknown camera', 1001: 'console closing' };
 
+  /** @param {string} id */
   function openView(id) {
     if (views[id]) return;
-    var panel = h('div', 'view');
+    const panel = h('div', 'view');
     panel.id = 'live-' + id;
-    var bar = h('div', 'bar');
+    const bar = h('div', 'bar');
     bar.appendChild(h('b', null, 'camera ' + id));
-    var close = h('button', null, 'close');
+    const close = h('button', null, 'close');
     bar.appendChild(close);
     panel.appendChild(bar);
-    var screen = h('div', 'screen');
-    var video = h('canvas', 'video');
-    var overlay = h('canvas', 'overlay');
+    const screen = h('div', 'screen');
+    const video = h('canvas', 'video');
+    const overlay = h('canvas', 'overlay');
     screen.appendChild(video);
     screen.appendChild(overlay);
     panel.appendChild(screen);
-    var note = h('div', 'note', 'connecting…');
+    const note = h('div', 'note', 'connecting…');
     panel.appendChild(note);
     $('live').appendChild(panel);
 
-    var ws = new WebSocket(
+    const ws = new WebSocket(
       (location.protocol === 'https:' ? 'wss://' : 'ws://') +
         location.host +
         '/live/' +
         encodeURIComponent(id),
     );
-    var frames = 0;
+    let frames = 0;
     // The old jsmpeg API: it takes the socket, reads the 8-byte "jsmp" header, then MPEG-1.
     // 2D canvas: the page (and the test) can read its pixels; WebGL would need preserveDrawingBuffer.
-    var player = new jsmpeg(ws, {
+    const player = new jsmpeg(ws, {
       canvas: video,
       forceCanvas2D: true,
       ondecodeframe: () => {
         frames++;
         if (frames === 1) note.textContent = 'live';
-        video.dataset.frames = String(frames);
+        video.dataset['frames'] = String(frames);
       },
     });
     ws.addEventListener('close', (e) => {
@@ -368,8 +457,7 @@
         'stopped: ' + (e.reason || CLOSE_REASONS[e.code] || 'connection closed (' + e.code + ')');
       panel.classList.add('closed');
     });
-    var view = { ws: ws, panel: panel, video: video, overlay: overlay, player: player };
-    views[id] = view;
+    views[id] = { ws: ws, panel: panel, video: video, overlay: overlay, player: player };
     close.onclick = () => {
       ws.close();
       panel.remove();
@@ -381,21 +469,20 @@
 
   // Face boxes over every open view, from the active events of its camera.
   function drawOverlays() {
-    var now = Date.now();
-    for (var id in views) {
-      var v = views[id];
-      var W = v.video.width || 640,
+    const now = Date.now();
+    for (const [id, v] of Object.entries(views)) {
+      const W = v.video.width || 640,
         H = v.video.height || 360;
       if (v.overlay.width !== W) v.overlay.width = W;
       if (v.overlay.height !== H) v.overlay.height = H;
-      var g = v.overlay.getContext('2d');
+      const g = v.overlay.getContext('2d');
+      if (!g) continue; // only if the canvas already had another kind of context
       g.clearRect(0, 0, W, H);
       g.lineWidth = 3;
       g.font = '16px system-ui, sans-serif';
-      for (var e in st.active) {
-        var a = st.active[e];
+      for (const a of Object.values(st.active)) {
         if (a.ev.cameraId !== id || now - a.at > ACTIVE_TTL_MS) continue;
-        var b = a.ev.box;
+        const b = a.ev.box;
         // Solid while fresh; dashed once the gateway has said nothing new for a while (with
         // gateway.updateEveryS=0 only start and end come, so the box stays where the face began).
         g.setLineDash(now - a.at > 1500 ? [8, 6] : []);
@@ -409,22 +496,27 @@
   }
 
   // ---- simulator control -------------------------------------------------------------------
-  $('camcount').addEventListener('input', function () {
-    this.dataset.touched = '1';
+  camcount.addEventListener('input', () => {
+    camcount.dataset['touched'] = '1';
   });
   $('simform').addEventListener('submit', (e) => {
     e.preventDefault();
-    var n = Number($('camcount').value);
+    const n = Number(camcount.value);
     $('simnote').textContent = 'sending…';
     fetch('/api/simulator', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ cameras: n }),
     })
-      .then((r) => r.json().then((b) => ({ ok: r.ok, body: b })))
+      .then((r) =>
+        r.json().then(
+          /** @param {{ cameras?: number; error?: string }} b */
+          (b) => ({ ok: r.ok, body: b }),
+        ),
+      )
       .then((r) => {
-        $('simnote').textContent = r.ok ? 'asked for ' + r.body.cameras : r.body.error;
-        delete $('camcount').dataset.touched;
+        $('simnote').textContent = r.ok ? 'asked for ' + r.body.cameras : (r.body.error ?? '');
+        delete camcount.dataset['touched'];
       })
       .catch((err) => {
         $('simnote').textContent = String(err);

@@ -31,8 +31,8 @@ export function emptyCounters(): CameraCounters {
 
 export class CameraSlot {
   frame: Frame | undefined;
-  busy = false;
-  lastHadFaces = false;
+  busy: boolean = false;
+  lastHadFaces: boolean = false;
   readonly counters = emptyCounters();
   readonly ms = new SampleWindow(64);
 

@@ -139,7 +139,7 @@ export function startGroup(o: GroupOptions, ev: GroupEvents, log: Logger): Decod
 
   function close(): Promise<void> {
     closing = true;
-    if (exitPromise) return exitPromise;
+    if (exitPromise !== undefined) return exitPromise;
     exitPromise = (async () => {
       if (hasExited) return;
       child.kill('SIGTERM');

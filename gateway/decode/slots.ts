@@ -107,9 +107,14 @@ export function createSlots(h: SlotHost) {
   function start(s: Slot): void {
     stop(s);
     if (!slots.has(s)) return;
-    if (s.cameras.length === 0) return drop(s);
-    if (s.quarantine && runningSolos() >= h.maxSolo)
-      return later(s, backoffDelay(0, h.backoff) + h.backoff.baseMs);
+    if (s.cameras.length === 0) {
+      drop(s);
+      return;
+    }
+    if (s.quarantine && runningSolos() >= h.maxSolo) {
+      later(s, backoffDelay(0, h.backoff) + h.backoff.baseMs);
+      return;
+    }
     const gen = s.gen;
     s.procCams = [...s.cameras];
     s.startedAt = h.now();
@@ -177,18 +182,8 @@ export function createSlots(h: SlotHost) {
     );
     const last = info.stderr.at(-1) ?? `ffmpeg exited (code ${info.code}, signal ${info.signal})`;
     if (s.quarantine) {
-      const c = s.cameras[0];
-      if (!c) return drop(s);
-      const f = failures.get(0) ?? { kind: 'other' as const, line: last };
-      h.setStatus(c, failureStatus(f.kind, c.wasOnline), f.line);
-      c.healthySince = undefined;
-      const delay = backoffDelay(
-        s.attempt++,
-        h.backoff,
-        f.kind === 'unauthorized' ? h.backoff.unauthorizedMinMs : 0,
-      );
-      h.log.info({ camera: c.id, delayMs: delay, detail: f.line }, 'quarantined camera failed; retrying');
-      return later(s, delay);
+      quarantinedExited(s, failures.get(0) ?? { kind: 'other', line: last });
+      return;
     }
     h.log.warn(
       { slot: s.id, code: info.code, signal: info.signal, stderr: info.stderr.slice(-5) },
@@ -199,10 +194,29 @@ export function createSlots(h: SlotHost) {
         const c = s.procCams[i];
         if (c && c.slot === s) isolate(c, f, 'input failed');
       }
-      return start(s); // the rest at once: the cause is known and gone
+      start(s); // the rest at once: the cause is known and gone
+      return;
     }
-    if (++s.unexplained >= 2 && s.cameras.length > 1) return dissolve(s, 'repeated unexplained failures');
-    later(s, backoffDelay(s.attempt++, h.backoff));
+    if (++s.unexplained >= 2 && s.cameras.length > 1) dissolve(s, 'repeated unexplained failures');
+    else later(s, backoffDelay(s.attempt++, h.backoff));
+  }
+
+  /** A camera alone in quarantine failed: its own status, then a retry with backoff. */
+  function quarantinedExited(s: Slot, f: Failure): void {
+    const c = s.cameras[0];
+    if (!c) {
+      drop(s);
+      return;
+    }
+    h.setStatus(c, failureStatus(f.kind, c.wasOnline), f.line);
+    c.healthySince = undefined;
+    const delay = backoffDelay(
+      s.attempt++,
+      h.backoff,
+      f.kind === 'unauthorized' ? h.backoff.unauthorizedMinMs : 0,
+    );
+    h.log.info({ camera: c.id, delayMs: delay, detail: f.line }, 'quarantined camera failed; retrying');
+    later(s, delay);
   }
 
   /** The process is stuck and nothing says which input: every member goes alone. */

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { Frame } from '../frame.ts';
 import { decoderCaps, parseMode, defaultArgsOptions, type ArgsOptions } from './args.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
-import { startGroup, type ExitInfo } from './group.ts';
+import { startGroup } from './group.ts';
 import type { CameraStatus } from './status.ts';
 import { createSlots, type Cam, type ProcHandlers, type SlotHost } from './slots.ts';
 

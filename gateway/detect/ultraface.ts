@@ -87,5 +87,5 @@ export function decode(scores: Float32Array, boxes: Float32Array, opts: DecodeOp
 }
 
 function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return Math.min(Math.max(v, 0), 1);
 }

@@ -7,7 +7,6 @@
 // Isolation comes for free: a camera is a socket, not an input of a shared process, so a bad
 // camera fails alone; a decoder in doubt restarts and loses at most the one unit in flight.
 import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
-import type { Logger } from '../../shared/log.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from '../decode/backoff.ts';
 import { failureStatus, type CameraStatus } from '../decode/status.ts';
 import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } from '../decode/supervisor.ts';

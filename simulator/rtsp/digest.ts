@@ -15,8 +15,7 @@ export function parseAuthParams(header: string): Map<string, string> | undefined
   if (!m || m[1]!.toLowerCase() !== 'digest') return undefined;
   const out = new Map<string, string>();
   const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)/g;
-  let p: RegExpExecArray | null;
-  while ((p = re.exec(m[2]!)) !== null) {
+  for (let p = re.exec(m[2]!); p !== null; p = re.exec(m[2]!)) {
     if (p[0].length === 0) break;
     out.set(p[1]!.toLowerCase(), p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? ''));
   }

@@ -115,7 +115,10 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
           next();
           return;
         }
-        if (status !== 200) return fail(`${step} ${status}`);
+        if (status !== 200) {
+          fail(`${step} ${status}`);
+          return;
+        }
         if (step === 'DESCRIBE') {
           // RFC 2326 C.1.1: the media's a=control, relative to Content-Base.
           const base = headers.get('content-base') ?? `${url}/`;

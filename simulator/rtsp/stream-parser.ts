@@ -80,7 +80,10 @@ export function createStreamParser(
         }
         // A negative length would re-parse the same bytes forever; a huge one would buffer without bound.
         const cl = headers.get('content-length') ?? '0';
-        if (!/^\d{1,5}$/.test(cl) || end + 4 + Number(cl) > 65536) return drop();
+        if (!/^\d{1,5}$/.test(cl) || end + 4 + Number(cl) > 65536) {
+          drop();
+          return;
+        }
         const bodyLen = Number(cl);
         if (text.length < end + 4 + bodyLen) return;
         const body = text.subarray(end + 4, end + 4 + bodyLen).toString('latin1');

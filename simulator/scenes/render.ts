@@ -52,7 +52,7 @@ export async function ensureScenes(spec: SceneSpec, deps: SceneDeps): Promise<Sc
   const hash = specHash(spec);
   const final = join(deps.cacheDir, hash);
   const running = inFlight.get(final);
-  if (running) return running;
+  if (running !== undefined) return running;
   const p = ensureUncoordinated(spec, deps, clips, hash, final).finally(() => inFlight.delete(final));
   inFlight.set(final, p);
   return p;

@@ -38,7 +38,7 @@ test('broker SIGKILLed and restarted: no start/end event lost, duplicates only a
     http: false,
     onEvent: (ev) => produced.push({ ev, at: Date.now() }),
   });
-  let closed = false;
+  let closed: boolean = false;
   defer('gateway', async () => {
     if (!closed) await gw.close();
   });

@@ -115,7 +115,7 @@ test('a gateway SIGKILLed among three: its cameras move, every camera online und
     .map((cam) => cam.id)
     .filter((id) => {
       const s = retained.get(id);
-      return !s || s.status !== 'online' || gwStatus.get(s.gatewayId) !== 'online';
+      return s?.status !== 'online' || gwStatus.get(s.gatewayId) !== 'online';
     });
   await waitFor(
     () => orphans.every((pid) => !isAlive(pid)),

@@ -2,7 +2,7 @@
 // results/faults.txt for the README table), child processes of the CLI, /proc readings, and the
 // latest camera statuses seen on the broker.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processTree } from '../../shared/proc.ts';
 import type { TestContext } from 'node:test';
