@@ -135,7 +135,6 @@ test('masks: a face inside the mask makes no event, one outside does; the gatewa
     samples++;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const to = Date.now();
   gw.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
   assert.deepEqual([...written], [], 'files open for writing by the gateway or its ffmpeg');
@@ -179,9 +178,9 @@ test('suspend: by schedule and by command, retained audit records with the sende
     { ...cfg, gateway: { ...cfg.gateway, id: 'gw-s' } },
     { log, ffmpeg: systemFfmpeg(), http: false },
   );
-  let closed = false;
+  const gwClosed = { done: false };
   t.after(async () => {
-    if (!closed) await gw.close();
+    if (!gwClosed.done) await gw.close();
   });
   const records = (): StateRecord[] => sub.json<StateRecord>(/\/privacy\/[^/]+\/state$/);
   await sub.waitFor(() => records().some((r) => r.camera === '000003'), 15_000, 'scheduled record');
@@ -266,7 +265,7 @@ test('suspend: by schedule and by command, retained audit records with the sende
     40_000,
     'events again after resuming',
   );
-  closed = true;
+  gwClosed.done = true;
   await gw.close();
   // A later reader gets each camera's last record, retained.
   const late = await collect(broker.url, ['facegate/privacy/+/state']);
