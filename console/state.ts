@@ -4,6 +4,7 @@
 // delta for the pages; a page that connects gets snapshot() first. Payloads are never trusted:
 // anything that does not parse into the expected shape is counted and ignored.
 import { badId } from '../gateway/publish/topics.ts';
+import { cameraMasksSchema, type Polygon } from '../config/privacy.ts';
 
 export interface CatalogCamera {
   id: string;
@@ -11,6 +12,8 @@ export interface CatalogCamera {
   district: string;
   building: number;
   entrance: number;
+  /** Privacy masks from the catalog. */
+  masks?: Polygon[];
 }
 
 export interface StatusView {
@@ -138,12 +141,16 @@ function parseCatalogCamera(v: unknown): CatalogCamera | undefined {
   const id = str(o['id'], 128);
   const url = str(o['url'], 2048);
   if (!id || badId(id) || !url || !/^rtsps?:\/\//.test(url)) return undefined;
+  // A camera whose masks do not parse is left out rather than shown unmasked.
+  const masks = o['masks'] === undefined ? undefined : cameraMasksSchema.safeParse(o['masks']);
+  if (masks && !masks.success) return undefined;
   return {
     id,
     url,
     district: str(o['district'], 64) ?? '',
     building: num(o['building']) ?? 0,
     entrance: num(o['entrance']) ?? 0,
+    ...(masks?.data.length ? { masks: masks.data } : {}),
   };
 }
 

@@ -83,7 +83,7 @@
         sec.appendChild(title);
         var tiles = h('div', 'tiles');
         byDistrict[name]
-          .sort((a, b) => a.id < b.id ? -1 : 1)
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
           .forEach((c) => {
             var b = h('button', 'cam', c.id.replace(/^0+(?=\d{2})/, ''));
             b.dataset.id = c.id;
@@ -189,22 +189,8 @@
           last.rss.toFixed(0) +
           ' MB'
         : 'no stats yet';
-      var maxFps = ceilNice(
-        Math.max.apply(
-          null,
-          [1].concat(
-            r.fps.map((p) => p.v),
-          ),
-        ),
-      );
-      var maxCpu = ceilNice(
-        Math.max.apply(
-          null,
-          [100].concat(
-            r.cpu.map((p) => p.v),
-          ),
-        ),
-      );
+      var maxFps = ceilNice(Math.max.apply(null, [1].concat(r.fps.map((p) => p.v))));
+      var maxCpu = ceilNice(Math.max.apply(null, [100].concat(r.cpu.map((p) => p.v))));
       // The x axis spans the data there is, from one minute up to the ten the server keeps.
       var span = g.stats.length ? now - g.stats[0].t : 0;
       var windowMs = Math.max(60 * 1000, Math.min(STATS_WINDOW_MS, Math.ceil(span / 60000) * 60000));
@@ -379,6 +365,12 @@
     mark('tiles');
   }
 
+  function masksOf(id) {
+    var own = (st.info.masks && st.info.masks[id]) || [];
+    var cam = st.catalog.cameras.find((c) => c.id === id);
+    return own.concat((cam && cam.masks) || []);
+  }
+
   // Face boxes over every open view, from the active events of its camera.
   function drawOverlays() {
     var now = Date.now();
@@ -390,6 +382,19 @@
       if (v.overlay.height !== H) v.overlay.height = H;
       var g = v.overlay.getContext('2d');
       g.clearRect(0, 0, W, H);
+      // Privacy masks: the server already blanked these pixels; the outline says why they are black.
+      var masks = masksOf(id);
+      v.overlay.dataset.masks = String(masks.length);
+      g.lineWidth = 2;
+      g.setLineDash([6, 4]);
+      g.strokeStyle = '#ff6b6b';
+      masks.forEach((poly) => {
+        g.beginPath();
+        g.moveTo(poly[0][0] * W, poly[0][1] * H);
+        for (var k = 1; k < poly.length; k++) g.lineTo(poly[k][0] * W, poly[k][1] * H);
+        g.closePath();
+        g.stroke();
+      });
       g.lineWidth = 3;
       g.font = '16px system-ui, sans-serif';
       for (var e in st.active) {
