@@ -366,9 +366,9 @@
   }
 
   function masksOf(id) {
-    var own = (st.info.masks && st.info.masks[id]) || [];
+    var own = st.info.masks?.[id] || [];
     var cam = st.catalog.cameras.find((c) => c.id === id);
-    return own.concat((cam && cam.masks) || []);
+    return own.concat(cam?.masks || []);
   }
 
   // Face boxes over every open view, from the active events of its camera.
