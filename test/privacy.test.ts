@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadConfig } from '../config/load.ts';
+import { maskSecrets, toYaml } from '../config/print.ts';
 import { blank, createMasks, rasterise } from '../gateway/privacy/mask.ts';
 import { localTime, windowActive } from '../gateway/privacy/schedule.ts';
 import { createPrivacyControl, parsePrivacyCommand, type StateRecord } from '../gateway/privacy/suspend.ts';
@@ -358,4 +359,25 @@ test('privacy control: a retained record made by a command is taken over by a ne
   assert.equal(records.length, 0, 'the state did not change, so nothing is republished');
   c.restore('a', Buffer.from('garbage'));
   assert.equal(c.suspended('a'), true);
+});
+
+test('console secrets are masked in config print and in errors', () => {
+  const c = loadConfig({
+    sets: [
+      'console.auth.token=averylongsharedsecret',
+      'console.auth.user=alice',
+      'console.auth.passwordHash=scrypt$16384$8$1$c2FsdA==$aGFzaA==',
+    ],
+  });
+  const text = toYaml(maskSecrets(c));
+  assert.ok(!text.includes('averylongsharedsecret') && !text.includes('aGFzaA=='), text);
+  assert.equal(c.console.auth.token, 'averylongsharedsecret');
+  assert.throws(
+    () => loadConfig({ sets: ['console.auth.token=short'] }),
+    (err: Error) => !err.message.includes('short'),
+  );
+  assert.throws(() => loadConfig({ sets: ['console.auth.user=alice'] }), {
+    message:
+      'config: console.auth: (a mapping) (from file) is not allowed: auth.user and auth.passwordHash go together',
+  });
 });
