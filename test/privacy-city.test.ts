@@ -178,10 +178,9 @@ test('suspend: by schedule and by command, retained audit records with the sende
     { ...cfg, gateway: { ...cfg.gateway, id: 'gw-s' } },
     { log, ffmpeg: systemFfmpeg(), http: false },
   );
-  const gwClosed = { done: false };
-  t.after(async () => {
-    if (!gwClosed.done) await gw.close();
-  });
+  let closing: Promise<void> | undefined;
+  const closeGw = (): Promise<void> => (closing ??= gw.close());
+  t.after(closeGw);
   const records = (): StateRecord[] => sub.json<StateRecord>(/\/privacy\/[^/]+\/state$/);
   await sub.waitFor(() => records().some((r) => r.camera === '000003'), 15_000, 'scheduled record');
   assert.deepEqual((({ since: _s, ...r }) => r)(records().find((r) => r.camera === '000003')!), {
@@ -189,6 +188,7 @@ test('suspend: by schedule and by command, retained audit records with the sende
     camera: '000003',
     state: 'suspended',
     by: 'schedule',
+    pinned: false,
     reason: 'tenants asked',
     gatewayId: 'gw-s',
   });
@@ -265,8 +265,7 @@ test('suspend: by schedule and by command, retained audit records with the sende
     40_000,
     'events again after resuming',
   );
-  gwClosed.done = true;
-  await gw.close();
+  await closeGw();
   // A later reader gets each camera's last record, retained.
   const late = await collect(broker.url, ['facegate/privacy/+/state']);
   t.after(() => late.close());

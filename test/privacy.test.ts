@@ -306,6 +306,7 @@ test('privacy control: schedule and commands, latest command wins, records only 
     camera: 'b',
     state: 'suspended',
     by: 'command',
+    pinned: true,
     clientId: 'op-1',
     reason: 'drill',
     since: new Date(t).toISOString(),
@@ -348,6 +349,7 @@ test('privacy control: a retained record made by a command is taken over by a ne
         state: 'suspended',
         since: '2026-12-01T00:00:00.000Z',
         by: 'command',
+        pinned: true,
         clientId: 'op',
         reason: 'x',
         gatewayId: 'gw-1',
@@ -380,4 +382,45 @@ test('console secrets are masked in config print and in errors', () => {
     message:
       'config: console.auth: (a mapping) (from file) is not allowed: auth.user and auth.passwordHash go together',
   });
+});
+
+test('privacy control: a record that follows the schedule does not pin a new owner; restore takes any bytes', () => {
+  const { log } = captureLogger('silent');
+  const records: StateRecord[] = [];
+  let t = Date.parse('2026-12-05T12:00:00Z');
+  const rules: SuspendRule[] = [
+    { cameras: ['a'], districts: [], days: ['sat'], from: '10:00', to: '14:00', timeZone: 'UTC', reason: '' },
+  ];
+  const c = createPrivacyControl(
+    { rules, gatewayId: 'gw-3' },
+    { log, now: () => t, publish: (_i, r) => records.push(r), onChange: () => undefined },
+  );
+  const rec = {
+    v: 1,
+    camera: 'a',
+    state: 'suspended',
+    since: '2026-12-05T11:00:00.000Z',
+    by: 'command',
+    pinned: false,
+    clientId: 'op',
+    gatewayId: 'gw-1',
+  };
+  c.restore('a', Buffer.from(JSON.stringify(rec)));
+  c.setCameras([{ id: 'a' }]);
+  assert.equal(c.suspended('a'), true);
+  t = Date.parse('2026-12-05T14:00:00Z');
+  c.tick();
+  assert.equal(c.suspended('a'), false, 'the schedule decides once its window ends');
+  assert.equal(records.at(-1)?.by, 'schedule');
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
+      ),
+      (buf) => {
+        c.restore('a', buf);
+      },
+    ),
+  );
 });

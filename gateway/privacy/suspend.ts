@@ -21,6 +21,8 @@ export interface StateRecord {
   /** ISO time the state began. */
   since: string;
   by: 'schedule' | 'command';
+  /** True while a command holds the state; false when the schedule decides (a new owner needs to know). */
+  pinned: boolean;
   /** Who sent the command: an MQTT 5 user property `clientId`, else the payload's field. */
   clientId?: string | undefined;
   reason?: string | undefined;
@@ -52,6 +54,7 @@ const recordSchema = z.object({
   state: z.enum(['suspended', 'active']),
   since: z.iso.datetime(),
   by: z.enum(['schedule', 'command']),
+  pinned: z.boolean(),
   clientId: z.string().max(128).optional(),
   reason: z.string().max(200).optional(),
 });
@@ -137,19 +140,20 @@ export function createPrivacyControl(
   const evaluate = (id: string, cam: Cam, cause?: PrivacyCommand): void => {
     const t = now();
     const o = winning(id, cam);
-    let next: Pick<StateRecord, 'state' | 'by' | 'clientId' | 'reason'>;
+    let next: Pick<StateRecord, 'state' | 'by' | 'pinned' | 'clientId' | 'reason'>;
     if (o && o.state !== 'schedule') {
       next = {
         state: o.state,
         by: 'command',
+        pinned: true,
         clientId: o.clientId,
         ...(o.reason ? { reason: o.reason } : {}),
       };
     } else {
       const rule = scheduledSuspension(opts.rules, id, cam.district, t);
       next = rule
-        ? { state: 'suspended', by: 'schedule', reason: rule.reason || 'schedule' }
-        : { state: 'active', by: 'schedule' };
+        ? { state: 'suspended', by: 'schedule', pinned: false, reason: rule.reason || 'schedule' }
+        : { state: 'active', by: 'schedule', pinned: false };
       // Handed back to the schedule by a command just now: the command caused this change.
       if (cause && o?.state === 'schedule')
         next = {
@@ -160,7 +164,8 @@ export function createPrivacyControl(
         };
     }
     const prev = cam.current ?? known.get(id);
-    if (prev?.state === next.state || (!prev && next.state === 'active')) {
+    // A command that pins the state the schedule gave (or the reverse) is a change of who decides.
+    if ((prev?.state === next.state && prev.pinned === next.pinned) || (!prev && next.state === 'active')) {
       cam.current ??= prev ?? {
         v: 1,
         camera: id,
@@ -174,16 +179,29 @@ export function createPrivacyControl(
       v: 1,
       camera: id,
       ...next,
-      since: new Date(t).toISOString(),
+      // The state holds since it began, even when only who decides it changed.
+      since: prev?.state === next.state ? prev.since : new Date(t).toISOString(),
       gatewayId: opts.gatewayId,
     };
     cam.current = record;
+    const changed = prev?.state !== record.state;
     log.info(
-      { camera: id, state: record.state, by: record.by, clientId: record.clientId, reason: record.reason },
-      record.state === 'suspended' ? 'detection suspended' : 'detection resumed',
+      {
+        camera: id,
+        state: record.state,
+        by: record.by,
+        pinned: record.pinned,
+        clientId: record.clientId,
+        reason: record.reason,
+      },
+      !changed
+        ? 'privacy state confirmed'
+        : record.state === 'suspended'
+          ? 'detection suspended'
+          : 'detection resumed',
     );
     deps.publish(id, record);
-    deps.onChange(id, record.state === 'suspended');
+    if (changed) deps.onChange(id, record.state === 'suspended');
   };
 
   const evaluateAll = (cause?: PrivacyCommand): void => {
@@ -230,7 +248,7 @@ export function createPrivacyControl(
       known.set(id, rec);
       const at = Date.parse(rec.since);
       const key = `camera:${id}`;
-      if (rec.by === 'command' && (overrides.get(key)?.at ?? -1) < at)
+      if (rec.pinned && (overrides.get(key)?.at ?? -1) < at)
         overrides.set(key, { state: rec.state, at, clientId: rec.clientId ?? 'unknown', reason: rec.reason });
       const cam = cams.get(id);
       if (cam) evaluate(id, cam);
