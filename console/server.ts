@@ -302,6 +302,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     };
     if (req.method === 'POST' && path === '/api/login') return void login(req, res).catch(fail);
     if (req.method === 'POST' && path === '/api/logout') {
+      if (!sameOrigin(req)) return sendJson(res, 403, { error: 'cross-origin request refused' });
       res.setHeader('set-cookie', auth.logout(req));
       return sendJson(res, 200, { ok: true });
     }
