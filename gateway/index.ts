@@ -140,6 +140,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     const lat = latency.summary();
     const dropped: Record<string, number> = {};
     for (const [k, v] of Object.entries(a.dropped)) if (v > 0) dropped[k] = v;
+    // Frames of suspended cameras stop before analysis: counted with the other drops (stats, /metrics).
+    const suspended = privacy?.stats().framesSuspended ?? 0;
+    if (suspended > 0) dropped['suspended'] = suspended;
     return {
       uptimeS: Math.round((Date.now() - started) / 1000),
       cameras: {
