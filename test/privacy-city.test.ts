@@ -235,7 +235,7 @@ test('suspend: by schedule and by command, retained audit records with the sende
   const during = events().filter((e) => e.type === 'start' && Date.parse(e.ts) > suspendedAt);
   assert.deepEqual(during, [], 'no face event while suspended');
   assert.ok(gw.privacy.stats().framesSuspended > 0);
-  assert.ok((gw.stats().frames.dropped['suspended'] ?? 0) > 0, 'stats count frames dropped while suspended');
+  assert.ok(Number(gw.stats().frames.dropped['suspended']) > 0, 'stats count frames dropped while suspended');
 
   // Back to the schedule: 000001 and 000002 resume (by command, same sender), 000003 stays suspended.
   await op.publish(
