@@ -205,6 +205,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     `${prefix}/cameras/+/faces`,
     `${prefix}/gateways/+/status`,
     `${prefix}/gateways/+/stats`,
+    `${prefix}/privacy/+/state`,
   ];
   // QoS 0: a viewer needs no acknowledgements; sent again on every reconnect.
   void link
@@ -277,8 +278,9 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       return sendJson(res, 415, { error: 'send application/json' });
     let body: Record<string, unknown>;
     try {
-      body = JSON.parse(await readBody(req, 4096)) as Record<string, unknown>;
-      if (typeof body !== 'object' || body === null) throw new Error('not an object');
+      const parsed: unknown = JSON.parse(await readBody(req, 4096));
+      if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
     } catch {
       return sendJson(res, 400, { error: 'body must be {"user","password"} or {"token"}' });
     }

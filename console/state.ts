@@ -61,7 +61,17 @@ export type Delta =
   | { kind: 'gateway'; id: string; status: StatusView | null }
   | { kind: 'stats'; id: string; sample: StatsSample }
   | { kind: 'face'; event: FaceView }
-  | { kind: 'simulator'; status: SimulatorView | null };
+  | { kind: 'simulator'; status: SimulatorView | null }
+  | { kind: 'privacy'; id: string; record: PrivacyView | null };
+
+/** A camera's privacy audit record (<prefix>/privacy/<id>/state), as the page shows it. */
+export interface PrivacyView {
+  state: 'suspended' | 'active';
+  since: string;
+  by: string;
+  reason?: string;
+  clientId?: string;
+}
 
 export interface Snapshot {
   catalog: { count: number; cameras: CatalogCamera[] };
@@ -71,6 +81,7 @@ export interface Snapshot {
   /** Faces started and not yet ended, by event id. */
   active: FaceView[];
   simulator: SimulatorView | null;
+  privacy: Record<string, PrivacyView>;
 }
 
 export interface StateLimits {
@@ -154,6 +165,19 @@ function parseCatalogCamera(v: unknown): CatalogCamera | undefined {
   };
 }
 
+function parsePrivacy(o: Json): PrivacyView | undefined {
+  const state = o['state'];
+  const since = str(o['since'], 64);
+  const by = str(o['by'], 16);
+  if ((state !== 'suspended' && state !== 'active') || !since || !by) return undefined;
+  const view: PrivacyView = { state, since, by };
+  const reason = str(o['reason'], 200);
+  const clientId = str(o['clientId'], 128);
+  if (reason) view.reason = reason;
+  if (clientId) view.clientId = clientId;
+  return view;
+}
+
 function parseFace(o: Json): FaceView | undefined {
   const type = o['type'];
   if (type !== 'start' && type !== 'update' && type !== 'end') return undefined;
@@ -216,6 +240,7 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
   const events: FaceView[] = [];
   const active = new Map<string, { ev: FaceView; at: number }>();
   let simulator: SimulatorView | null = null;
+  const privacy = new Map<string, PrivacyView>();
   const counters: StateCounters = { messages: 0, ignored: 0 };
 
   const gateway = (id: string): { status: StatusView | null; stats: StatsSample[] } => {
@@ -298,6 +323,17 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
       else boundedSet(active, ev.eventId, { ev, at: now }, limits.activeMax);
       return { kind: 'face', event: ev };
     }
+    if (kind === 'privacy' && what === 'state') {
+      if (payload.length === 0) {
+        privacy.delete(id);
+        return { kind: 'privacy', id, record: null };
+      }
+      const o = parseObject(payload);
+      const r = o && parsePrivacy(o);
+      if (!r) return ignore();
+      boundedSet(privacy, id, r, limits.cameras);
+      return { kind: 'privacy', id, record: r };
+    }
     if (kind === 'gateways' && what === 'status') {
       if (payload.length === 0) {
         const g = gateways.get(id);
@@ -346,6 +382,7 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
         events: [...events],
         active: [...active.values()].map((a) => a.ev),
         simulator,
+        privacy: Object.fromEntries(privacy),
       };
     },
   };

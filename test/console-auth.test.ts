@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { createSimulator } from '../simulator/index.ts';
 import { createConsole } from '../console/server.ts';
 import { hashPassword, verifyPassword } from '../console/auth.ts';
+import { connectMqtt } from '../shared/mqtt.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { collect } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
@@ -136,6 +137,28 @@ test('console in Chromium: login, wrong password, no live view without a session
   assert.equal(cookie?.sameSite, 'Strict');
   assert.equal(await page.evaluate('document.cookie'), '');
   await page.waitForSelector('#grid .cam[data-id="000001"]', { timeout: 30_000 });
+  // A camera whose detection is suspended shows it, with who and why, from the retained record.
+  const gwLink = connectMqtt({ url: broker.url, clientId: `fake-gw-${process.pid}` }, log);
+  t.after(() => gwLink.close({ force: true }));
+  await gwLink.waitConnected(10_000);
+  const record = {
+    v: 1,
+    camera: '000002',
+    state: 'suspended',
+    since: new Date().toISOString(),
+    by: 'command',
+    pinned: true,
+    clientId: 'op-7',
+    reason: 'residents meeting',
+    gatewayId: 'gw-1',
+  };
+  await gwLink.publish('facegate/privacy/000002/state', JSON.stringify(record), { qos: 1, retain: true });
+  await page.waitForSelector('#grid .cam[data-id="000002"][data-privacy="suspended"]', { timeout: 10_000 });
+  assert.match(
+    (await page.getAttribute('#grid .cam[data-id="000002"]', 'title')) ?? '',
+    /suspended since .* by command \(op-7\): residents meeting/,
+  );
+  assert.equal(await page.getAttribute('#grid .cam[data-id="000001"]', 'data-privacy'), 'active');
 
   // The live view: the masked left half is black in the picture and outlined over it.
   await page.click('#grid .cam[data-id="000001"]');

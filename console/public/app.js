@@ -14,6 +14,7 @@
     active: {},
     simulator: null,
     info: {},
+    privacy: {},
   };
   var views = {}; // camera id -> { ws, panel, overlay, video }
   var $ = (id) => document.getElementById(id);
@@ -113,15 +114,31 @@
         var status = s ? s.status : 'none';
         all++;
         if (status === 'online') on++;
+        // Detection suspended (privacy): the tile says so, and by whom.
+        var pv = st.privacy[b.dataset.id];
+        var off = pv && pv.state === 'suspended';
         b.className =
-          'cam s-' + status + (faces[b.dataset.id] ? ' face' : '') + (views[b.dataset.id] ? ' watching' : '');
+          'cam s-' +
+          status +
+          (faces[b.dataset.id] ? ' face' : '') +
+          (views[b.dataset.id] ? ' watching' : '') +
+          (off ? ' suspended' : '');
         b.dataset.status = status;
+        b.dataset.privacy = off ? 'suspended' : 'active';
         b.title =
           b.title.split(' — ')[0] +
           ' — ' +
           status +
-          (s && s.gatewayId ? ' via ' + s.gatewayId : '') +
-          (s && s.detail ? ' (' + s.detail + ')' : '');
+          (s?.gatewayId ? ' via ' + s.gatewayId : '') +
+          (s?.detail ? ' (' + s.detail + ')' : '') +
+          (off
+            ? ' · detection suspended since ' +
+              pv.since +
+              ' by ' +
+              pv.by +
+              (pv.clientId ? ' (' + pv.clientId + ')' : '') +
+              (pv.reason ? ': ' + pv.reason : '')
+            : '');
       });
       sec.querySelector('h3 small').textContent = on + '/' + all + ' online';
     });
@@ -256,6 +273,7 @@
       st.gateways = s.gateways;
       st.events = s.events;
       st.simulator = s.simulator;
+      st.privacy = s.privacy || {};
       st.info = s.info;
       st.active = {};
       s.active.forEach((ev) => {
@@ -294,6 +312,12 @@
     });
     es.addEventListener('face', (m) => {
       onFace(JSON.parse(m.data).event);
+    });
+    es.addEventListener('privacy', (m) => {
+      var d = JSON.parse(m.data);
+      if (d.record) st.privacy[d.id] = d.record;
+      else delete st.privacy[d.id];
+      mark('tiles');
     });
     es.addEventListener('simulator', (m) => {
       st.simulator = JSON.parse(m.data).status;
