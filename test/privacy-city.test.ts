@@ -164,125 +164,139 @@ test('masks: a face inside the mask makes no event, one outside does; the gatewa
   }
 });
 
-test('suspend: by schedule and by command, retained audit records with the sender, no event while suspended', {
-  timeout: 120_000,
-}, async (t) => {
-  const broker = await startMosquitto();
-  t.after(() => broker.stop());
-  const { log } = captureLogger('silent');
-  const cfg = testConfig([
-    `mqtt.url=${broker.url}`,
-    'city.cameras=3',
-    'gateway.settleS=0.5',
-    // Camera 000003 is suspended all day every day, by schedule, in Moscow time.
-    'privacy.suspend=[{"cameras":["000003"],"timeZone":"Europe/Moscow","reason":"tenants asked"}]',
-  ]);
-  const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
-  t.after(() => sim.close());
-  const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/privacy/+/state']);
-  t.after(() => sub.close());
-  const gw = await createGateway(
-    { ...cfg, gateway: { ...cfg.gateway, id: 'gw-s' } },
-    { log, ffmpeg: systemFfmpeg(), http: false },
-  );
-  let closing: Promise<void> | undefined;
-  const closeGw = (): Promise<void> => (closing ??= gw.close());
-  t.after(closeGw);
-  const records = (): StateRecord[] => sub.json<StateRecord>(/\/privacy\/[^/]+\/state$/);
-  await sub.waitFor(() => records().some((r) => r.camera === '000003'), 15_000, 'scheduled record');
-  assert.deepEqual((({ since: _s, ...r }) => r)(records().find((r) => r.camera === '000003')!), {
-    v: 1,
-    camera: '000003',
-    state: 'suspended',
-    by: 'schedule',
-    pinned: false,
-    reason: 'tenants asked',
-    gatewayId: 'gw-s',
-  });
-  // Wait for a face on camera 000001 or 000002, then suspend all cameras by command while it is open.
-  await sub.waitFor(
-    (m) => m.some((x) => x.topic.endsWith('/faces') && x.payload.includes('"start"')),
-    40_000,
-    'a face event',
-  );
-  const op = connectMqtt({ url: broker.url, clientId: 'operator-console' }, log);
-  t.after(() => op.close({ force: true }));
-  await op.waitConnected(10_000);
-  assert.equal(op.protocolVersion, 5);
-  const suspendedAt = Date.now();
-  await op.publish(
-    'facegate/privacy/set',
-    JSON.stringify({ all: true, state: 'suspended', reason: 'police request 17' }),
-    {
-      qos: 1,
-      userProperties: { clientId: 'operator-console' },
-    },
-  );
-  await sub.waitFor(
-    () => ['000001', '000002'].every((c) => records().some((r) => r.camera === c && r.by === 'command')),
-    10_000,
-    'command records',
-  );
-  const rec = records().find((r) => r.camera === '000001' && r.by === 'command')!;
-  assert.equal(rec.state, 'suspended');
-  assert.equal(rec.clientId, 'operator-console');
-  assert.equal(rec.reason, 'police request 17');
-  // Open tracks end as suspended, at once.
-  const events = (): FaceEvent[] => sub.json<FaceEvent>(/\/faces$/);
-  await waitFor(
-    () =>
-      events()
-        .filter((e) => e.type === 'start')
-        .every((s) => events().some((e) => e.type === 'end' && e.eventId === s.eventId)),
-    5000,
-    'open tracks ended',
-  );
-  assert.ok(events().some((e) => e.endReason === 'suspended'));
-  await new Promise((r) => setTimeout(r, 12_000));
-  const during = events().filter((e) => e.type === 'start' && Date.parse(e.ts) > suspendedAt);
-  assert.deepEqual(during, [], 'no face event while suspended');
-  assert.ok(gw.privacy.stats().framesSuspended > 0);
-  assert.ok(Number(gw.stats().frames.dropped['suspended']) > 0, 'stats count frames dropped while suspended');
+for (const ingest of ['ffmpeg', 'node'] as const)
+  test(`suspend (${ingest} ingest): by schedule and by command, retained audit records with the sender, no event while suspended`, {
+    timeout: 120_000,
+  }, async (t) => {
+    const broker = await startMosquitto();
+    t.after(() => broker.stop());
+    const { log } = captureLogger('silent');
+    const cfg = testConfig([
+      `mqtt.url=${broker.url}`,
+      'city.cameras=3',
+      'gateway.settleS=0.5',
+      `gateway.ingest=${ingest}`,
+      'gateway.stallS=9',
+      // Camera 000003 is suspended all day every day, by schedule, in Moscow time.
+      'privacy.suspend=[{"cameras":["000003"],"timeZone":"Europe/Moscow","reason":"tenants asked"}]',
+    ]);
+    const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
+    t.after(() => sim.close());
+    const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/privacy/+/state']);
+    t.after(() => sub.close());
+    const gw = await createGateway(
+      { ...cfg, gateway: { ...cfg.gateway, id: 'gw-s' } },
+      { log, ffmpeg: systemFfmpeg(), http: false },
+    );
+    let closing: Promise<void> | undefined;
+    const closeGw = (): Promise<void> => (closing ??= gw.close());
+    t.after(closeGw);
+    const records = (): StateRecord[] => sub.json<StateRecord>(/\/privacy\/[^/]+\/state$/);
+    await sub.waitFor(() => records().some((r) => r.camera === '000003'), 15_000, 'scheduled record');
+    assert.deepEqual((({ since: _s, ...r }) => r)(records().find((r) => r.camera === '000003')!), {
+      v: 1,
+      camera: '000003',
+      state: 'suspended',
+      by: 'schedule',
+      pinned: false,
+      reason: 'tenants asked',
+      gatewayId: 'gw-s',
+    });
+    // Wait for a face on camera 000001 or 000002, then suspend all cameras by command while it is open.
+    await sub.waitFor(
+      (m) => m.some((x) => x.topic.endsWith('/faces') && x.payload.includes('"start"')),
+      40_000,
+      'a face event',
+    );
+    const op = connectMqtt({ url: broker.url, clientId: 'operator-console' }, log);
+    t.after(() => op.close({ force: true }));
+    await op.waitConnected(10_000);
+    assert.equal(op.protocolVersion, 5);
+    const suspendedAt = Date.now();
+    await op.publish(
+      'facegate/privacy/set',
+      JSON.stringify({ all: true, state: 'suspended', reason: 'police request 17' }),
+      {
+        qos: 1,
+        userProperties: { clientId: 'operator-console' },
+      },
+    );
+    await sub.waitFor(
+      () => ['000001', '000002'].every((c) => records().some((r) => r.camera === c && r.by === 'command')),
+      10_000,
+      'command records',
+    );
+    const rec = records().find((r) => r.camera === '000001' && r.by === 'command')!;
+    assert.equal(rec.state, 'suspended');
+    assert.equal(rec.clientId, 'operator-console');
+    assert.equal(rec.reason, 'police request 17');
+    // Open tracks end as suspended, at once.
+    const events = (): FaceEvent[] => sub.json<FaceEvent>(/\/faces$/);
+    await waitFor(
+      () =>
+        events()
+          .filter((e) => e.type === 'start')
+          .every((s) => events().some((e) => e.type === 'end' && e.eventId === s.eventId)),
+      5000,
+      'open tracks ended',
+    );
+    assert.ok(events().some((e) => e.endReason === 'suspended'));
+    const decoded0 = gw.stats().frames.decoded;
+    await new Promise((r) => setTimeout(r, 12_000));
+    // Three cameras with a keyframe a second give ~36 frames in 12 s. The node ingest decodes only
+    // one per camera every stallS/3 (3 s) while suspended, enough for the watchdog: ~12.
+    const decoded = gw.stats().frames.decoded - decoded0;
+    t.diagnostic(`frames decoded in 12 s while suspended: ${decoded}`);
+    if (ingest === 'node') assert.ok(decoded <= 18, `${decoded} frames decoded while suspended`);
+    else assert.ok(decoded >= 24, `${decoded} frames decoded (ffmpeg decodes its keyframes regardless)`);
+    assert.equal(gw.stats().cameras.online, 3, 'suspended cameras stay online');
+    const during = events().filter((e) => e.type === 'start' && Date.parse(e.ts) > suspendedAt);
+    assert.deepEqual(during, [], 'no face event while suspended');
+    assert.ok(gw.privacy.stats().framesSuspended > 0);
+    assert.ok(
+      Number(gw.stats().frames.dropped['suspended']) > 0,
+      'stats count frames dropped while suspended',
+    );
 
-  // Back to the schedule: 000001 and 000002 resume (by command, same sender), 000003 stays suspended.
-  await op.publish(
-    'facegate/privacy/set',
-    JSON.stringify({ all: true, state: 'schedule', clientId: 'payload-sender' }),
-    { qos: 1 },
-  );
-  await sub.waitFor(
-    () => records().some((r) => r.camera === '000001' && r.state === 'active'),
-    10_000,
-    'resumed',
-  );
-  assert.equal(
-    records()
-      .filter((r) => r.camera === '000001')
-      .at(-1)?.clientId,
-    'payload-sender',
-  );
-  assert.ok(gw.privacy.control.suspended('000003'));
-  await sub.waitFor(
-    (m) =>
-      m.some(
-        (x) =>
-          x.topic.endsWith('/faces') &&
-          x.payload.includes('"start"') &&
-          Date.parse((JSON.parse(x.payload) as FaceEvent).ts) > suspendedAt,
-      ),
-    40_000,
-    'events again after resuming',
-  );
-  await closeGw();
-  // A later reader gets each camera's last record, retained.
-  const late = await collect(broker.url, ['facegate/privacy/+/state']);
-  t.after(() => late.close());
-  await late.waitFor((m) => m.length >= 3, 5000, 'retained records');
-  assert.ok(late.messages.every((m) => m.retained));
-  const last = new Map(late.json<StateRecord>(/state$/).map((r) => [r.camera, r.state]));
-  assert.deepEqual(Object.fromEntries(last), {
-    '000001': 'active',
-    '000002': 'active',
-    '000003': 'suspended',
+    // Back to the schedule: 000001 and 000002 resume (by command, same sender), 000003 stays suspended.
+    await op.publish(
+      'facegate/privacy/set',
+      JSON.stringify({ all: true, state: 'schedule', clientId: 'payload-sender' }),
+      { qos: 1 },
+    );
+    await sub.waitFor(
+      () => records().some((r) => r.camera === '000001' && r.state === 'active'),
+      10_000,
+      'resumed',
+    );
+    assert.equal(
+      records()
+        .filter((r) => r.camera === '000001')
+        .at(-1)?.clientId,
+      'payload-sender',
+    );
+    assert.ok(gw.privacy.control.suspended('000003'));
+    await sub.waitFor(
+      (m) =>
+        m.some(
+          (x) =>
+            x.topic.endsWith('/faces') &&
+            x.payload.includes('"start"') &&
+            Date.parse((JSON.parse(x.payload) as FaceEvent).ts) > suspendedAt,
+        ),
+      40_000,
+      'events again after resuming',
+    );
+    await closeGw();
+    // A later reader gets each camera's last record, retained.
+    const late = await collect(broker.url, ['facegate/privacy/+/state']);
+    t.after(() => late.close());
+    await late.waitFor((m) => m.length >= 3, 5000, 'retained records');
+    assert.ok(late.messages.every((m) => m.retained));
+    const last = new Map(late.json<StateRecord>(/state$/).map((r) => [r.camera, r.state]));
+    assert.deepEqual(Object.fromEntries(last), {
+      '000001': 'active',
+      '000002': 'active',
+      '000003': 'suspended',
+    });
   });
-});
