@@ -415,7 +415,7 @@
       masks.forEach((poly) => {
         g.beginPath();
         g.moveTo(poly[0][0] * W, poly[0][1] * H);
-        for (var k = 1; k < poly.length; k++) g.lineTo(poly[k][0] * W, poly[k][1] * H);
+        for (let k = 1; k < poly.length; k++) g.lineTo(poly[k][0] * W, poly[k][1] * H);
         g.closePath();
         g.stroke();
       });
