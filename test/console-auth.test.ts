@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createSimulator } from '../simulator/index.ts';
 import { createConsole } from '../console/server.ts';
-import { hashPassword, verifyPassword } from '../console/auth.ts';
+import fc from 'fast-check';
+import { createConsoleAuth, hashPassword, verifyPassword } from '../console/auth.ts';
 import { connectMqtt } from '../shared/mqtt.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { collect } from './helpers/mqtt.ts';
@@ -206,4 +207,33 @@ test('console in Chromium: login, wrong password, no live view without a session
   assert.deepEqual(codes, [401, 401, 401, 401, 401, 429]);
   assert.equal(await tryLogin(PASSWORD), 429, 'even the right password waits out the window');
   assert.deepEqual(pageErrors, []);
+});
+
+test('login: random bodies never throw and never log in; five failures lock the address, not others', () => {
+  let t = 0;
+  const auth = createConsoleAuth(
+    {
+      user: 'alice',
+      passwordHash: hashPassword(PASSWORD, Buffer.alloc(16, 1)),
+      token: 'a-token-of-enough-length',
+    },
+    { sessionS: 60, now: () => t },
+  );
+  fc.assert(
+    fc.property(fc.dictionary(fc.constantFrom('user', 'password', 'token', 'x'), fc.jsonValue()), (body) => {
+      const r = auth.login(`10.0.0.${Math.floor(Math.random() * 250)}`, body);
+      assert.equal(r.ok, false);
+    }),
+    { numRuns: 40 },
+  );
+  for (let i = 0; i < 5; i++) assert.equal(auth.login('10.9.9.9', { token: 'nope' }).ok, false);
+  const locked = auth.login('10.9.9.9', { token: 'a-token-of-enough-length' });
+  assert.ok(!locked.ok && locked.status === 429);
+  const other = auth.login('10.9.9.8', { token: 'a-token-of-enough-length' });
+  assert.ok(other.ok && other.who === 'token');
+  t += 5 * 60_000 + 1;
+  assert.ok(
+    auth.login('10.9.9.9', { user: 'alice', password: PASSWORD }).ok,
+    'the lock ends with its window',
+  );
 });
