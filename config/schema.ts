@@ -1,6 +1,7 @@
 // The one configuration of the whole system. Every default lives here; config/facegate.example.yaml
 // must equal these defaults (a test checks it). Unknown keys are errors (strictObject).
 import { z } from 'zod';
+import { privacySchema } from './privacy.ts';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
@@ -13,6 +14,7 @@ export const decodeMode = z
 const cameraSource = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1 to 64)'),
   url: z.string().regex(/^rtsps?:\/\//, 'an rtsp:// URL'),
+  district: z.string().min(1).max(64).optional().describe('for privacy.suspend districts'),
 });
 
 export const citySchema = z.strictObject({
@@ -151,6 +153,30 @@ export const consoleSchema = z.strictObject({
     .max(64)
     .default(4)
     .describe('live camera videos at once (each is one ffmpeg)'),
+  auth: z
+    .strictObject({
+      user: z.string().max(64).default('').describe('console user (with passwordHash)'),
+      passwordHash: z
+        .string()
+        .regex(
+          /^$|^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+          'from `facegate console hash-password`',
+        )
+        .default('')
+        .describe('scrypt hash from `facegate console hash-password`'),
+      token: z
+        .string()
+        .regex(/^$|^.{16,256}$/, '16 to 256 characters')
+        .default('')
+        .describe('a shared secret accepted instead of user and password'),
+    })
+    .prefault({})
+    .describe('who may open the console (empty: nobody is asked)'),
+  allowAnonymous: z
+    .boolean()
+    .default(false)
+    .describe('serve a non-loopback address without auth (everyone on the network sees the cameras)'),
+  sessionS: z.number().int().min(60).max(604_800).default(43_200).describe('login session lifetime'),
 });
 
 export const logSchema = z.strictObject({
@@ -170,7 +196,13 @@ export const configSchema = z.strictObject({
   mqtt: mqttSchema.prefault({}),
   broker: brokerSchema.prefault({}),
   http: httpSchema.prefault({}),
-  console: consoleSchema.prefault({}),
+  console: consoleSchema
+    .refine((c) => (c.auth.user === '') === (c.auth.passwordHash === ''), {
+      path: ['auth'],
+      message: 'auth.user and auth.passwordHash go together',
+    })
+    .prefault({}),
+  privacy: privacySchema.prefault({}),
   ffmpeg: ffmpegSchema.prefault({}),
   log: logSchema.prefault({}),
 });
@@ -179,4 +211,10 @@ export type Config = z.infer<typeof configSchema>;
 export type CameraSource = z.infer<typeof cameraSource>;
 
 /** Paths whose values are never printed or logged. */
-export const secretPaths = ['simulator.password', 'mqtt.password', 'gateway.rtspPassword'] as const;
+export const secretPaths = [
+  'simulator.password',
+  'mqtt.password',
+  'gateway.rtspPassword',
+  'console.auth.passwordHash',
+  'console.auth.token',
+] as const;

@@ -19,6 +19,8 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../shared/log.ts';
 import { redactUrl, oneLine } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
+import type { Polygon } from '../config/privacy.ts';
+import { maskFilter } from './live-mask.ts';
 
 /** The part of node-rtsp-stream's Mpeg1Muxer we use (the package ships no types). */
 interface Mpeg1Muxer extends EventEmitter {
@@ -54,6 +56,8 @@ export interface LiveOptions {
   log: Logger;
   /** The RTSP URL (with credentials) of a camera in the catalog, or undefined. */
   resolveUrl(cameraId: string): string | undefined;
+  /** The camera's privacy masks: blanked by ffmpeg before the picture leaves this host. */
+  resolveMasks?(cameraId: string): readonly Polygon[];
   /** Streams at once (each is one ffmpeg). */
   maxViews: number;
   /** How long a stream outlives its last viewer. */
@@ -166,7 +170,11 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
       return;
     }
     counters.started++;
-    const muxer = new Muxer({ url, ffmpegPath: opts.ffmpeg.path, ffmpegOptions });
+    const masks = opts.resolveMasks?.(view.id) ?? [];
+    const options = masks.length
+      ? { ...ffmpegOptions, '-vf': `${ffmpegOptions['-vf']},${maskFilter(masks)}` }
+      : ffmpegOptions;
+    const muxer = new Muxer({ url, ffmpegPath: opts.ffmpeg.path, ffmpegOptions: options });
     const proc = muxer.stream;
     // Its own exit listener only prints to our stderr; ours logs and restarts.
     proc.removeAllListeners('exit');
@@ -209,7 +217,7 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
         if (view.stderr.length > 10) view.stderr.shift();
       }
     });
-    log.info({ camera: view.id, url: redactUrl(url) }, 'live view started');
+    log.info({ camera: view.id, url: redactUrl(url), masks: masks.length }, 'live view started');
   };
 
   const stop = async (view: View): Promise<void> => {

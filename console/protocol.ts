@@ -8,6 +8,8 @@ export interface CatalogCamera {
   district: string;
   building: number;
   entrance: number;
+  /** Privacy masks from the catalog: polygons of [x, y] points in 0..1. */
+  masks?: [number, number][][];
 }
 
 export interface StatusView {
@@ -55,7 +57,17 @@ export type Delta =
   | { kind: 'gateway'; id: string; status: StatusView | null }
   | { kind: 'stats'; id: string; sample: StatsSample }
   | { kind: 'face'; event: FaceView }
-  | { kind: 'simulator'; status: SimulatorView | null };
+  | { kind: 'simulator'; status: SimulatorView | null }
+  | { kind: 'privacy'; id: string; record: PrivacyView | null };
+
+/** A camera's privacy audit record (<prefix>/privacy/<id>/state), as the page shows it. */
+export interface PrivacyView {
+  state: 'suspended' | 'active';
+  since: string;
+  by: string;
+  reason?: string;
+  clientId?: string;
+}
 
 export interface Snapshot {
   catalog: { count: number; cameras: CatalogCamera[] };
@@ -65,6 +77,7 @@ export interface Snapshot {
   /** Faces started and not yet ended, by event id. */
   active: FaceView[];
   simulator: SimulatorView | null;
+  privacy: Record<string, PrivacyView>;
 }
 
 /** Sent with the snapshot: what the page may do and whether the broker link is up. */
@@ -73,6 +86,11 @@ export interface PageInfo {
   maxLiveViews: number;
   connected: boolean;
   prefix: string;
+  /** Who is signed in (none without console.auth). */
+  who: string | undefined;
+  auth: boolean;
+  /** Privacy masks from the configuration, by camera id. */
+  masks: Record<string, [number, number][][]>;
 }
 
 /** The page's first event: the state now, and the page info. */

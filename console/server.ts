@@ -16,10 +16,12 @@ import { redactUrl } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { connectMqtt, mqttOptionsFrom } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
-import { badId } from '../gateway/publish/topics.ts';
+import { badId, createTopics } from '../gateway/publish/topics.ts';
 import type { Delta, LinkEvent, PageInfo, SnapshotEvent } from './protocol.ts';
 import { createConsoleState, defaultLimits, type StateLimits } from './state.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
+import { createConsoleAuth, isLoopback } from './auth.ts';
+import type { Polygon } from '../config/privacy.ts';
 
 export interface ConsoleDeps {
   log: Logger;
@@ -64,7 +66,10 @@ const files: Record<string, { file: string; type: string }> = {
   '/charts.js': { file: join(publicDir, 'charts.js'), type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: join(publicDir, 'style.css'), type: 'text/css; charset=utf-8' },
   '/vendor/jsmpg.js': { file: jsmpegFile, type: 'text/javascript; charset=utf-8' },
+  '/login': { file: join(publicDir, 'login.html'), type: 'text/html; charset=utf-8' },
 };
+/** What a visitor without a session may fetch. */
+const publicPaths = new Set(['/login', '/style.css']);
 
 function hostForUrl(host: string): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -129,6 +134,20 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
   const prefix = cfg.mqtt.prefix.replace(/\/+$/, '');
   const mqttUrl = cfg.mqtt.url || deps.mqttUrl;
   if (!mqttUrl) throw new UserError('console: no MQTT broker: set mqtt.url', 2);
+  const auth = createConsoleAuth(cfg.console.auth, { sessionS: cfg.console.sessionS });
+  // Live video of entrances is for the people it is meant for: off loopback, ask who they are.
+  if (!auth.enabled && !isLoopback(host) && !cfg.console.allowAnonymous)
+    throw new UserError(
+      `console: refusing to serve ${host} without a login: set console.auth (user and passwordHash, or token) or console.allowAnonymous=true`,
+      2,
+    );
+  const configMasks = new Map<string, Polygon[]>();
+  for (const m of cfg.privacy.masks)
+    configMasks.set(m.camera, [...(configMasks.get(m.camera) ?? []), ...m.polygons]);
+  const masksOf = (id: string): Polygon[] => [
+    ...(configMasks.get(id) ?? []),
+    ...(state.snapshot().catalog.cameras.find((c) => c.id === id)?.masks ?? []),
+  ];
 
   const state = createConsoleState(prefix, { ...defaultLimits, ...deps.limits });
   const live = createLiveViews({
@@ -140,6 +159,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       const url = state.catalogUrl(id);
       return url && withCredentials(url, cfg.gateway.rtspUsername, cfg.gateway.rtspPassword);
     },
+    resolveMasks: masksOf,
   });
 
   // The pages: each an open event stream. One that cannot keep up is dropped, never buffered.
@@ -186,6 +206,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     `${prefix}/cameras/+/faces`,
     `${prefix}/gateways/+/status`,
     `${prefix}/gateways/+/stats`,
+    `${prefix}/privacy/+/state`,
   ];
   // QoS 0: a viewer needs no acknowledgements; sent again on every reconnect.
   void link
@@ -210,6 +231,9 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       maxLiveViews,
       connected: link.connected,
       prefix,
+      who: auth.who(req),
+      auth: auth.enabled,
+      masks: Object.fromEntries(configMasks),
     };
     const snapshot: SnapshotEvent = { ...state.snapshot(), info };
     res.write(`retry: 2000\n\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
@@ -250,6 +274,29 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     live: live.stats(),
   });
 
+  const login = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!sameOrigin(req)) return sendJson(res, 403, { error: 'cross-origin request refused' });
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+      return sendJson(res, 415, { error: 'send application/json' });
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(await readBody(req, 4096));
+      if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return sendJson(res, 400, { error: 'body must be {"user","password"} or {"token"}' });
+    }
+    const address = req.socket.remoteAddress ?? '?';
+    const r = auth.login(address, body);
+    if (!r.ok) {
+      log.warn({ address, status: r.status }, 'console login refused');
+      return sendJson(res, r.status, { error: r.error });
+    }
+    log.info({ address, who: r.who }, 'console login');
+    res.setHeader('set-cookie', r.cookie);
+    sendJson(res, 200, { ok: true, who: r.who });
+  };
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const fail = (err: unknown): void => {
@@ -257,6 +304,19 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     };
+    if (req.method === 'POST' && path === '/api/login') return void login(req, res).catch(fail);
+    if (req.method === 'POST' && path === '/api/logout') {
+      if (!sameOrigin(req)) return sendJson(res, 403, { error: 'cross-origin request refused' });
+      res.setHeader('set-cookie', auth.logout(req));
+      return sendJson(res, 200, { ok: true });
+    }
+    if (auth.enabled && !publicPaths.has(path) && auth.who(req) === undefined) {
+      if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
+        res.writeHead(303, { location: '/login', 'cache-control': 'no-store' });
+        return void res.end();
+      }
+      return sendJson(res, 401, { error: 'log in first' });
+    }
     if (req.method === 'GET' && path === '/events') return openPage(req, res);
     if (req.method === 'POST' && path === '/api/simulator') return void setCameras(req, res).catch(fail);
     if (req.method === 'GET' && path === '/api/state') return sendJson(res, 200, state.snapshot());
@@ -293,7 +353,28 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => live.attach(ws, id));
+    const who = auth.who(req);
+    if (who === undefined) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // Who watched which camera, from when until when: one record as it starts, one as it stops.
+      const from = new Date().toISOString();
+      const address = req.socket.remoteAddress ?? '?';
+      const audit = (until: string | null): void => {
+        const rec = { v: 1, who, camera: id, from, until, address };
+        log.info(rec, until ? 'live view closed' : 'live view opened');
+        link
+          .publish(createTopics(prefix).auditLiveView, JSON.stringify(rec), { qos: 1 })
+          .catch((err: Error) =>
+            log.warn({ err: err.message, camera: id }, 'live view audit record not published'),
+          );
+      };
+      audit(null);
+      ws.once('close', () => audit(new Date().toISOString()));
+      live.attach(ws, id);
+    });
   });
 
   let port: number;

@@ -4,10 +4,12 @@
 // delta for the pages; a page that connects gets snapshot() first. Payloads are never trusted:
 // anything that does not parse into the expected shape is counted and ignored.
 import { badId } from '../gateway/publish/topics.ts';
+import { cameraMasksSchema } from '../config/privacy.ts';
 import type {
   CatalogCamera,
   Delta,
   FaceView,
+  PrivacyView,
   SimulatorView,
   Snapshot,
   StatsSample,
@@ -82,13 +84,30 @@ function parseCatalogCamera(v: unknown): CatalogCamera | undefined {
   const id = str(o['id'], 128);
   const url = str(o['url'], 2048);
   if (!id || badId(id) || !url || !/^rtsps?:\/\//.test(url)) return undefined;
+  // A camera whose masks do not parse is left out rather than shown unmasked.
+  const masks = o['masks'] === undefined ? undefined : cameraMasksSchema.safeParse(o['masks']);
+  if (masks && !masks.success) return undefined;
   return {
     id,
     url,
     district: str(o['district'], 64) ?? '',
     building: num(o['building']) ?? 0,
     entrance: num(o['entrance']) ?? 0,
+    ...(masks?.data.length ? { masks: masks.data } : {}),
   };
+}
+
+function parsePrivacy(o: Json): PrivacyView | undefined {
+  const state = o['state'];
+  const since = str(o['since'], 64);
+  const by = str(o['by'], 16);
+  if ((state !== 'suspended' && state !== 'active') || !since || !by) return undefined;
+  const view: PrivacyView = { state, since, by };
+  const reason = str(o['reason'], 200);
+  const clientId = str(o['clientId'], 128);
+  if (reason) view.reason = reason;
+  if (clientId) view.clientId = clientId;
+  return view;
 }
 
 function parseFace(o: Json): FaceView | undefined {
@@ -153,6 +172,7 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
   const events: FaceView[] = [];
   const active = new Map<string, { ev: FaceView; at: number }>();
   let simulator: SimulatorView | null = null;
+  const privacy = new Map<string, PrivacyView>();
   const counters: StateCounters = { messages: 0, ignored: 0 };
 
   const gateway = (id: string): { status: StatusView | null; stats: StatsSample[] } => {
@@ -235,6 +255,17 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
       else boundedSet(active, ev.eventId, { ev, at: now }, limits.activeMax);
       return { kind: 'face', event: ev };
     }
+    if (kind === 'privacy' && what === 'state') {
+      if (payload.length === 0) {
+        privacy.delete(id);
+        return { kind: 'privacy', id, record: null };
+      }
+      const o = parseObject(payload);
+      const r = o && parsePrivacy(o);
+      if (!r) return ignore();
+      boundedSet(privacy, id, r, limits.cameras);
+      return { kind: 'privacy', id, record: r };
+    }
     if (kind === 'gateways' && what === 'status') {
       if (payload.length === 0) {
         const g = gateways.get(id);
@@ -283,6 +314,7 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
         events: [...events],
         active: [...active.values()].map((a) => a.ev),
         simulator,
+        privacy: Object.fromEntries(privacy),
       };
     },
   };

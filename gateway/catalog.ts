@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { CameraSource } from '../config/schema.ts';
 import { oneLine } from '../shared/log.ts';
+import { cameraMasksSchema, type Polygon } from '../config/privacy.ts';
 
 const catalogSchema = z.object({
   v: z.literal(1),
@@ -10,6 +11,10 @@ const catalogSchema = z.object({
       z.object({
         id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
         url: z.string().regex(/^rtsps?:\/\/[^\s]+$/),
+        district: z.string().max(64).optional(),
+        // Privacy masks: a camera whose masks do not parse fails the whole catalog, so it is never
+        // analysed unmasked by mistake (the gateway keeps the catalog it had).
+        masks: cameraMasksSchema.optional(),
       }),
     )
     .max(200_000),
@@ -19,7 +24,15 @@ const catalogSchema = z.object({
 export function parseCatalog(
   payload: Buffer,
   creds: { username: string; password: string },
-): { ok: true; cameras: CameraSource[] } | { ok: false; error: string } {
+):
+  | {
+      ok: true;
+      cameras: CameraSource[];
+      /** Catalog masks and districts by camera id (privacy). */
+      masks: Map<string, Polygon[]>;
+      districts: Map<string, string>;
+    }
+  | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));
@@ -37,8 +50,16 @@ export function parseCatalog(
   const auth = creds.username
     ? `${encodeURIComponent(creds.username)}:${encodeURIComponent(creds.password)}@`
     : '';
+  const masks = new Map<string, Polygon[]>();
+  const districts = new Map<string, string>();
+  for (const c of res.data.cameras) {
+    if (c.masks?.length) masks.set(c.id, c.masks);
+    if (c.district) districts.set(c.id, c.district);
+  }
   return {
     ok: true,
+    masks,
+    districts,
     cameras: res.data.cameras.map((c) => ({
       id: c.id,
       url: auth ? c.url.replace('://', `://${auth}`) : c.url,

@@ -22,6 +22,7 @@ import { parseCatalog } from './catalog.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
 import { createCropper } from './crop.ts';
 import { encodeJpeg } from '../shared/ffmpeg.ts';
+import { createGatewayPrivacy, type GatewayPrivacy } from './privacy/index.ts';
 
 export interface GatewayDeps {
   log: Logger;
@@ -45,6 +46,8 @@ export interface Gateway {
   stats(): GatewayStats;
   /** The analysis scheduler's counters, per camera and in total (fairness under overload). */
   analysis(): AnalyzerStats;
+  /** Masks and suspend windows (tests, the console). */
+  privacy: GatewayPrivacy;
   /** Decoder process ids (for CPU and memory measurement). */
   pids(): number[];
   close(): Promise<void>;
@@ -53,6 +56,11 @@ export interface Gateway {
 export const defaultModelPath = fileURLToPath(
   new URL('../assets/models/ultraface-rfb-320.onnx', import.meta.url),
 );
+
+/** When a crop must be deleted: the event time plus the MQTT expiry (an hour when there is none). */
+function retainUntil(ts: string, expiryS: number): string {
+  return new Date(Date.parse(ts) + (expiryS > 0 ? expiryS : 3600) * 1000).toISOString();
+}
 
 export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
   const g = cfg.gateway;
@@ -88,6 +96,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
   // Declared before the publisher exists; stats() reads it lazily.
   let publisher: Publisher | undefined;
+  let privacy: GatewayPrivacy | undefined;
   const emit = (events: readonly FaceEvent[]): void => {
     for (const ev of events) {
       deps.onEvent?.(ev);
@@ -101,6 +110,8 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       motionGate,
       keepAnalysing: (cam) => tracker.hasActive(cam),
       onDetections: (cam, frame, dets) => {
+        // A frame that was in the detector when its camera was suspended makes no event.
+        if (privacy?.control.suspended(cam)) return;
         // Size filter, as Frigate's min/max area: at an entrance camera a "face" taller than half the
         // picture is something at the lens (the simulator's cat is one), not a person walking by.
         const faces = dets.filter((d) => d.box[3] >= g.minFaceHeight && d.box[3] <= g.maxFaceHeight);
@@ -112,7 +123,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
           else
             void cropper
               .crop(frame.rgb, frame.width, frame.height, ev.box)
-              .then((crop) => emit([crop ? { ...ev, crop } : ev]));
+              .then((crop) =>
+                emit([crop ? { ...ev, crop, retainUntil: retainUntil(ev.ts, cfg.mqtt.messageExpiryS) } : ev]),
+              );
         }
       },
       log,
@@ -127,6 +140,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     const lat = latency.summary();
     const dropped: Record<string, number> = {};
     for (const [k, v] of Object.entries(a.dropped)) if (v > 0) dropped[k] = v;
+    // Frames of suspended cameras stop before analysis: counted with the other drops (stats, /metrics).
+    const suspended = privacy?.stats().framesSuspended ?? 0;
+    if (suspended > 0) dropped['suspended'] = suspended;
     return {
       uptimeS: Math.round((Date.now() - started) / 1000),
       cameras: {
@@ -162,6 +178,18 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     },
   );
   const pub = publisher;
+  const priv = createGatewayPrivacy(cfg, {
+    log,
+    link: pub.link,
+    topics: pub.topics,
+    gatewayId: id,
+    onSuspend: (cam) => {
+      analyzer.removeCamera(cam);
+      motionGate?.removeCamera(cam);
+      emit(tracker.removeCamera(cam, 'suspended'));
+    },
+  });
+  privacy = priv;
 
   const decodeOpts = {
     mode: g.decode,
@@ -179,8 +207,10 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       log,
       onFrame: (frame) => {
         decoded++;
-        analyzer.offer(frame);
+        // Suspended cameras stop here; masked pixels are blanked before motion and detection.
+        if (priv.admit(frame)) analyzer.offer(frame);
       },
+      idle: (cam) => priv.idle(cam),
       onStatus: (cam, status, detail) => {
         statuses.set(cam, status);
         pub.cameraStatus(cam, status, detail);
@@ -203,6 +233,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     const added = list.length - current.filter((c) => next.has(c.id)).length;
     if (added > 0 || list.length !== current.length) log.info({ cameras: list.length }, 'cameras assigned');
     current = list;
+    priv.setCameras(list);
     sup.setCameras(list);
   };
 
@@ -234,6 +265,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
           return;
         }
         catalog = parsed.cameras;
+        priv.setCatalog(parsed.masks, parsed.districts);
         reassign();
         return;
       }
@@ -280,6 +312,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     cameras: () => current.map((c) => c.id),
     stats,
     analysis: () => analyzer.stats(),
+    privacy: priv,
     pids: () => sup.pids(),
     async close() {
       clearInterval(sweep);
@@ -287,6 +320,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       membership?.close();
       // Inputs first, so nothing new arrives; then analysis; then flush the final events.
       await sup.close();
+      priv.close();
       await analyzer.close();
       emit(tracker.close());
       await pub.close({ timeoutMs: 5000, flushMs: 2000 });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { iou, type Box, type Detection } from './detect/ultraface.ts';
 
 export type FaceEventType = 'start' | 'update' | 'end';
-export type EndReason = 'unseen' | 'left' | 'offline' | 'removed' | 'closed';
+export type EndReason = 'unseen' | 'left' | 'offline' | 'removed' | 'suspended' | 'closed';
 
 export interface FaceEvent {
   v: 1;
@@ -25,6 +25,8 @@ export interface FaceEvent {
   endReason?: EndReason;
   /** Opt-in (gateway.crops), start events only: the face as a small JPEG, base64. */
   crop?: string;
+  /** With a crop: when consumers must delete it (the event's time plus mqtt.messageExpiryS). */
+  retainUntil?: string;
 }
 
 export interface TrackerOptions {
@@ -61,7 +63,7 @@ export interface Tracker {
   sweep(nowMs: number): FaceEvent[];
   /** Whether any track (confirmed or not) is open on the camera: keep analysing it. */
   hasActive(cameraId: string): boolean;
-  removeCamera(cameraId: string): FaceEvent[];
+  removeCamera(cameraId: string, reason?: EndReason): FaceEvent[];
   stats(): { cameras: number; tracks: number; ignored: number; started: number; ended: number };
   /** Ends every open track. */
   close(): FaceEvent[];
@@ -307,9 +309,9 @@ export function createTracker(opts: TrackerOptions): Tracker {
     observe,
     sweep,
     hasActive: (id) => (cameras.get(id)?.tracks.length ?? 0) > 0,
-    removeCamera: (id) => {
+    removeCamera: (id, reason = 'removed') => {
       const out: FaceEvent[] = [];
-      endAll(id, 'removed', out);
+      endAll(id, reason, out);
       return out;
     },
     stats: () => {

@@ -32,9 +32,17 @@ export interface PublishOptions {
   retain?: boolean;
   /** MQTT 5 message expiry; dropped silently on 3.1.1, which has none. */
   expiryS?: number;
+  /** MQTT 5 user properties; dropped on 3.1.1. */
+  userProperties?: Record<string, string>;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer, retained: boolean) => void;
+/** userProperties: the MQTT 5 user properties of the message (absent on 3.1.1). */
+export type MessageHandler = (
+  topic: string,
+  payload: Buffer,
+  retained: boolean,
+  userProperties?: Record<string, string | string[]>,
+) => void;
 
 export interface MqttLink {
   readonly connected: boolean;
@@ -181,7 +189,8 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
     schedule();
   });
   client.on('message', (topic, payload, packet) => {
-    for (const h of handlers) h(topic, payload, packet.retain);
+    const props = packet.properties?.userProperties;
+    for (const h of handlers) h(topic, payload, packet.retain, props);
   });
   client.connect();
 
@@ -195,6 +204,8 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
     publish(topic, payload, p) {
       const popts: IClientPublishOptions = { qos: p.qos, retain: p.retain ?? false };
       if (p.expiryS && connectedVersion === 5) popts.properties = { messageExpiryInterval: p.expiryS };
+      if (p.userProperties && connectedVersion === 5)
+        popts.properties = { ...popts.properties, userProperties: p.userProperties };
       return new Promise((resolve, reject) => {
         client.publish(topic, payload, popts, (err) => (err ? reject(err) : resolve()));
       });

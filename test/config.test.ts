@@ -120,6 +120,12 @@ const bad: { name: string; input: Parameters<typeof loadConfig>[0]; message: str
       'config: simulator.port: 70000 (from --set simulator.port) is not allowed: Too big: expected number to be <=65535',
   },
   {
+    name: 'malformed privacy mask polygon',
+    input: { env: { FACEGATE_PRIVACY_MASKS: '[{"camera":"000001","polygons":[[[0,0],[1,0]]]}]' } },
+    message:
+      'config: privacy.masks.0.polygons.0: [[0,0],[1,0]] (from env FACEGATE_PRIVACY_MASKS) is not allowed: a polygon needs at least 3 points',
+  },
+  {
     name: 'set without =',
     input: { sets: ['city.cameras'] },
     message: 'config: --set takes path=value, got "city.cameras"',

@@ -71,6 +71,9 @@ for (const ingest of ['ffmpeg', 'node'] as const)
         'the crop is a JPEG',
       );
     assert.ok(events.every((e) => e.type === 'start' || e.crop === undefined));
+    // A crop says when it must be deleted: the event time plus mqtt.messageExpiryS.
+    for (const s of cropped)
+      assert.equal(Date.parse(s.retainUntil ?? ''), Date.parse(s.ts) + cfg.mqtt.messageExpiryS * 1000);
     const ends = events.filter((e) => e.type === 'end');
     // Every start has exactly one end with the same eventId (the gateway closed cleanly).
     assert.deepEqual(new Set(ends.map((e) => e.eventId)), new Set(starts.map((e) => e.eventId)));

@@ -10,6 +10,7 @@
 /** @typedef {import('../protocol.ts').PageInfo} PageInfo */
 /** @typedef {import('../protocol.ts').SnapshotEvent} SnapshotEvent */
 /** @typedef {import('../protocol.ts').LinkEvent} LinkEvent */
+/** @typedef {import('../protocol.ts').PrivacyView} PrivacyView */
 /**
  * @template {import('../protocol.ts').Delta['kind']} K
  * @typedef {Extract<import('../protocol.ts').Delta, { kind: K }>} DeltaOf
@@ -40,6 +41,7 @@
    *   active: Record<string, ActiveFace>;
    *   simulator: SimulatorView | null;
    *   info: Partial<PageInfo>;
+   *   privacy: Record<string, PrivacyView>;
    * }}
    */
   const st = {
@@ -50,6 +52,7 @@
     active: {},
     simulator: null,
     info: {},
+    privacy: {},
   };
   /** @type {Record<string, LiveView>} camera id -> its open live view */
   const views = {};
@@ -184,14 +187,31 @@
         const status = s ? s.status : 'none';
         all++;
         if (status === 'online') on++;
-        b.className = 'cam s-' + status + (faces.has(id) ? ' face' : '') + (views[id] ? ' watching' : '');
+        // Detection suspended (privacy): the tile says so, and by whom.
+        const pv = st.privacy[id];
+        const off = pv !== undefined && pv.state === 'suspended';
+        b.className =
+          'cam s-' +
+          status +
+          (faces.has(id) ? ' face' : '') +
+          (views[id] ? ' watching' : '') +
+          (off ? ' suspended' : '');
         b.dataset['status'] = status;
+        b.dataset['privacy'] = off ? 'suspended' : 'active';
         b.title =
           b.title.split(' — ')[0] +
           ' — ' +
           status +
           (s?.gatewayId ? ' via ' + s.gatewayId : '') +
-          (s?.detail ? ' (' + s.detail + ')' : '');
+          (s?.detail ? ' (' + s.detail + ')' : '') +
+          (pv && off
+            ? ' · detection suspended since ' +
+              pv.since +
+              ' by ' +
+              pv.by +
+              (pv.clientId ? ' (' + pv.clientId + ')' : '') +
+              (pv.reason ? ': ' + pv.reason : '')
+            : '');
       });
       one(sec, 'h3 small', HTMLElement).textContent = on + '/' + all + ' online';
     });
@@ -346,6 +366,7 @@
       st.gateways = s.gateways;
       st.events = s.events;
       st.simulator = s.simulator;
+      st.privacy = s.privacy;
       st.info = s.info;
       st.active = {};
       s.active.forEach((ev) => {
@@ -391,6 +412,13 @@
       /** @type {DeltaOf<'face'>} */
       const d = JSON.parse(m.data);
       onFace(d.event);
+    });
+    es.addEventListener('privacy', (m) => {
+      /** @type {DeltaOf<'privacy'>} */
+      const d = JSON.parse(m.data);
+      if (d.record) st.privacy[d.id] = d.record;
+      else delete st.privacy[d.id];
+      mark('tiles');
     });
     es.addEventListener('simulator', (m) => {
       /** @type {DeltaOf<'simulator'>} */
@@ -467,6 +495,17 @@
     mark('tiles');
   }
 
+  /**
+   * The privacy masks of a camera: from the configuration and from the catalog.
+   * @param {string} id
+   * @returns {[number, number][][]}
+   */
+  function masksOf(id) {
+    const own = st.info.masks?.[id] ?? [];
+    const cam = st.catalog.cameras.find((c) => c.id === id);
+    return own.concat(cam?.masks ?? []);
+  }
+
   // Face boxes over every open view, from the active events of its camera.
   function drawOverlays() {
     const now = Date.now();
@@ -478,6 +517,21 @@
       const g = v.overlay.getContext('2d');
       if (!g) continue; // only if the canvas already had another kind of context
       g.clearRect(0, 0, W, H);
+      // Privacy masks: the server already blanked these pixels; the outline says why they are black.
+      const masks = masksOf(id);
+      v.overlay.dataset['masks'] = String(masks.length);
+      g.lineWidth = 2;
+      g.setLineDash([6, 4]);
+      g.strokeStyle = '#ff6b6b';
+      for (const poly of masks) {
+        g.beginPath();
+        poly.forEach(([x, y], k) => {
+          if (k === 0) g.moveTo(x * W, y * H);
+          else g.lineTo(x * W, y * H);
+        });
+        g.closePath();
+        g.stroke();
+      }
       g.lineWidth = 3;
       g.font = '16px system-ui, sans-serif';
       for (const a of Object.values(st.active)) {

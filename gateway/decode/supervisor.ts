@@ -40,6 +40,8 @@ export interface SupervisorDeps {
   log: Logger;
   onFrame(frame: Frame): void;
   onStatus(cameraId: string, status: CameraStatus, detail?: string): void;
+  /** True while a camera's frames are not wanted (privacy suspend): decode only what keeps it healthy. */
+  idle?(cameraId: string): boolean;
 }
 
 export interface CameraStats {

@@ -92,6 +92,11 @@ export async function createDetectorPool(
 ): Promise<DetectorPool> {
   if (!existsSync(opts.modelPath))
     throw new DetectorError('DETECTOR_FAILED', `model not found: ${opts.modelPath}`);
+  // onnxruntime 1.30's Linux build carries Microsoft's 1DS telemetry, which keeps a database under
+  // ~/.cache/Microsoft/DeveloperTools and a /tmp/mat-debug-<pid>.log (found by test/privacy-city's
+  // open-file check). Its switch is read from the real environment when the runtime starts in the
+  // worker, so it is set here, in the process, before the first worker: a write, not a setting.
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   const log = deps.log.child({ component: 'detector' });
   const init: WorkerInit = {
     modelPath: opts.modelPath,

@@ -134,6 +134,8 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         },
         onKeyframe(au) {
           if (cam.client !== client || closed) return;
+          // A suspended camera: one keyframe per third of the stall time keeps the watchdog content.
+          if (deps.idle?.(cam.id) && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
           pool.submit(cam.id, au.data, au.arrivedAt);
         },
         onClose(kind, detail) {

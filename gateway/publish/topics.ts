@@ -26,6 +26,11 @@ export interface Topics {
   cameraStatus(cameraId: string): string;
   gatewayStatus(gatewayId: string): string;
   gatewayStats(gatewayId: string): string;
+  /** Privacy: suspend/resume commands (in), retained per-camera audit records, live view audit. */
+  readonly privacySet: string;
+  privacyState(cameraId: string): string;
+  readonly allPrivacyState: string;
+  readonly auditLiveView: string;
   /** Filters for subscribers. */
   readonly allFaces: string;
   readonly allCameraStatus: string;
@@ -69,6 +74,10 @@ export function createTopics(prefix: string): Topics {
     cameraStatus: (id) => `${p}/cameras/${level('camera', id)}/status`,
     gatewayStatus: (id) => `${p}/gateways/${level('gateway', id)}/status`,
     gatewayStats: (id) => `${p}/gateways/${level('gateway', id)}/stats`,
+    privacySet: `${p}/privacy/set`,
+    privacyState: (id) => `${p}/privacy/${level('camera', id)}/state`,
+    allPrivacyState: `${p}/privacy/+/state`,
+    auditLiveView: `${p}/audit/liveview`,
     allFaces: `${p}/cameras/+/faces`,
     allCameraStatus: `${p}/cameras/+/status`,
     allGatewayStatus: `${p}/gateways/+/status`,
