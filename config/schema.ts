@@ -43,7 +43,7 @@ export const citySchema = z.strictObject({
     .max(720)
     .default(20)
     .describe(
-      'people passing a residential entrance per hour (Poisson, sometimes in pairs; each in view ~7.5 s)',
+      'people passing a residential entrance per hour (Poisson, sometimes in pairs; each in view ~8 s)',
     ),
   residentialSeconds: z
     .number()

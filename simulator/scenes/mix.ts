@@ -47,3 +47,10 @@ export function clipKind(spec: SceneSpec, index: number): ClipKind {
   const codec: VideoCodec = rank < shareCount(s.count, s.h265Share) ? 'h265' : 'h264';
   return { profile, codec };
 }
+
+/**
+ * What the busy profile shows, measured once over 800 planned clips (its schedule has no rate
+ * parameter): passages an hour and face occupancy (face-seconds per second of video; two faces at
+ * once count twice). The profile test holds the generator to these.
+ */
+export const BUSY_NOMINAL = { passagesPerHour: 318, occupancy: 0.68 } as const;

@@ -27,7 +27,7 @@ export interface DoorEvent {
 /** Share of arrivals that are two people together. */
 export const PAIR_SHARE = 0.2;
 /** Mean seconds a resident's face is in view (walk in, unlock the door, walk out): sets occupancy. */
-export const RESIDENT_DWELL_S = 7.5;
+export const RESIDENT_DWELL_S = 7.8;
 /** Movement without a face, per hour at one entrance (each residential clip shows at least one). */
 const DISTRACTORS_PER_HOUR = 24;
 const DISTRACTOR_KINDS = ['door', 'pet', 'back', 'small-face', 'blurred-face'] as const;
@@ -107,19 +107,22 @@ export function planResidential(
         doors.push({ id: nextId(), fStart: f0, fOpen: f1, fClose: f2, fEnd: f3 });
       return;
     }
-    // Overlays only where no resident is in view: they must never hide a face.
-    const t: Timing = {
-      start: at,
+    // Overlays only where no resident is in view: they must never hide a face. A few other times
+    // are tried before giving up, so a busy clip still gets its distractor.
+    const fits = (x: Timing): boolean =>
+      endOf(x) <= durationS - END_MARGIN_S &&
+      laneFree('left', x.start, endOf(x)) &&
+      laneFree('right', x.start, endOf(x));
+    const walk = (start: number): Timing => ({
+      start,
       walkIn: uniform(rng, 1, 2.5),
       stay: uniform(rng, 0.5, 3),
       walkOut: uniform(rng, 1, 2.5),
-    };
-    if (
-      endOf(t) > durationS - END_MARGIN_S ||
-      !laneFree('left', t.start, endOf(t)) ||
-      !laneFree('right', t.start, endOf(t))
-    )
-      return;
+    });
+    let t = walk(at);
+    for (let tries = 0; !fits(t) && tries < 12; tries++)
+      t = walk(uniform(rng, 0.5, Math.max(0.5, durationS - 10)));
+    if (!fits(t)) return;
     busy.push({ lane: 'left', from: t.start, to: endOf(t) }, { lane: 'right', from: t.start, to: endOf(t) });
     appearances.push(distractor(rng, spec, nextId(), kind, t, scenery));
   });
