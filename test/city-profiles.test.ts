@@ -75,7 +75,10 @@ test('facegate up --set city.profile=residential: faces and movement without a f
   assert.equal(await exited, 0, out.slice(-3000));
 });
 
-async function cityRecall(codec: 'h264' | 'mixed'): Promise<{ all: Score; h265: Score; h265Cams: number }> {
+async function cityRecall(
+  codec: 'h264' | 'mixed',
+  ingest: 'node' | 'ffmpeg' = 'node',
+): Promise<{ all: Score; h265: Score; h265Cams: number }> {
   const broker = await startTestBroker();
   const { log } = captureLogger('silent');
   const cfg = testConfig([
@@ -83,7 +86,7 @@ async function cityRecall(codec: 'h264' | 'mixed'): Promise<{ all: Score; h265: 
     'city.cameras=6',
     `city.codec=${codec}`,
     'gateway.settleS=0.5',
-    'gateway.ingest=node',
+    `gateway.ingest=${ingest}`,
   ]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   const sub = await collect(broker.url, ['facegate/cameras/+/faces', 'facegate/cameras/+/status']);
@@ -135,5 +138,14 @@ test('a mixed H.264 / H.265 city through the node ingest has the recall of an al
   assert.ok(h264.all.recall >= 0.7, `all-H.264 recall ${h264.all.recall}`);
   // Same faces (the codec changes no schedule); one miss in ~15 appearances is ~0.07.
   assert.ok(mixed.all.recall >= h264.all.recall - 0.15, `mixed ${mixed.all.recall} vs ${h264.all.recall}`);
+  assert.ok(mixed.h265.recall >= 0.6, `H.265 cameras' recall ${mixed.h265.recall}`);
+});
+
+test('the ffmpeg ingest reads the H.265 cameras of a mixed city natively', async (t) => {
+  const mixed = await cityRecall('mixed', 'ffmpeg');
+  t.diagnostic(
+    `mixed, ffmpeg ingest: ${JSON.stringify(mixed.all)}; H.265 cameras: ${JSON.stringify(mixed.h265)}`,
+  );
+  assert.ok(mixed.h265.appearances >= 2, 'the window holds appearances');
   assert.ok(mixed.h265.recall >= 0.6, `H.265 cameras' recall ${mixed.h265.recall}`);
 });
