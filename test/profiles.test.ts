@@ -15,6 +15,9 @@ import { parseAnnexB } from '../simulator/rtsp/h264.ts';
 import { createFleet } from '../simulator/fleet.ts';
 import type { SceneSpec } from '../simulator/scenes/types.ts';
 import { scoreEvents } from '../bench/score.ts';
+import { execFileSync } from 'node:child_process';
+import { appearancesAt } from '../simulator/scenes/truth.ts';
+import { createDetector, MODEL_H, MODEL_W, type FaceDetector } from './helpers/scenes-ultraface.ts';
 
 const base: SceneSpec = {
   width: 640,
@@ -168,4 +171,55 @@ test('scorer: movement without a face is not counted for recall, and a start on 
   assert.equal(s.distractorStarts, lone.length);
   assert.equal(s.trueStarts, faces.length);
   assert.ok(Math.abs(s.precision - faces.length / (faces.length + lone.length)) < 1e-9);
+});
+
+test('distractors are what the truth says: UltraFace (score >= 0.7) stays off the pet, back of a head, small and blurred faces', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'facegate-distractors-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const ffmpeg = resolveFfmpeg('', process.env['PATH'] ?? '');
+  // Nobody passing: clip i shows distractor kind i first (door, pet, back, small, blurred face).
+  const spec = {
+    ...base,
+    count: 5,
+    seed: 4,
+    residentialShare: 1,
+    residentialSeconds: 16,
+    passagesPerHour: 0,
+  };
+  const clips = await ensureScenes(spec, { cacheDir: dir, ffmpeg, log });
+  const det: FaceDetector = await createDetector(0.3);
+  t.after(() => det.close());
+  const frames = new Map<string, number>();
+  const fired = new Map<string, number>();
+  const size = MODEL_W * MODEL_H * 3;
+  for (const clip of clips) {
+    const rgb = execFileSync(
+      ffmpeg.path,
+      [
+        ...['-v', 'error', '-threads', '1', '-i', clip.file, '-vf', `scale=${MODEL_W}:${MODEL_H}`],
+        ...['-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
+      ],
+      { maxBuffer: 1 << 28 },
+    );
+    for (let f = 0; f < clip.frames; f++) {
+      const visible = appearancesAt(clip, f / clip.fps).filter(
+        (v) => v.box.x > 0 && v.box.y > 0 && v.box.x + v.box.w < 1 && v.box.y + v.box.h < 1,
+      );
+      if (visible.length === 0) continue;
+      assert.ok(visible.every((v) => !v.appearance.isFace));
+      const dets = (await det.detect(rgb.subarray(f * size, (f + 1) * size))).filter((d) => d.score >= 0.7);
+      for (const v of visible) {
+        const k = v.appearance.asset;
+        frames.set(k, (frames.get(k) ?? 0) + 1);
+        if (dets.length > 0) fired.set(k, (fired.get(k) ?? 0) + 1);
+      }
+    }
+  }
+  const report = [...frames].map(([k, n]) => `${k} ${fired.get(k) ?? 0}/${n}`).join(', ');
+  t.diagnostic(`frames with a detection, by distractor: ${report}`);
+  for (const k of ['door', 'pet', 'back', 'small-face', 'blurred-face']) {
+    const n = frames.get(k) ?? 0;
+    assert.ok(n >= 5, `${k}: ${n} frames fully in view`);
+    assert.ok((fired.get(k) ?? 0) <= 0.1 * n, `UltraFace takes ${k} for a face: ${report}`);
+  }
 });
