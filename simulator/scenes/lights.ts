@@ -22,9 +22,11 @@ const SHADOWS_PER_HOUR = 20;
 
 export function planLights(rng: Rng, spec: SceneSpec, profile: SceneProfile, durationS: number): LightPlan {
   const on = fullSpec(spec).lights;
-  const periods = Math.max(1, Math.round(durationS / 80));
+  // Slow: a peak-to-peak of 3 to 8 grey levels over minutes, as auto exposure follows daylight. A
+  // motion gate should not see it; the hall light and the shadows are the changes it will see.
+  const periods = Math.max(1, Math.round(durationS / 120));
   const drift = {
-    amplitude: on ? q4(uniform(rng, 0.015, 0.04)) : 0,
+    amplitude: on ? q4(uniform(rng, 0.006, 0.015)) : 0,
     periodS: q4(durationS / periods),
     phase: q4(uniform(rng, 0, 2 * Math.PI)),
   };
