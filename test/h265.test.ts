@@ -148,6 +148,25 @@ test('h265: the depacketizer and the keyframe builder never throw, whatever the 
   );
 });
 
+test('parseSdp: any H265 media description yields a codec and parameter sets or none, never a throw (property)', () => {
+  const b64 = fc.stringMatching(/^[A-Za-z0-9+/=]{0,24}$/);
+  fc.assert(
+    fc.property(b64, b64, b64, fc.string({ maxLength: 40 }), (v, s2, p2, junk) => {
+      const sdp = [
+        'v=0',
+        'm=video 0 RTP/AVP 96',
+        'a=rtpmap:96 H265/90000',
+        `a=fmtp:96 sprop-vps=${v};sprop-sps=${s2};${junk};sprop-pps=${p2}`,
+        'a=control:trackID=0',
+      ].join('\r\n');
+      const info = parseSdp(sdp, 'rtsp://h/cam/1/');
+      assert.equal(info.codec, 'h265');
+      for (const k of ['vps', 'sps', 'pps'] as const) assert.ok(info[k] === undefined || info[k].length >= 2);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
 test('h265 interop: ffprobe, ffmpeg and GStreamer read an H.265 camera of the simulator', async () => {
   const u = url('h1');
   const probe = await run('ffprobe', [
