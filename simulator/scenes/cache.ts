@@ -8,7 +8,7 @@ import type { SceneClip, SceneSpec } from './types.ts';
 import { fullSpec } from './mix.ts';
 
 /** Bump when the output of a spec changes (filters, schedule, encoder settings, crops). */
-export const RENDERER_VERSION = 3;
+export const RENDERER_VERSION = 4;
 
 export const MANIFEST = 'manifest.json';
 

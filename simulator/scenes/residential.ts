@@ -59,14 +59,22 @@ export function planResidential(
   const nextId = (): string => `c${index}-a${k++}`;
   const laneFree = (lane: 'left' | 'right', from: number, to: number): boolean =>
     !busy.some((b) => b.lane === lane && b.from < to + 0.5 && from < b.to + 0.5);
+  /** A free lane for t; when both are taken, the person waits until one frees (mutating t.start). */
   const place = (t: Timing, prefer: 'left' | 'right'): 'left' | 'right' | undefined => {
-    if (endOf(t) > durationS - END_MARGIN_S) return undefined;
     const other = prefer === 'left' ? 'right' : 'left';
-    const lane = laneFree(prefer, t.start, endOf(t))
-      ? prefer
-      : laneFree(other, t.start, endOf(t))
-        ? other
-        : undefined;
+    let lane: 'left' | 'right' | undefined;
+    for (let tries = 0; tries < 4 && !lane; tries++) {
+      if (endOf(t) > durationS - END_MARGIN_S) return undefined;
+      lane = laneFree(prefer, t.start, endOf(t))
+        ? prefer
+        : laneFree(other, t.start, endOf(t))
+          ? other
+          : undefined;
+      if (!lane) {
+        const blocking = busy.filter((b) => b.from < endOf(t) + 0.5 && t.start < b.to + 0.5);
+        t.start = Math.min(...blocking.map((b) => b.to)) + 0.6;
+      }
+    }
     if (lane) busy.push({ lane, from: t.start, to: endOf(t) });
     return lane;
   };
