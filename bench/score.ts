@@ -14,6 +14,9 @@ export interface Score {
   found: number;
   starts: number;
   trueStarts: number;
+  /** False starts that fell on movement without a face (door, pet, back of a head, a cat, a face
+   * too small or blurred): the share of the precision loss that the distractors caused. */
+  distractorStarts: number;
   recall: number;
   precision: number;
   latencyMsP50: number;
@@ -34,7 +37,8 @@ function quantile(sorted: readonly number[], q: number): number {
  * A true appearance is an isFace interval fully inside [fromMs, toMs) and at least 1.5 s long; it is
  * found when its camera has a start event within [startMs - 500, endMs + 2500]. Precision counts
  * start events captured inside the window that fall in some isFace interval of their camera (same
- * tolerance). Latency: truth startMs to the arrival of the first matching start event.
+ * tolerance); a start on an isFace: false appearance only (a distractor) is a false start, and is
+ * counted apart as well. Latency: truth startMs to the arrival of the first matching start event.
  */
 export function scoreEvents(
   fleet: Fleet,
@@ -66,10 +70,12 @@ export function scoreEvents(
   }
   const inWindow = starts.filter((s) => s.ts >= fromMs && s.ts < toMs && cameras.includes(s.cameraId));
   let trueStarts = 0;
+  let distractorStarts = 0;
   for (const s of inWindow) {
     const truth = fleet.truth(s.cameraId, s.ts - 120_000, s.ts + EARLY_MS + 1);
-    if (truth.some((iv) => iv.isFace && s.ts >= iv.startMs - EARLY_MS && s.ts <= iv.endMs + LATE_MS))
-      trueStarts++;
+    const near = truth.filter((iv) => s.ts >= iv.startMs - EARLY_MS && s.ts <= iv.endMs + LATE_MS);
+    if (near.some((iv) => iv.isFace)) trueStarts++;
+    else if (near.length > 0) distractorStarts++;
   }
   latencies.sort((a, b) => a - b);
   return {
@@ -77,6 +83,7 @@ export function scoreEvents(
     found,
     starts: inWindow.length,
     trueStarts,
+    distractorStarts,
     recall: appearances > 0 ? found / appearances : 0,
     precision: inWindow.length > 0 ? trueStarts / inWindow.length : 0,
     latencyMsP50: quantile(latencies, 0.5),

@@ -27,6 +27,49 @@ export const citySchema = z.strictObject({
   scenes: z.number().int().min(1).max(64).default(8).describe('distinct clips the cameras replay'),
   sceneSeconds: z.number().int().min(4).max(600).default(60).describe('length of each clip'),
   seed: z.number().int().min(0).default(1).describe('seed of the face schedule and camera metadata'),
+  profile: z
+    .enum(['busy', 'residential', 'mixed'])
+    .default('busy')
+    .describe(
+      'busy: someone every ~10 s at every door; residential: a few passages an hour, a door, a pet, light changes; mixed: residentialShare of the cameras are residential',
+    ),
+  residentialShare: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.8)
+    .describe('share of residential cameras when profile is mixed'),
+  passagesPerHour: z
+    .number()
+    .min(0)
+    .max(720)
+    .default(20)
+    .describe(
+      'people passing a residential entrance per hour (Poisson, sometimes in pairs; each in view ~8 s)',
+    ),
+  residentialSeconds: z
+    .number()
+    .int()
+    .min(4)
+    .max(1800)
+    .default(300)
+    .describe('length of each residential clip (long enough for a few passages)'),
+  codec: z
+    .enum(['h264', 'h265', 'mixed'])
+    .default('h264')
+    .describe('what the cameras send; mixed: h265Share of the cameras send H.265'),
+  h265Share: z.number().min(0).max(1).default(0.5).describe('share of H.265 cameras when codec is mixed'),
+  noise: z.number().min(0).max(40).default(7).describe('sensor grain (ffmpeg noise strength; 0: off)'),
+  lights: z
+    .boolean()
+    .default(true)
+    .describe('light changes: exposure drift; at residential doors also the hall light and shadows'),
+  distractors: z
+    .boolean()
+    .default(true)
+    .describe(
+      'movement without a face at residential doors: the door, a pet, a back of a head, a face too small or blurred',
+    ),
 });
 
 export const simulatorSchema = z.strictObject({

@@ -49,6 +49,13 @@ export function sceneSpec(cfg: Config): SceneSpec {
     seconds: c.sceneSeconds,
     count: c.scenes,
     seed: c.seed,
+    residentialShare: c.profile === 'mixed' ? c.residentialShare : c.profile === 'residential' ? 1 : 0,
+    residentialSeconds: c.residentialSeconds,
+    passagesPerHour: c.passagesPerHour,
+    h265Share: c.codec === 'mixed' ? c.h265Share : c.codec === 'h265' ? 1 : 0,
+    noise: c.noise,
+    lights: c.lights,
+    distractors: c.distractors,
   };
 }
 
@@ -125,6 +132,7 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
       playing: s.playing,
       framesSent: s.framesSent,
       framesDropped: s.framesDropped,
+      clipBytes: s.clipBytes,
       faults: rtsp.faults(),
     };
     mqtt.publish(statusTopic, JSON.stringify(payload), { qos: 0, retain: true }).catch(() => undefined);
@@ -236,6 +244,7 @@ function startTruthPublisher(fleet: Fleet, mqtt: MqttLink, prefix: string): Node
             camera: cam.id,
             appearance: `${iv.id}-${iv.loop}`,
             isFace: iv.isFace,
+            kind: iv.asset,
             ts: new Date(at).toISOString(),
           };
           mqtt

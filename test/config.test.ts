@@ -99,7 +99,7 @@ const bad: { name: string; input: Parameters<typeof loadConfig>[0]; message: str
     name: 'unknown flag key',
     input: { sets: ['city.camras=1'] },
     message:
-      'config: unknown config key city.camras (from --set city.camras); known keys: city.cameras, city.gateways, city.width, city.height, city.fps, city.keyframeInterval, city.scenes, city.sceneSeconds, city.seed',
+      'config: unknown config key city.camras (from --set city.camras); known keys: city.cameras, city.gateways, city.width, city.height, city.fps, city.keyframeInterval, city.scenes, city.sceneSeconds, city.seed, city.profile, city.residentialShare, city.passagesPerHour, city.residentialSeconds, city.codec, city.h265Share, city.noise, city.lights, city.distractors',
   },
   {
     name: 'bad mqtt url',

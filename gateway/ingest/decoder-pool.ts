@@ -1,6 +1,6 @@
 // A small pool of shared ffmpeg processes that decode keyframes handed to them by the gateway
-// (Annex-B on stdin, `-f h264`), each to one 320x240 RGB frame on stdout. Any IDR decodes on
-// its own, so any decoder can take any camera's keyframe: one process serves many cameras.
+// (Annex-B on stdin, `-f h264`, or `-f hevc` in a pool of H.265 cameras), each to one 320x240 RGB
+// frame on stdout. Any IDR decodes on its own, so any decoder can take any camera's keyframe: one process serves many cameras.
 //
 // The hard part is mapping output frames back to cameras. Raw video on a pipe carries no
 // identity, so each decoder works stop-and-wait: one unit is written, the next only after its
@@ -31,6 +31,8 @@ import { createFrameReader } from '../decode/frame-reader.ts';
 
 export interface DecoderPoolOptions {
   ffmpeg: FfmpegBinary;
+  /** What the units are (default h264); one pool decodes one codec. */
+  codec?: 'h264' | 'h265';
   width: number;
   height: number;
   /** Decoder processes (resize() changes it). */
@@ -104,12 +106,19 @@ export interface DecoderPool {
 // H.264 7.3.2.4: an access unit delimiter (primary_pic_type 7: any slice type). Written after each
 // unit: ffmpeg's h264 parser ends a picture only when it sees the start of the next unit, so
 // without it each frame would wait for the next keyframe (seconds) and stop-and-wait would stall.
-const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+const H264_AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 // A 16x16 IDR of uniform magenta (x264 ultrafast, constrained baseline, SEI removed), which
 // decodes and scales to RGB ~(253, 0, 252) everywhere. No camera shows a uniform magenta picture,
 // so the frame is recognized for sure; in normal operation such a frame is a desync, never delivered.
-const SYNC_UNIT = Buffer.from(
+const H264_SYNC_UNIT = Buffer.from(
   '000000016742c00ada7b011000000300100000030028f1226a0000000168ce0fc80000016588843a118a00020971c00042523800086360',
+  'hex',
+);
+// The same for H.265: an access unit delimiter (H.265 7.3.2.5, type 35, pic_type 2: any slice), and
+// a 16x16 magenta IDR (x265 ultrafast, info SEI off) with its VPS, SPS and PPS.
+const HEVC_AUD = Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]);
+const HEVC_SYNC_UNIT = Buffer.from(
+  '0000000140010c01ffff01600000030090000003000003001e9594090000000142010101600000030090000003000003001ea08845965655bc2f016808000003000800000300c840000000014401c073c0890000012801ac7627fbfa1eec3482914c',
   'hex',
 );
 const MAX_LINE = 400;
@@ -168,21 +177,29 @@ export function isSyncFrame(rgb: Buffer): boolean {
   return true;
 }
 
-export function decoderArgs(bin: FfmpegBinary, width: number, height: number): string[] {
+export function decoderArgs(
+  bin: FfmpegBinary,
+  width: number,
+  height: number,
+  codec: 'h264' | 'h265' = 'h264',
+): string[] {
   const cmd = ffmpegCommand(bin);
-  cmd.input('pipe:0').inputFormat('h264').inputOptions([
-    // One thread: frame threads would hold frames back (and cost 6-10 MB each); low_delay makes
-    // the decoder output each picture at once (no reorder wait: our streams have no B-frames).
-    '-threads',
-    '1',
-    '-flags',
-    'low_delay',
-    // Probe the first unit only: waiting for more would hold the first frame hostage.
-    '-probesize',
-    '32',
-    '-analyzeduration',
-    '0',
-  ]);
+  cmd
+    .input('pipe:0')
+    .inputFormat(codec === 'h265' ? 'hevc' : 'h264')
+    .inputOptions([
+      // One thread: frame threads would hold frames back (and cost 6-10 MB each); low_delay makes
+      // the decoder output each picture at once (no reorder wait: our streams have no B-frames).
+      '-threads',
+      '1',
+      '-flags',
+      'low_delay',
+      // Probe the first unit only: waiting for more would hold the first frame hostage.
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+    ]);
   cmd.output('pipe:1').outputOptions([
     '-map',
     '0:v:0',
@@ -210,7 +227,9 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   const killTimeoutMs = o.killTimeoutMs ?? 2000;
   const backoff = o.backoff ?? { baseMs: 250, maxMs: 10_000 };
   const stderrLines = o.stderrLines ?? 20;
-  const args = decoderArgs(o.ffmpeg, o.width, o.height);
+  const args = decoderArgs(o.ffmpeg, o.width, o.height, o.codec);
+  const AUD = o.codec === 'h265' ? HEVC_AUD : H264_AUD;
+  const SYNC_UNIT = o.codec === 'h265' ? HEVC_SYNC_UNIT : H264_SYNC_UNIT;
   const c: PoolCounters = {
     submitted: 0,
     decoded: 0,

@@ -1,12 +1,16 @@
-// A small RTSP client (RFC 2326, TCP interleaved) that keeps only the keyframes of an H.264
-// stream: it depacketizes RTP (RFC 6184) into access units and hands out the IDR ones in
-// Annex-B, so the gateway's decoders never see the P frames, the network or RTSP at all.
+// A small RTSP client (RFC 2326, TCP interleaved) that keeps only the keyframes of an H.264 or
+// H.265 stream: it depacketizes RTP (RFC 6184, RFC 7798) into access units and hands out the IDR
+// (IRAP) ones in Annex-B, so the gateway's decoders never see the P frames, the network or RTSP.
 // Failures end the client with a reason (unauthorized / unreachable / stalled / closed); the
 // supervisor decides about retries. Nothing here throws out of a socket callback.
 import { connect, type Socket } from 'node:net';
 import { digestAuthorization, type Credentials } from '../../simulator/rtsp/digest.ts';
 import { NAL_IDR, NAL_PPS, NAL_SLICE, NAL_SPS, nalType } from '../../simulator/rtsp/h264.ts';
 import { createDepacketizer, parseRtpHeader } from '../../simulator/rtsp/rtp.ts';
+import { createHevcDepacketizer } from '../../simulator/rtsp/h265.ts';
+import { buildHevcKeyframe, hasIrap, isHevcSkippable } from './hevc-keyframe.ts';
+
+export type StreamCodec = 'h264' | 'h265';
 
 export interface RtspClientOptions {
   /** rtsp://[user:pass@]host[:port]/path; credentials are used only to answer a Digest challenge. */
@@ -23,8 +27,9 @@ export interface RtspClientOptions {
 export type CloseKind = 'unauthorized' | 'unreachable' | 'stalled' | 'closed' | 'error';
 
 export interface KeyframeUnit {
-  /** Annex-B (4-byte start codes), SPS and PPS first: decodable on its own. */
+  /** Annex-B (4-byte start codes), parameter sets first: decodable on its own. */
   data: Buffer;
+  codec: StreamCodec;
   /** RTP timestamp (90 kHz). */
   rtpTs: number;
   /** Wall-clock ms when the unit's last packet arrived. */
@@ -62,17 +67,24 @@ const START = Buffer.from([0, 0, 0, 1]);
 /** Parsed pieces of the DESCRIBE answer that the client needs. */
 export interface SdpInfo {
   control: string;
+  codec: StreamCodec;
+  vps?: Buffer;
   sps?: Buffer;
   pps?: Buffer;
 }
 
-/** RFC 2326 C.1.1 (control URL), RFC 6184 8.2.1 (sprop-parameter-sets) for the first video media. */
+/**
+ * RFC 2326 C.1.1 (control URL), RFC 6184 8.2.1 (sprop-parameter-sets) or RFC 7798 7.1
+ * (sprop-vps/sps/pps) for the first video media.
+ */
 export function parseSdp(sdp: string, base: string): SdpInfo {
   const lines = sdp.split(/\r?\n/);
   let inVideo = false;
   let control: string | undefined;
   let sessionControl: string | undefined;
   let sprop: string | undefined;
+  let codec: StreamCodec = 'h264';
+  const hevc: { vps?: string; sps?: string; pps?: string } = {};
   for (const l of lines) {
     if (l.startsWith('m=')) {
       if (inVideo) break;
@@ -86,13 +98,26 @@ export function parseSdp(sdp: string, base: string): SdpInfo {
     }
     const f = /^a=fmtp:\d+\s.*sprop-parameter-sets=([A-Za-z0-9+/=,]+)/.exec(l);
     if (f && inVideo) sprop = f[1];
+    if (inVideo && /^a=rtpmap:\d+\s+H265\//i.test(l)) codec = 'h265';
+    if (inVideo && l.startsWith('a=fmtp:'))
+      for (const k of ['vps', 'sps', 'pps'] as const) {
+        const m = new RegExp(`sprop-${k}=([A-Za-z0-9+/=]+)`).exec(l);
+        if (m?.[1]) hevc[k] = m[1];
+      }
   }
   const resolve = (ctl: string | undefined): string => {
     if (!ctl || ctl === '*') return base.replace(/\/$/, '');
     if (/^rtsps?:\/\//i.test(ctl)) return ctl;
     return `${base.endsWith('/') ? base : `${base}/`}${ctl}`;
   };
-  const out: SdpInfo = { control: resolve(control ?? sessionControl) };
+  const out: SdpInfo = { control: resolve(control ?? sessionControl), codec };
+  if (codec === 'h265') {
+    for (const k of ['vps', 'sps', 'pps'] as const) {
+      const nal = Buffer.from(hevc[k] ?? '', 'base64');
+      if (nal.length >= 2) out[k] = nal;
+    }
+    return out;
+  }
   for (const b64 of (sprop ?? '').split(',')) {
     const nal = Buffer.from(b64, 'base64');
     if (nal.length === 0) continue;
@@ -233,6 +258,8 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
   let sessionUrl = target.url;
   let sps: Buffer | undefined;
   let pps: Buffer | undefined;
+  let vps: Buffer | undefined;
+  let codec: StreamCodec = 'h264';
   let lastMediaAt = 0;
   /** CSeq of the request whose answer drives the state machine; keep-alive answers are ignored. */
   let awaiting = -1;
@@ -297,6 +324,9 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
       sessionUrl = base.replace(/\/$/, '');
       sps = info.sps;
       pps = info.pps;
+      vps = info.vps;
+      codec = info.codec;
+      dep = newDepacketizer();
       state = 'SETUP';
     } else if (state === 'SETUP') {
       const s = headers.get('session') ?? '';
@@ -329,13 +359,15 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     step();
   }
 
-  // ---- RTP: RFC 6184 depacketization into access units ------------------------------------
+  // ---- RTP: RFC 6184 / RFC 7798 depacketization into access units --------------------------
   let auTs = -1;
   /** The unit in progress is not wanted (a P picture) or already broken (gap, oversize). */
   let auSkip = false;
   let auNals: Buffer[] = [];
   let auBytes = 0;
-  let dep = createDepacketizer();
+  const newDepacketizer = (): { push(payload: Buffer): Buffer[] } =>
+    codec === 'h265' ? createHevcDepacketizer() : createDepacketizer();
+  let dep = newDepacketizer();
   let expectSeq = -1;
 
   function resetAu(ts: number): void {
@@ -343,7 +375,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     auSkip = false;
     auNals = [];
     auBytes = 0;
-    dep = createDepacketizer();
+    dep = newDepacketizer();
   }
 
   function finishAu(arrivedAt: number): void {
@@ -355,16 +387,18 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     auSkip = true; // until the next timestamp
     if (skip || nals.length === 0) return;
     let idr = false;
-    for (const n of nals) if (nalType(n) === NAL_IDR) idr = true;
+    if (codec === 'h265') idr = hasIrap(nals);
+    else for (const n of nals) if (nalType(n) === NAL_IDR) idr = true;
     if (!idr) return;
-    const data = buildKeyframe(nals, sps, pps);
+    const data =
+      codec === 'h265' ? buildHevcKeyframe(nals, { vps, sps, pps }) : buildKeyframe(nals, sps, pps);
     if (!data) {
       stats.droppedUnits++;
       return;
     }
     stats.keyframes++;
     try {
-      ev.onKeyframe({ data, rtpTs: ts, arrivedAt });
+      ev.onKeyframe({ data, codec, rtpTs: ts, arrivedAt });
     } catch {
       // listener's problem
     }
@@ -396,12 +430,12 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
       const payload = pkt.subarray(h.payloadOffset);
       const t = (payload[0] ?? 0) & 0x1f;
       // Cheap test on the packet before reassembly: a non-IDR slice (single NAL, RFC 6184 5.6, or
-      // the first FU-A fragment, 5.8) marks a picture we do not decode.
+      // the first FU-A fragment, 5.8; RFC 7798 4.4.1, 4.4.3) marks a picture we do not decode.
       const inner = t === FU_A ? (payload[1] ?? 0) & 0x1f : t === STAP_A ? NAL_IDR : t;
-      if (inner === NAL_SLICE || (inner >= 2 && inner <= 4)) {
+      if (codec === 'h265' ? isHevcSkippable(payload) : inner === NAL_SLICE || (inner >= 2 && inner <= 4)) {
         auSkip = true;
         auNals = [];
-      } else if (t <= 23 || t === STAP_A || t === FU_A) {
+      } else if (codec === 'h265' || t <= 23 || t === STAP_A || t === FU_A) {
         for (const nal of dep.push(payload)) {
           auBytes += nal.length + 4;
           auNals.push(nal);

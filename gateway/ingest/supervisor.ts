@@ -10,8 +10,15 @@ import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from '../decode/backoff.ts';
 import { failureStatus, type CameraStatus } from '../decode/status.ts';
 import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } from '../decode/supervisor.ts';
-import { createDecoderPool, type PoolCounters } from './decoder-pool.ts';
-import { startRtspClient, type CloseKind, type RtspClient, type RtspClientStats } from './rtsp-client.ts';
+import type { PoolCounters } from './decoder-pool.ts';
+import { createCodecPools } from './codec-pools.ts';
+import {
+  startRtspClient,
+  type CloseKind,
+  type RtspClient,
+  type RtspClientStats,
+  type StreamCodec,
+} from './rtsp-client.ts';
 
 export interface IngestOptions {
   /** Only `keyframes`: the pool decodes IDR units on their own (fps:<n> needs every frame). */
@@ -61,6 +68,8 @@ interface Cam {
   retry: NodeJS.Timeout | undefined;
   /** Counters of clients that ended, so totals survive reconnects. */
   past: RtspClientStats;
+  /** What the camera sent last (its SDP); unknown until its first keyframe counts as H.264. */
+  codec: StreamCodec;
 }
 
 const zeroRtp = (): RtspClientStats => ({ packets: 0, bytes: 0, keyframes: 0, seqGaps: 0, droppedUnits: 0 });
@@ -84,9 +93,14 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   const closedRtp = zeroRtp();
   let closed = false;
 
-  const decoderCount = (): number => Math.min(maxDecoders, Math.max(1, Math.ceil(cams.size / perDecoder)));
+  const decoderCount = (codec: StreamCodec): number => {
+    let n = 0;
+    for (const c of cams.values()) if (c.codec === codec) n++;
+    return Math.min(maxDecoders, Math.max(1, Math.ceil(n / perDecoder)));
+  };
+  const resizePools = (): void => pool.resize({ h264: decoderCount('h264'), h265: decoderCount('h265') });
 
-  const pool = createDecoderPool(
+  const pool = createCodecPools(
     {
       ffmpeg: o.ffmpeg,
       width: o.width,
@@ -136,7 +150,13 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           if (cam.client !== client || closed) return;
           // A suspended camera: one keyframe per third of the stall time keeps the watchdog content.
           if (deps.idle?.(cam.id) && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
-          pool.submit(cam.id, au.data, au.arrivedAt);
+          if (au.codec !== cam.codec) {
+            // A camera that changed codec: its waiting unit in the other pool is stale.
+            pool.forget(cam.id);
+            cam.codec = au.codec;
+            resizePools();
+          }
+          pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
         },
         onClose(kind, detail) {
           addRtp(cam.past, client.stats());
@@ -223,11 +243,12 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           lastPid: null,
           retry: undefined,
           past: zeroRtp(),
+          codec: 'h264',
         };
         cams.set(id, cam);
         connect(cam);
       }
-      pool.resize(decoderCount());
+      resizePools();
     },
     stats() {
       const now = Date.now();

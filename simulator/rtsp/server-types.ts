@@ -39,6 +39,8 @@ export interface RtspServerStats {
   bytesSent: number;
   framesSent: number;
   framesDropped: number;
+  /** Bytes of packetized video held in memory for all clips (shared by every session). */
+  clipBytes: number;
   perCamera: Record<string, number>;
   /** Responses by status code. */
   responses: Record<string, number>;

@@ -146,6 +146,8 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     });
   }
 
+  const clipBytes = (): number => clips.reduce((n, c) => n + c.bytes, 0);
+
   return {
     async listen() {
       for (const c of opts.clips) clips.push(isLoaded(c) ? c : await loadClip(c, opts.maxPayload));
@@ -163,7 +165,16 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
       timer = setInterval(onTick, opts.tickMs ?? 20);
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      log.info({ port, clips: clips.length }, 'rtsp server listening');
+      log.info(
+        {
+          port,
+          clips: clips.length,
+          h265: clips.filter((c) => c.codec === 'h265').length,
+          clipBytes: clipBytes(),
+          clipMiB: Math.round((clipBytes() / 2 ** 20) * 10) / 10,
+        },
+        'rtsp server listening',
+      );
       return { port };
     },
     async close(timeoutMs = 3000) {
@@ -188,6 +199,7 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
         sessions: registry.byId.size,
         playing: registry.playing.size,
         ...totals,
+        clipBytes: clipBytes(),
         perCamera: Object.fromEntries(registry.perCamera),
         responses: { ...responses },
       };

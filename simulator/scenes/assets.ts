@@ -10,8 +10,8 @@ export interface Rect {
 }
 
 export interface SceneAsset {
-  name: 'astronaut' | 'camera' | 'chelsea';
-  /** Relative to the assets directory. */
+  name: 'astronaut' | 'camera' | 'chelsea' | 'back';
+  /** Relative to the assets directory; empty for a shape that ffmpeg draws (backSource). */
   file: string;
   isFace: boolean;
   /** The part of the image that is overlaid: the face plus some head and shoulders around it. */
@@ -49,7 +49,7 @@ function cropAround(name: keyof typeof FACE_IN_SOURCE): { crop: Rect; face: Rect
   };
 }
 
-export const SCENE_ASSETS: Readonly<Record<SceneAsset['name'], SceneAsset>> = {
+export const SCENE_ASSETS: Readonly<Record<Exclude<SceneAsset['name'], 'back'>, SceneAsset>> = {
   astronaut: { name: 'astronaut', file: 'faces/astronaut.png', isFace: true, ...cropAround('astronaut') },
   camera: { name: 'camera', file: 'faces/camera.png', isFace: true, ...cropAround('camera') },
   // The whole cat head is shown; its "face" is the false-positive spot.
@@ -61,6 +61,27 @@ export const SCENE_ASSETS: Readonly<Record<SceneAsset['name'], SceneAsset>> = {
     face: { ...FACE_IN_SOURCE.chelsea },
   },
 };
+
+/** The back of a head and shoulders (someone walking away): drawn by ffmpeg, no image. */
+export const BACK_ASSET: SceneAsset = {
+  name: 'back',
+  file: '',
+  isFace: false,
+  crop: { x: 0, y: 0, w: 120, h: 150 },
+  face: { x: 30, y: 5, w: 60, h: 81 },
+};
+
+/** A filter chain source drawing BACK_ASSET at w x h: dark hair over a coat, transparent around. */
+export function backSource(w: number, h: number): string {
+  const head = 'lte(hypot((X-0.5*W)/(0.25*W),(Y-0.3*H)/(0.27*H)),1)';
+  const shoulders = 'lte(hypot((X-0.5*W)/(0.5*W),(Y-H)/(0.42*H)),1)';
+  const hair = 'lt(Y,0.56*H)';
+  return [
+    `color=c=black:s=${w}x${h}:r=1:d=1`,
+    'format=rgba',
+    `geq=r='if(${hair},46,52)':g='if(${hair},33,56)':b='if(${hair},26,70)':a='255*max(${head},${shoulders})'`,
+  ].join(',');
+}
 
 export const FACE_ASSETS = [SCENE_ASSETS.astronaut, SCENE_ASSETS.camera] as const;
 

@@ -1,13 +1,14 @@
-// On-disk cache of rendered clips: cacheDir/<hash>/ holds clip-NNN.h264 and manifest.json.
+// On-disk cache of rendered clips: cacheDir/<hash>/ holds clip-NNN.h264|h265 and manifest.json.
 // A render goes to cacheDir/<hash>.partial-<pid>-<random>/ and is renamed into place only after its
 // manifest is written, so a killed render can never look complete.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SceneClip, SceneSpec } from './types.ts';
+import { fullSpec } from './mix.ts';
 
 /** Bump when the output of a spec changes (filters, schedule, encoder settings, crops). */
-export const RENDERER_VERSION = 1;
+export const RENDERER_VERSION = 4;
 
 export const MANIFEST = 'manifest.json';
 
@@ -19,17 +20,14 @@ interface Manifest {
   clips: SceneClip[];
 }
 
+/** A hash of every field of the spec (defaults filled in), in sorted key order, and the renderer's version. */
 export function specHash(spec: SceneSpec): string {
-  // Fixed key order, so the hash never depends on how the caller built the object.
+  const full = fullSpec(spec);
   const key = [
     RENDERER_VERSION,
-    spec.width,
-    spec.height,
-    spec.fps,
-    spec.keyframeIntervalS,
-    spec.seconds,
-    spec.count,
-    spec.seed,
+    ...Object.keys(full)
+      .sort()
+      .map((k) => [k, full[k as keyof typeof full]]),
   ];
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }

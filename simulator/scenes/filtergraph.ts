@@ -1,8 +1,9 @@
 // Turns a ClipPlan into ffmpeg inputs and a filter_complex. Positions are expressions of the
 // frame index, built from the same Segment numbers that schedule.ts evaluates for ground truth.
 import type { SceneSpec } from './types.ts';
-import { backgroundFile, type SceneAsset } from './assets.ts';
+import { backgroundFile, backSource, type SceneAsset } from './assets.ts';
 import type { ClipPlan, PlannedAppearance, Segment } from './schedule.ts';
+import { doorChain, lightChain, shadowChains } from './realism.ts';
 
 export interface ClipGraph {
   /** Image files (relative to the assets dir), in input order after input 0 (the lavfi clock). */
@@ -20,7 +21,7 @@ const num = (v: number): string => `(${String(v)})`;
  * The frame index from t, rounded so that tiny float differences in how ffmpeg derives t
  * (time-base rescaling in framesync) can never shift it. (Overlay's `n` is off by one.)
  */
-function frameExpr(fps: number): string {
+export function frameExpr(fps: number): string {
   return `floor(t*${String(fps)}+0.5)`;
 }
 
@@ -102,11 +103,22 @@ function backgroundChain(plan: ClipPlan, spec: SceneSpec, input: string): string
 function overlayChain(app: PlannedAppearance, input: string, out: string): string {
   const a: SceneAsset = app.asset;
   const c = a.crop;
+  // Blur before the alpha, and in yuva so that the drawn shape's edge is blurred too.
+  const blur = app.blur > 0 ? [`gblur=sigma=${app.blur}`] : [];
+  if (!a.file)
+    return [
+      backSource(app.w, app.h),
+      'format=yuva444p',
+      `eq=brightness=${app.brightness}:contrast=${app.contrast}`,
+      ...blur,
+      `format=rgba[${out}]`,
+    ].join(',');
   return [
     `[${input}]crop=${c.w}:${c.h}:${c.x}:${c.y}`,
     `scale=${app.w}:${app.h}`,
     'format=yuv444p',
     `eq=brightness=${app.brightness}:contrast=${app.contrast}`,
+    ...blur,
     ...(app.flip ? ['hflip'] : []),
     'format=rgba',
     // A feathered ellipse, so the overlay reads as a head rather than a pasted rectangle.
@@ -118,6 +130,7 @@ export function clipGraph(plan: ClipPlan, spec: SceneSpec): ClipGraph {
   const images = [backgroundFile(plan.background)];
   const users = new Map<string, string[]>(); // image file -> labels of the appearances that use it
   plan.appearances.forEach((app, i) => {
+    if (!app.asset.file) return; // drawn by ffmpeg
     if (!images.includes(app.asset.file)) images.push(app.asset.file);
     const list = users.get(app.asset.file) ?? [];
     list.push(`src${i}`);
@@ -128,7 +141,16 @@ export function clipGraph(plan: ClipPlan, spec: SceneSpec): ClipGraph {
     const idx = images.indexOf(file) + 1;
     parts.push(`[${idx}:v]split=${labels.length}${labels.map((l) => `[${l}]`).join('')}`);
   }
-  parts.push('[0:v][bg]overlay=x=0:y=0[v0]');
+  parts.push('[0:v][bg]overlay=x=0:y=0[scene]');
+  // The door and the shadows belong to the room: people pass in front of them.
+  let room = 'scene';
+  if (plan.doors.length > 0) {
+    parts.push(...doorChain(plan, spec, room, 'doored'));
+    room = 'doored';
+  }
+  const shadows = shadowChains(plan, spec, room, 'v0');
+  if (shadows.length > 0) parts.push(...shadows);
+  else parts.push(`[${room}]null[v0]`);
   plan.appearances.forEach((app, i) => {
     parts.push(overlayChain(app, `src${i}`, `ov${i}`));
     // Enabled half a frame beyond the path's ends (which are off-screen anyway).
@@ -140,7 +162,8 @@ export function clipGraph(plan: ClipPlan, spec: SceneSpec): ClipGraph {
     );
   });
   const last = `v${plan.appearances.length}`;
-  parts.push(`[${last}]format=yuv420p[out]`);
+  // Light over everything (people included), then the sensor's grain on top of it all.
+  parts.push(`[${last}]${lightChain(plan, spec)}[out]`);
   return {
     images,
     clock: `color=c=black:s=${spec.width}x${spec.height}:r=${String(spec.fps)}`,

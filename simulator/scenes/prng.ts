@@ -32,3 +32,18 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   if (v === undefined) throw new Error('pick from an empty list');
   return v;
 }
+
+/**
+ * Event times of a Poisson process with `perHour` events an hour over [fromS, toS), sorted; when it
+ * gives fewer than `atLeast`, uniform times make up the difference (short clips still show some).
+ */
+export function poissonTimes(rng: Rng, perHour: number, fromS: number, toS: number, atLeast = 0): number[] {
+  const out: number[] = [];
+  if (!(toS > fromS)) return out;
+  const rate = perHour / 3600;
+  // Exponential gaps between events (inverse transform sampling).
+  const gap = (): number => -Math.log(1 - rng()) / rate;
+  if (rate > 0) for (let t = fromS + gap(); t < toS; t += gap()) out.push(t);
+  while (out.length < atLeast) out.push(uniform(rng, fromS, toS));
+  return out.sort((a, b) => a - b);
+}

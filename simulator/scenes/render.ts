@@ -1,5 +1,6 @@
-// Renders the scene clips once with ffmpeg (libx264, Annex-B, no B-frames, whole GOPs) and caches them.
-import { mkdir, rm } from 'node:fs/promises';
+// Renders the scene clips once with ffmpeg (libx264 or libx265, Annex-B, no B-frames, whole GOPs)
+// and caches them.
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
 import { ffmpegCommand } from '../../shared/ffmpeg.ts';
@@ -8,7 +9,10 @@ import type { SceneClip, SceneSpec } from './types.ts';
 import { assetPath, defaultAssetsDir } from './assets.ts';
 import { commitCache, partialDir, readCache, removeStalePartials, specHash } from './cache.ts';
 import { clipGraph } from './filtergraph.ts';
+import { lightEvents } from './lights.ts';
+import { doorTruth } from './residential.ts';
 import { appearanceTruth, clipTiming, planClip } from './schedule.ts';
+import { encoderOptions } from './encoders.ts';
 
 export interface SceneDeps {
   cacheDir: string;
@@ -22,25 +26,33 @@ export interface SceneDeps {
 
 /** The clips of a spec (ground truth included, no video): pure, no ffmpeg. */
 export function planScenes(spec: SceneSpec): SceneClip[] {
-  const { gopFrames, frames, durationS } = clipTiming(spec);
+  clipTiming(spec); // validates the spec
   return Array.from({ length: spec.count }, (_, index) => {
     const plan = planClip(spec, index);
+    const { gopFrames, frames, durationS } = clipTiming(spec, plan.profile);
+    const appearances = [
+      ...plan.appearances.map((a) => appearanceTruth(a, spec)).filter((a) => a.boxes.length > 0),
+      ...plan.doors.map((d) => doorTruth(d, plan, spec)),
+    ].sort((a, b) => a.startS - b.startS || a.id.localeCompare(b.id));
     return {
       index,
-      file: clipFileName(index),
+      file: clipFileName(index, plan.codec),
+      codec: plan.codec,
+      profile: plan.profile,
       width: spec.width,
       height: spec.height,
       fps: spec.fps,
       frames,
       gopFrames,
       durationS,
-      appearances: plan.appearances.map((a) => appearanceTruth(a, spec)).filter((a) => a.boxes.length > 0),
+      appearances,
+      lights: lightEvents(plan.lights),
     };
   });
 }
 
-function clipFileName(index: number): string {
-  return `clip-${String(index).padStart(3, '0')}.h264`;
+function clipFileName(index: number, codec: SceneClip['codec']): string {
+  return `clip-${String(index).padStart(3, '0')}.${codec}`;
 }
 
 // Renders in flight in this process, so concurrent calls for one spec share a single render.
@@ -84,11 +96,26 @@ async function ensureUncoordinated(
     deps.onProgress?.(0, total);
     for (const clip of clips) {
       const out = join(partial, clip.file);
+      const t0 = Date.now();
       await renderClip(spec, clip, out, assetsDir, deps.ffmpeg, (f) =>
         deps.onProgress?.(done + Math.min(f, clip.frames), total),
       );
       done += clip.frames;
       deps.onProgress?.(done, total);
+      deps.log.info(
+        {
+          clip: clip.index,
+          of: clips.length,
+          profile: clip.profile,
+          codec: clip.codec,
+          seconds: clip.durationS,
+          bytes: (await stat(out)).size,
+          ms: Date.now() - t0,
+          framesDone: done,
+          framesTotal: total,
+        },
+        'scenes: clip rendered',
+      );
     }
     await commitCache(partial, final, hash, spec, clips);
   } catch (e) {
@@ -120,33 +147,7 @@ function renderClip(
       '-frames:v',
       String(clip.frames),
       '-an',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-profile:v',
-      'main',
-      '-pix_fmt',
-      'yuv420p',
-      '-bf',
-      '0',
-      '-g',
-      String(clip.gopFrames),
-      '-keyint_min',
-      String(clip.gopFrames),
-      '-sc_threshold',
-      '0',
-      // SPS/PPS before every IDR, so any keyframe is a clean entry point for the replay.
-      '-x264-params',
-      'repeat-headers=1:open-gop=0',
-      '-crf',
-      '25',
-      '-maxrate',
-      '600k',
-      '-bufsize',
-      '1200k',
-      '-threads',
-      '1',
+      ...encoderOptions(clip.codec, clip.gopFrames),
       '-filter_complex_threads',
       '1',
       // Machine-readable progress on stderr (fluent's own `progress` event would run ffprobe).
@@ -156,7 +157,7 @@ function renderClip(
       '-loglevel',
       'error',
       '-f',
-      'h264',
+      clip.codec === 'h265' ? 'hevc' : 'h264',
     ])
     .output(out);
   return new Promise((resolve, reject) => {

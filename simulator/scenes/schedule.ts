@@ -1,8 +1,11 @@
 // The seeded plan of a clip: background, door, and who walks where when. The same path formula
 // drives both the ffmpeg overlay expressions (filtergraph.ts) and the ground-truth boxes here.
-import type { Appearance, Box, SceneSpec } from './types.ts';
+import type { Appearance, Box, SceneProfile, SceneSpec, VideoCodec } from './types.ts';
 import { BACKGROUNDS, FACE_ASSETS, SCENE_ASSETS, type BackgroundName, type SceneAsset } from './assets.ts';
 import { mixSeed, mulberry32, pick, uniform, type Rng } from './prng.ts';
+import { clipKind, fullSpec } from './mix.ts';
+import { planLights, type LightPlan } from './lights.ts';
+import { planResidential, type DoorEvent } from './residential.ts';
 
 /** Frame counts derived from a spec. */
 export interface ClipTiming {
@@ -11,7 +14,8 @@ export interface ClipTiming {
   durationS: number;
 }
 
-export function clipTiming(spec: SceneSpec): ClipTiming {
+/** Frame counts of the clips of a profile (residential clips have their own length). */
+export function clipTiming(spec: SceneSpec, profile: SceneProfile = 'busy'): ClipTiming {
   const check = (ok: boolean, what: string): void => {
     if (!ok) throw new Error(`invalid scene spec: ${what}`);
   };
@@ -28,8 +32,15 @@ export function clipTiming(spec: SceneSpec): ClipTiming {
   check(spec.seconds > 0, 'seconds must be > 0');
   check(Number.isInteger(spec.count) && spec.count >= 1, 'count must be an integer >= 1');
   check(Number.isInteger(spec.seed), 'seed must be an integer');
+  const full = fullSpec(spec);
+  check(full.residentialSeconds > 0, 'residentialSeconds must be > 0');
+  check(full.passagesPerHour >= 0, 'passagesPerHour must be >= 0');
+  check(full.noise >= 0 && full.noise <= 100, 'noise must be in [0, 100]');
+  check(full.residentialShare >= 0 && full.residentialShare <= 1, 'residentialShare must be in [0, 1]');
+  check(full.h265Share >= 0 && full.h265Share <= 1, 'h265Share must be in [0, 1]');
+  const seconds = profile === 'residential' ? full.residentialSeconds : spec.seconds;
   const gopFrames = Math.max(1, Math.round(spec.keyframeIntervalS * spec.fps));
-  const frames = Math.ceil(Math.round(spec.seconds * spec.fps) / gopFrames) * gopFrames;
+  const frames = Math.ceil(Math.round(seconds * spec.fps) / gopFrames) * gopFrames;
   return { gopFrames, frames, durationS: frames / spec.fps };
 }
 
@@ -49,6 +60,11 @@ export interface Segment {
 export interface PlannedAppearance {
   id: string;
   asset: SceneAsset;
+  /** What the truth calls it (the asset's name unless a distractor says otherwise). */
+  label: string;
+  isFace: boolean;
+  /** Gaussian blur sigma in overlay pixels (0: sharp). */
+  blur: number;
   /** Overlay size in pixels (the scaled crop), even numbers. */
   w: number;
   h: number;
@@ -66,7 +82,9 @@ export interface PlannedAppearance {
 
 export interface ClipPlan {
   index: number;
-  flavor: 'solo' | 'pairs' | 'sparse' | 'negative';
+  profile: SceneProfile;
+  codec: VideoCodec;
+  flavor: 'solo' | 'pairs' | 'sparse' | 'negative' | 'residential';
   background: BackgroundName;
   /** RGB multipliers for the grey texture. */
   tint: [number, number, number];
@@ -74,6 +92,9 @@ export interface ClipPlan {
   door: { x: number; y: number; w: number; h: number };
   floorY: number;
   appearances: PlannedAppearance[];
+  /** The door opening and closing (residential); its leaf slides aside. */
+  doors: DoorEvent[];
+  lights: LightPlan;
 }
 
 const q4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -123,8 +144,8 @@ export function appearanceTruth(app: PlannedAppearance, spec: SceneSpec): Appear
   const last = boxes[boxes.length - 1]?.frame ?? app.fStart - 1;
   return {
     id: app.id,
-    asset: app.asset.name,
-    isFace: app.asset.isFace,
+    asset: app.label,
+    isFace: app.isFace,
     // endS is the end of the last frame that shows any of the face (frames last 1/fps).
     startS: first / spec.fps,
     endS: (last + 1) / spec.fps,
@@ -132,16 +153,27 @@ export function appearanceTruth(app: PlannedAppearance, spec: SceneSpec): Appear
   };
 }
 
-type Lane = 'any' | 'left' | 'right';
+export type Lane = 'any' | 'left' | 'right';
 
-interface Timing {
+export interface Timing {
   start: number;
   walkIn: number;
   stay: number;
   walkOut: number;
 }
 
-function planAppearance(
+/** Overrides for movement that is not a countable face (residential distractors). */
+export interface AppearanceOpts {
+  /** Overlay height as a share of the frame height (instead of sizing by the face). */
+  overlayFrac?: number;
+  /** Face centre height as a share of the frame height (instead of 25..60 %). */
+  faceCyFrac?: number;
+  label?: string;
+  isFace?: boolean;
+  blur?: number;
+}
+
+export function planAppearance(
   rng: Rng,
   spec: SceneSpec,
   id: string,
@@ -149,6 +181,7 @@ function planAppearance(
   lane: Lane,
   faceFrac: number,
   t: Timing,
+  opts: AppearanceOpts = {},
 ): PlannedAppearance {
   const W = spec.width;
   const H = spec.height;
@@ -157,7 +190,12 @@ function planAppearance(
   const laneW = lane === 'any' ? W : W / 2;
   // The cat only fools UltraFace when close to the lens (its head over ~75 % of the frame height),
   // so the hard negative is shown that large; faces get faceFrac of the frame height.
-  let scale = asset.isFace ? (faceFrac * H) / asset.face.h : (uniform(rng, 0.78, 0.9) * H) / asset.crop.h;
+  let scale =
+    opts.overlayFrac !== undefined
+      ? (opts.overlayFrac * H) / asset.crop.h
+      : asset.isFace
+        ? (faceFrac * H) / asset.face.h
+        : (uniform(rng, 0.78, 0.9) * H) / asset.crop.h;
   scale = Math.min(scale, (laneW - 2 * M - 2) / asset.crop.w, (H - 2 * M - 2) / asset.crop.h);
   const w = even(asset.crop.w * scale);
   const h = even(asset.crop.h * scale);
@@ -171,7 +209,7 @@ function planAppearance(
   const xLo = lane === 'right' ? W / 2 + M : M;
   const xHi = (lane === 'left' ? W / 2 : W) - w - M;
   const xs = uniform(rng, xLo, Math.max(xLo, xHi));
-  const faceCy = uniform(rng, 0.25, 0.6) * H;
+  const faceCy = (opts.faceCyFrac ?? uniform(rng, 0.25, 0.6)) * H;
   const clampY = (y: number): number => Math.min(Math.max(y, M), H - h - M);
   const ys = clampY(faceCy - face.y - face.h / 2);
   // People shuffle a little while they wait.
@@ -200,6 +238,9 @@ function planAppearance(
   return {
     id,
     asset,
+    label: opts.label ?? asset.name,
+    isFace: opts.isFace ?? asset.isFace,
+    blur: opts.blur ?? 0,
     w,
     h,
     face,
@@ -213,20 +254,24 @@ function planAppearance(
 }
 
 /** Face height as a fraction of the frame height: mostly 12..30 %, sometimes up to 45 %. */
-function faceFraction(rng: Rng, max: number): number {
+export function faceFraction(rng: Rng, max: number): number {
   return 0.12 + (max - 0.12) * rng() ** 1.6;
 }
 
 const FLAVORS: ClipPlan['flavor'][] = ['solo', 'pairs', 'sparse', 'negative'];
 
-/** The plan of clip `index`; pure and deterministic in (spec, index). */
-export function planClip(spec: SceneSpec, index: number): ClipPlan {
-  const rng = mulberry32(mixSeed(spec.seed, index));
-  const { durationS } = clipTiming(spec);
+export interface Scenery {
+  background: BackgroundName;
+  /** RGB multipliers for the grey texture. */
+  tint: [number, number, number];
+  door: { x: number; y: number; w: number; h: number };
+  floorY: number;
+}
+
+/** The static part of a clip: wall, tint, door and floor. */
+export function planScenery(rng: Rng, spec: SceneSpec): Scenery {
   const W = spec.width;
   const H = spec.height;
-  const flavor = FLAVORS[index % FLAVORS.length] ?? 'solo';
-
   const background = pick(rng, BACKGROUNDS);
   const tint = pick(rng, [
     [1.0, 0.92, 0.82],
@@ -244,7 +289,44 @@ export function planClip(spec: SceneSpec, index: number): ClipPlan {
     w: doorW,
     h: doorH,
   };
+  return { background, tint, door, floorY };
+}
 
+/** The plan of clip `index`; pure and deterministic in (spec, index). */
+export function planClip(spec: SceneSpec, index: number): ClipPlan {
+  const kind = clipKind(spec, index);
+  const { durationS } = clipTiming(spec, kind.profile);
+  const rng = mulberry32(mixSeed(spec.seed, index));
+  const scenery = planScenery(rng, spec);
+  // Lights draw from their own stream, so switching them on or off leaves the people as they are.
+  const lights = planLights(mulberry32(mixSeed(spec.seed ^ 0x5eed, index)), spec, kind.profile, durationS);
+  if (kind.profile === 'residential') {
+    const bgBrightness = q4(uniform(rng, -0.12, 0.05));
+    const r = planResidential(rng, spec, index, scenery, durationS);
+    return { index, ...kind, flavor: 'residential', ...scenery, bgBrightness, ...r, lights };
+  }
+  const flavor = FLAVORS[index % FLAVORS.length] ?? 'solo';
+  const appearances = planBusy(rng, spec, index, flavor, durationS);
+  return {
+    index,
+    ...kind,
+    flavor,
+    ...scenery,
+    bgBrightness: q4(uniform(rng, -0.12, 0.05)),
+    appearances,
+    doors: [],
+    lights,
+  };
+}
+
+/** Today's busy door: someone every few seconds (solos, pairs, sparse, or with a cat). */
+function planBusy(
+  rng: Rng,
+  spec: SceneSpec,
+  index: number,
+  flavor: ClipPlan['flavor'],
+  durationS: number,
+): PlannedAppearance[] {
   const appearances: PlannedAppearance[] = [];
   const endMargin = 0.3;
   let cursor = flavor === 'sparse' ? uniform(rng, 4, 12) : uniform(rng, 0.3, 2.5);
@@ -300,14 +382,5 @@ export function planClip(spec: SceneSpec, index: number): ClipPlan {
     }
     cursor = end + (flavor === 'sparse' ? uniform(rng, 6, 18) : uniform(rng, 0.5, 3));
   }
-  return {
-    index,
-    flavor,
-    background,
-    tint,
-    bgBrightness: q4(uniform(rng, -0.12, 0.05)),
-    door,
-    floorY,
-    appearances,
-  };
+  return appearances;
 }

@@ -12,6 +12,30 @@ export interface SceneSpec {
   /** How many distinct clips. */
   count: number;
   seed: number;
+  /** Share of the clips that show a residential entrance (0: all busy, the default). */
+  residentialShare?: number;
+  /** Length of residential clips in seconds (default 300): long enough for a few passages. */
+  residentialSeconds?: number;
+  /** People passing a residential entrance per hour (default 20). */
+  passagesPerHour?: number;
+  /** Share of the clips encoded as H.265 (default 0). */
+  h265Share?: number;
+  /** Temporal sensor grain, ffmpeg noise strength (default 7; 0: off). */
+  noise?: number;
+  /** Hall light switching, exposure drift and a door's shadow (default true). */
+  lights?: boolean;
+  /** Movement without a face at residential entrances: door, pet, back of a head (default true). */
+  distractors?: boolean;
+}
+
+export type SceneProfile = 'busy' | 'residential';
+export type VideoCodec = 'h264' | 'h265';
+
+/** A change of light that is no appearance but moves pixels: what a motion gate must shrug off. */
+export interface LightEvent {
+  kind: 'lightOff' | 'shadow';
+  startS: number;
+  endS: number;
 }
 
 /** A box in normalised coordinates (0..1 of the frame), top-left origin. */
@@ -26,9 +50,10 @@ export interface Box {
 export interface Appearance {
   /** Stable within the clip, e.g. "c3-a2". */
   id: string;
-  /** Asset name, e.g. "astronaut", "camera", "chelsea". */
+  /** Asset name: "astronaut", "camera", "chelsea" (busy); residential adds "pet", "door", "back",
+   * "small-face", "blurred-face". */
   asset: string;
-  /** False for hard negatives (a cat): a detector must not report them. */
+  /** False for hard negatives and movement without a countable face: a detector must not report them. */
   isFace: boolean;
   /** Clip-relative seconds: first and last instant any part of the face is visible. */
   startS: number;
@@ -39,8 +64,10 @@ export interface Appearance {
 
 export interface SceneClip {
   index: number;
-  /** H.264 Annex-B elementary stream, no B-frames, starts on an IDR, whole GOPs. */
+  /** Annex-B elementary stream (H.264 or H.265), no B-frames, starts on an IDR, whole GOPs. */
   file: string;
+  codec: VideoCodec;
+  profile: SceneProfile;
   width: number;
   height: number;
   fps: number;
@@ -48,4 +75,5 @@ export interface SceneClip {
   gopFrames: number;
   durationS: number;
   appearances: Appearance[];
+  lights: LightEvent[];
 }
