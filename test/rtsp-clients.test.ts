@@ -90,11 +90,19 @@ test('ffmpeg decodes 10 s with no errors', async () => {
   assert.equal(s.framesDropped, 0);
 });
 
+/**
+ * gst-launch reached EOS: fakesink took its num-buffers. Its exit code is not the verdict: on a busy
+ * machine rtspsrc's PAUSE after EOS can find the session already dropped as a slow reader (EOF).
+ */
+function assertGstPlayed(r: { code: number | null; stdout: string; stderr: string }): void {
+  assert.match(r.stdout, /Got EOS from element "pipeline0"/, `no EOS: ${r.stdout}\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /Unauthorized|401|Not Found/, r.stderr);
+}
+
 test('GStreamer rtspsrc plays (TCP)', async () => {
   const r = await run(
     'gst-launch-1.0',
     [
-      '-q',
       'rtspsrc',
       `location=${url(openPort, '000003')}`,
       'protocols=tcp',
@@ -110,7 +118,7 @@ test('GStreamer rtspsrc plays (TCP)', async () => {
     ],
     30_000,
   );
-  assert.equal(r.code, 0, r.stderr);
+  assertGstPlayed(r);
 });
 
 test('ffmpeg without -rtsp_transport falls back from UDP (461) to TCP', async () => {
@@ -151,7 +159,6 @@ test('digest: right password plays, wrong password gets 401', async () => {
   const gst = await run(
     'gst-launch-1.0',
     [
-      '-q',
       'rtspsrc',
       `location=${url(authPort, '000006')}`,
       'user-id=admin',
@@ -165,7 +172,7 @@ test('digest: right password plays, wrong password gets 401', async () => {
     ],
     20_000,
   );
-  assert.equal(gst.code, 0, gst.stderr);
+  assertGstPlayed(gst);
 });
 
 test('OPTIONS, 404 for an unknown camera, 400 and close for garbage', async () => {
