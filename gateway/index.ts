@@ -148,7 +148,12 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     {
       gatewayId: id,
       prefix: cfg.mqtt.prefix,
-      mqtt: { ...cfg.mqtt, url: mqttUrl, clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-${id}` : '' },
+      mqtt: {
+        ...cfg.mqtt,
+        url: mqttUrl,
+        clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-${id}` : '',
+        backoffMaxMs: cfg.mqtt.reconnectMaxS * 1000,
+      },
       outboxMax: cfg.mqtt.outboxMax,
       messageExpiryS: cfg.mqtt.messageExpiryS,
       statsEveryS: g.statsEveryS,
