@@ -20,7 +20,7 @@ import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from './membership.ts';
 import { parseCatalog } from './catalog.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
-import { createCropper } from './crop.ts';
+import { createCropper, createCropStage } from './crop.ts';
 import { encodeJpeg } from '../shared/ffmpeg.ts';
 
 export interface GatewayDeps {
@@ -88,12 +88,14 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
   // Declared before the publisher exists; stats() reads it lazily.
   let publisher: Publisher | undefined;
-  const emit = (events: readonly FaceEvent[]): void => {
+  // Every event goes through the crop stage, which keeps each face's events in order.
+  const out = createCropStage(cropper, (events) => {
     for (const ev of events) {
       deps.onEvent?.(ev);
       publisher?.event(ev);
     }
-  };
+  });
+  const emit = (events: readonly FaceEvent[]): void => out.push(events);
   const analyzer: Analyzer = createAnalyzer(
     { budgetFps: g.budgetFps },
     {
@@ -104,16 +106,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         // Size filter, as Frigate's min/max area: at an entrance camera a "face" taller than half the
         // picture is something at the lens (the simulator's cat is one), not a person walking by.
         const faces = dets.filter((d) => d.box[3] >= g.minFaceHeight && d.box[3] <= g.maxFaceHeight);
-        const events = tracker.observe(cam, frame, faces);
-        if (!cropper) return emit(events);
-        for (const ev of events) {
-          if (ev.type !== 'start') emit([ev]);
-          // The crop is cut synchronously, before the frame goes back to the decoder.
-          else
-            void cropper
-              .crop(frame.rgb, frame.width, frame.height, ev.box)
-              .then((crop) => emit([crop ? { ...ev, crop } : ev]));
-        }
+        out.push(tracker.observe(cam, frame, faces), frame);
       },
       log,
     },
@@ -294,6 +287,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       await sup.close();
       await analyzer.close();
       emit(tracker.close());
+      await out.drain(3000);
       await pub.close({ timeoutMs: 5000, flushMs: 2000 });
       await detector.close();
       motionGate?.close();
