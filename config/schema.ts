@@ -167,6 +167,12 @@ export const mqttSchema = z.strictObject({
   clientId: z.string().default('').describe('client id (empty: derived from the component)'),
   outboxMax: z.number().int().min(1).default(10_000).describe('events kept while the broker is away'),
   messageExpiryS: z.number().int().min(0).default(3600).describe('MQTT 5 message expiry of events'),
+  reconnectMaxS: seconds
+    .max(300)
+    .default(5)
+    .describe(
+      'longest wait between reconnect attempts (full jitter): how late a client sees the broker back',
+    ),
 });
 
 export const brokerSchema = z.strictObject({

@@ -20,7 +20,7 @@ import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from './membership.ts';
 import { parseCatalog } from './catalog.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
-import { createCropper } from './crop.ts';
+import { createCropper, createCropStage } from './crop.ts';
 import { encodeJpeg } from '../shared/ffmpeg.ts';
 import { createGatewayPrivacy, type GatewayPrivacy } from './privacy/index.ts';
 
@@ -57,11 +57,6 @@ export const defaultModelPath = fileURLToPath(
   new URL('../assets/models/ultraface-rfb-320.onnx', import.meta.url),
 );
 
-/** When a crop must be deleted: the event time plus the MQTT expiry (an hour when there is none). */
-function retainUntil(ts: string, expiryS: number): string {
-  return new Date(Date.parse(ts) + (expiryS > 0 ? expiryS : 3600) * 1000).toISOString();
-}
-
 export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
   const g = cfg.gateway;
   const id = g.id || `gw-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
@@ -97,12 +92,14 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   // Declared before the publisher exists; stats() reads it lazily.
   let publisher: Publisher | undefined;
   let privacy: GatewayPrivacy | undefined;
-  const emit = (events: readonly FaceEvent[]): void => {
+  // Every event goes through the crop stage, which keeps each face's events in order.
+  const out = createCropStage(cropper, cfg.mqtt.messageExpiryS, (events) => {
     for (const ev of events) {
       deps.onEvent?.(ev);
       publisher?.event(ev);
     }
-  };
+  });
+  const emit = (events: readonly FaceEvent[]): void => out.push(events);
   const analyzer: Analyzer = createAnalyzer(
     { budgetFps: g.budgetFps },
     {
@@ -115,18 +112,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         // Size filter, as Frigate's min/max area: at an entrance camera a "face" taller than half the
         // picture is something at the lens (the simulator's cat is one), not a person walking by.
         const faces = dets.filter((d) => d.box[3] >= g.minFaceHeight && d.box[3] <= g.maxFaceHeight);
-        const events = tracker.observe(cam, frame, faces);
-        if (!cropper) return emit(events);
-        for (const ev of events) {
-          if (ev.type !== 'start') emit([ev]);
-          // The crop is cut synchronously, before the frame goes back to the decoder.
-          else
-            void cropper
-              .crop(frame.rgb, frame.width, frame.height, ev.box)
-              .then((crop) =>
-                emit([crop ? { ...ev, crop, retainUntil: retainUntil(ev.ts, cfg.mqtt.messageExpiryS) } : ev]),
-              );
-        }
+        out.push(tracker.observe(cam, frame, faces), frame);
       },
       log,
     },
@@ -164,7 +150,12 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     {
       gatewayId: id,
       prefix: cfg.mqtt.prefix,
-      mqtt: { ...cfg.mqtt, url: mqttUrl, clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-${id}` : '' },
+      mqtt: {
+        ...cfg.mqtt,
+        url: mqttUrl,
+        clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-${id}` : '',
+        backoffMaxMs: cfg.mqtt.reconnectMaxS * 1000,
+      },
       outboxMax: cfg.mqtt.outboxMax,
       messageExpiryS: cfg.mqtt.messageExpiryS,
       statsEveryS: g.statsEveryS,
@@ -323,6 +314,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       priv.close();
       await analyzer.close();
       emit(tracker.close());
+      await out.drain(3000);
       await pub.close({ timeoutMs: 5000, flushMs: 2000 });
       await detector.close();
       motionGate?.close();

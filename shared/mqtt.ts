@@ -61,11 +61,11 @@ export interface MqttLink {
 
 /** The connection settings of the mqtt config section (empty strings mean unset). */
 export function mqttOptionsFrom(
-  m: { username: string; password: string; ca: string; cert: string; key: string },
+  m: { username: string; password: string; ca: string; cert: string; key: string; reconnectMaxS: number },
   url: string,
   clientId: string,
 ): MqttOptions {
-  const opts: MqttOptions = { url, clientId, backoffMaxMs: 5000 };
+  const opts: MqttOptions = { url, clientId, backoffMaxMs: m.reconnectMaxS * 1000 };
   if (m.username) opts.username = m.username;
   if (m.password) opts.password = m.password;
   if (m.ca) opts.ca = m.ca;
@@ -99,7 +99,9 @@ export function jitteredBackoff(
 
 export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
   const minMs = opts.backoffMinMs ?? 500;
-  const maxMs = opts.backoffMaxMs ?? 30_000;
+  // Attempts double while the broker is away; a cap far above the outage leaves a client offline
+  // long after the broker is back (30 s once held a gateway's events past a 5 s crash).
+  const maxMs = opts.backoffMaxMs ?? 5000;
   const events = new EventEmitter();
   const handlers: MessageHandler[] = [];
   const subscriptions = new Map<string, 0 | 1>();

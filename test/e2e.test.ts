@@ -29,10 +29,9 @@ for (const ingest of ['ffmpeg', 'node'] as const)
     ]);
     t.after(() => sub.close());
     const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false });
-    let closed: boolean = false;
-    t.after(async () => {
-      if (!closed) await gw.close();
-    });
+    let closing: Promise<void> | undefined;
+    const closeGateway = (): Promise<void> => (closing ??= gw.close());
+    t.after(closeGateway);
     await sub.waitFor(
       (m) =>
         m.filter(
@@ -45,8 +44,7 @@ for (const ingest of ['ffmpeg', 'node'] as const)
     const from = Date.now();
     await new Promise((r) => setTimeout(r, 24_000));
     const to = Date.now();
-    closed = true;
-    await gw.close();
+    await closeGateway();
 
     const events = sub.json<FaceEvent>(/\/faces$/);
     const ids = new Set<string>();
@@ -75,8 +73,15 @@ for (const ingest of ['ffmpeg', 'node'] as const)
     for (const s of cropped)
       assert.equal(Date.parse(s.retainUntil ?? ''), Date.parse(s.ts) + cfg.mqtt.messageExpiryS * 1000);
     const ends = events.filter((e) => e.type === 'end');
-    // Every start has exactly one end with the same eventId (the gateway closed cleanly).
+    // Every start has exactly one end with the same eventId (the gateway closed cleanly), and the end
+    // comes after it: a start waits for its crop, and the face's later events wait behind it (a face
+    // seen first in the last frame before close used to lose its start and keep its end).
     assert.deepEqual(new Set(ends.map((e) => e.eventId)), new Set(starts.map((e) => e.eventId)));
+    for (const e of ends)
+      assert.ok(
+        events.indexOf(e) > events.findIndex((s) => s.type === 'start' && s.eventId === e.eventId),
+        `the end of ${e.eventId} came before its start`,
+      );
 
     // Every face fully on screen for the whole window's interior gets a start event near its start.
     let expected = 0;

@@ -1,98 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { createPublisher, type Publisher, type PublisherOptions } from '../gateway/publish/publisher.ts';
-import { emptyGatewayStats } from '../gateway/publish/stats.ts';
 import type { StatusPayload } from '../gateway/publish/topics.ts';
 import type { StatsMessage } from '../gateway/publish/stats.ts';
-import type { FaceEvent } from '../gateway/tracker.ts';
 import { startEmbeddedBroker } from '../shared/broker.ts';
 import { startMosquitto } from './helpers/broker.ts';
 import { needs } from './helpers/tools.ts';
-import { collect, type Collector } from './helpers/mqtt.ts';
+import { collect } from './helpers/mqtt.ts';
+import { startMqttProxy } from './helpers/mqtt-proxy.ts';
+import {
+  P,
+  eventIds as ids,
+  faceEvent,
+  subscriberBack,
+  testPublisher as publisher,
+} from './helpers/publisher.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { waitFor } from './helpers/net.ts';
-
-const P = 'fgtest';
-
-let n = 0;
-function faceEvent(cameraId: string, gatewayId = 'gw1'): FaceEvent {
-  n++;
-  return {
-    v: 1,
-    type: 'start',
-    eventId: `ev-${process.pid}-${n}`,
-    trackId: n,
-    cameraId,
-    gatewayId,
-    ts: new Date().toISOString(),
-    box: [10, 20, 40, 60],
-    score: 0.9,
-    frame: { width: 320, height: 240 },
-  };
-}
-
-function publisher(
-  url: string,
-  over: Partial<PublisherOptions> = {},
-  log = captureLogger('silent').log,
-): Publisher {
-  return createPublisher(
-    {
-      gatewayId: 'gw1',
-      prefix: P,
-      mqtt: { url, backoffMinMs: 100, backoffMaxMs: 400 },
-      outboxMax: 1000,
-      messageExpiryS: 60,
-      statsEveryS: 0,
-      ...over,
-    },
-    { log, getStats: emptyGatewayStats },
-  );
-}
-
-/**
- * A TCP gate between the publisher and the broker: shut, it refuses connections, so the test
- * decides when the publisher comes back (after the subscriber has resubscribed, not before).
- */
-async function startGate(
-  target: number,
-): Promise<{ port: number; open(): void; shut(): void; close(): Promise<void> }> {
-  let isOpen = true;
-  const sockets = new Set<Socket>();
-  const server = createServer((down) => {
-    if (!isOpen) return void down.destroy();
-    const up = connect(target, '127.0.0.1');
-    for (const s of [down, up]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    down.pipe(up);
-    up.pipe(down);
-    up.on('close', () => down.destroy());
-    down.on('close', () => up.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr ? addr.port : 0,
-    open: () => {
-      isOpen = true;
-    },
-    shut: () => {
-      isOpen = false;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
-const ids = (c: Collector): string[] => c.json<FaceEvent>(/\/faces$/).map((e) => e.eventId);
 
 test('events, retained deduplicated statuses, stats and a clean offline against mosquitto (MQTT 5)', {
   ...needs('mosquitto'),
@@ -187,10 +112,10 @@ test('broker SIGKILLed and restarted: every event of the outage arrives once, in
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
-  const gate = await startGate(broker.port);
+  const gate = await startMqttProxy(broker.port);
   t.after(() => gate.close());
   const cap = captureLogger('warn');
-  const pub = publisher(`mqtt://127.0.0.1:${gate.port}`, {}, cap.log);
+  const pub = publisher(gate.url, {}, cap.log);
   t.after(() => pub.close({ timeoutMs: 1000 }));
   const sub = await collect(broker.url, [`${P}/cameras/+/faces`]);
   t.after(() => sub.close());
@@ -210,19 +135,8 @@ test('broker SIGKILLed and restarted: every event of the outage arrives once, in
   assert.equal(pub.stats().inflight, 0); // waiting in the outbox, not in mqtt.js' store
 
   await broker.restart();
-  // The subscriber resubscribes on reconnect; a probe round trip proves it before the publisher returns.
-  await waitFor(
-    async () => {
-      if (!sub.link.connected) return false;
-      await sub.link
-        .publish(`${P}/cameras/probe/faces`, JSON.stringify({ eventId: 'probe' }), { qos: 1 })
-        .catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-      return ids(sub).includes('probe');
-    },
-    10_000,
-    'the subscriber back and subscribed',
-  );
+  // The subscriber resubscribes on reconnect; it must be back before the publisher returns.
+  await subscriberBack(sub);
   gate.open();
   const after = Array.from({ length: 5 }, () => faceEvent('cam-a'));
   await pub.link.waitConnected(5000);
@@ -231,7 +145,7 @@ test('broker SIGKILLed and restarted: every event of the outage arrives once, in
   const want = [...before, ...during, ...after].map((e) => e.eventId);
   await sub.waitFor(() => want.every((id) => ids(sub).includes(id)), 15_000, 'every event');
   await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up
-  const got = ids(sub).filter((id) => id !== 'probe');
+  const got = ids(sub).filter((id) => !id.startsWith('probe-'));
   assert.equal(new Set(got).size, want.length);
   const outage = got.filter((id) => during.some((e) => e.eventId === id));
   assert.deepEqual(
@@ -323,11 +237,11 @@ test('a full outbox while the broker is away drops the oldest, warns with the co
 }, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
-  const gate = await startGate(broker.port);
+  const gate = await startMqttProxy(broker.port);
   t.after(() => gate.close());
   gate.shut();
   const cap = captureLogger('info');
-  const pub = publisher(`mqtt://127.0.0.1:${gate.port}`, { outboxMax: 4 }, cap.log);
+  const pub = publisher(gate.url, { outboxMax: 4 }, cap.log);
   t.after(() => pub.close({ timeoutMs: 1000 }));
   const sub = await collect(broker.url, [`${P}/cameras/+/faces`]);
   t.after(() => sub.close());
