@@ -17,6 +17,7 @@ import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { connectMqtt, mqttOptionsFrom } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
 import { badId } from '../gateway/publish/topics.ts';
+import { simulatorFilters } from '../shared/simulator-topics.ts';
 import { createConsoleState, defaultLimits, type Delta, type StateLimits } from './state.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
 
@@ -179,8 +180,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
   link.on('connect', () => broadcast('link', { connected: true }));
   link.on('offline', () => broadcast('link', { connected: false }));
   const filters = [
-    `${prefix}/simulator/catalog`,
-    `${prefix}/simulator/status`,
+    ...simulatorFilters(prefix),
     `${prefix}/cameras/+/status`,
     `${prefix}/cameras/+/faces`,
     `${prefix}/gateways/+/status`,
