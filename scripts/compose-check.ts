@@ -4,8 +4,8 @@
 //          online, and every camera's retained status is online under one of them;
 //   faces  --url U --cameras N [--seconds S]
 //          face start events for S seconds, scored against the ground truth of the merged city;
-//   takeover --url U --gateway ID-OR-PREFIX [--then 'docker kill X'] [--timeout S]
-//          runs --then once it knows the gateway's cameras, then waits for the gateway's last will
+//   takeover --url U --gateway ID-OR-PREFIX [--action 'docker kill X'] [--timeout S]
+//          runs --action once it knows the gateway's cameras, then waits for the gateway's last will
 //          (offline) and for each of its cameras online under another live gateway.
 // Prints one line of figures; exits 1 with the state it saw when a check does not hold in time.
 import { spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ const { positionals, values } = parseArgs({
     simulators: { type: 'string', default: '1' },
     gateways: { type: 'string', default: '1' },
     gateway: { type: 'string', default: '' },
-    then: { type: 'string', default: '' },
+    action: { type: 'string', default: '' },
     seconds: { type: 'string', default: '60' },
     timeout: { type: 'string', default: '300' },
   },
@@ -160,11 +160,11 @@ if (cmd === 'city') {
   await until(`the cameras of ${gw}`, () => all.some((c) => cameras.get(c)?.gatewayId === gw), state);
   await sleep(1000); // the rest of the retained statuses
   const had = all.filter((c) => cameras.get(c)?.gatewayId === gw);
-  // The kill itself (--then), once this checker has seen who owns what.
-  if (values.then) {
-    const r = spawnSync('sh', ['-c', values.then], { stdio: 'inherit' });
+  // The kill itself (--action), once this checker has seen who owns what.
+  if (values.action) {
+    const r = spawnSync('sh', ['-c', values.action], { stdio: 'inherit' });
     if (r.status !== 0) {
-      console.error(`compose-check: ${values.then} exited ${r.status}`);
+      console.error(`compose-check: ${values.action} exited ${r.status}`);
       process.exit(1);
     }
   }

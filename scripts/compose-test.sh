@@ -169,7 +169,7 @@ victim=$(dc ps -q gateway | awk "NR == 1")
 # A replica's gateway id is gw-<container hostname>-<pid>.
 gid="gw-$(docker inspect --format '{{.Config.Hostname}}' "$victim")-"
 say "docker kill of one gateway ($gid...)"
-check takeover --gateway "$gid" --then "docker kill $victim >/dev/null" --timeout 120 || fail "takeover"
+check takeover --gateway "$gid" --action "docker kill $victim >/dev/null" --timeout 120 || fail "takeover"
 check city --simulators 2 --gateways "$(dc ps -q gateway | xargs docker inspect --format '{{.State.Running}}' | grep -c true)" --timeout 120
 
 say "docker-compose down -v"
