@@ -39,7 +39,7 @@ if ! docker info >/dev/null 2>&1; then
   echo $! >"$cache/dockerd.pid"
   started_dockerd=1
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || fail "dockerd did not start; see $cache/dockerd.log"
+  docker info >/dev/null 2>&1 || { tail -5 "$cache/dockerd.log"; fail "dockerd did not start; see $cache/dockerd.log"; }
 fi
 say "engine $(docker version --format '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null || docker-compose --version)"
 
