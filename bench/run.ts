@@ -248,14 +248,12 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       scope.add(`simulator ${k + 1}`, () => child.close(8000));
       return child;
     });
-    const rtspBases: string[] = [];
-    for (const sim of sims) {
-      const m = await abortable(
-        sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready'),
-        signal,
-      );
-      rtspBases.push(m?.[1] ?? '');
-    }
+    // Listen to every shard at once: a child's ready line is not kept for a listener added later.
+    const ready = await abortable(
+      Promise.all(sims.map((sim) => sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready'))),
+      signal,
+    );
+    const rtspBases = sims.map((_, k) => ready?.[k]?.[1] ?? '');
     const fleet = createFleet({ count: n, seed: spec.seed, clips });
     const sub = connectMqtt({ url: broker.url, clientId: `facegate-bench-${process.pid}-${n}` }, log);
     scope.add('subscriber', () => sub.close({ timeoutMs: 2000 }));
