@@ -33,6 +33,8 @@ export interface BenchOptions {
   sweep: number[];
   /** Inputs per ffmpeg of the limit side. */
   limitInputsPerProcess: number;
+  /** Simulator processes, each serving shard k/n of the cameras (1: one whole-city simulator). */
+  simulators: number;
   out: string;
 }
 
@@ -65,6 +67,8 @@ export interface SideResult {
 export interface BenchResult {
   at: string;
   cameras: number;
+  /** Simulator shards that served the cameras. */
+  simulators: number;
   durationS: number;
   warmupS: number;
   machine: {
@@ -179,8 +183,9 @@ class Scope {
 interface Point {
   n: number;
   broker: EmbeddedBroker;
-  sim: Child;
-  rtspBase: string;
+  /** The simulator shards; camera index i is served by sims[i mod sims.length]. */
+  sims: Child[];
+  rtspBases: string[];
   fleet: Fleet;
   sub: MqttLink;
   starts: SeenStart[];
@@ -218,18 +223,37 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
   const openPoint = async (scope: Scope, n: number): Promise<Point> => {
     const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, log);
     scope.add('broker', () => broker.close());
-    say(`starting simulator with ${n} cameras (renders scenes on first use)`);
-    const sim = startChild(
-      [cliPath, 'simulator', '--cameras', String(n), '--port', '0', '--mqtt-url', broker.url, ...citySets],
-      deps.env,
-      deps.stderr,
+    const S = Math.max(1, opts.simulators);
+    say(
+      `starting ${S > 1 ? `${S} simulator shards` : 'simulator'} with ${n} cameras (renders scenes on first use)`,
     );
-    scope.add('simulator', () => sim.close(8000));
-    const m = await abortable(
-      sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready'),
+    const sims = Array.from({ length: S }, (_, k) => {
+      const shard = S > 1 ? ['--shard', `${k + 1}/${S}`] : [];
+      const child = startChild(
+        [
+          cliPath,
+          'simulator',
+          '--cameras',
+          String(n),
+          '--port',
+          '0',
+          '--mqtt-url',
+          broker.url,
+          ...shard,
+          ...citySets,
+        ],
+        deps.env,
+        deps.stderr,
+      );
+      scope.add(`simulator ${k + 1}`, () => child.close(8000));
+      return child;
+    });
+    // Listen to every shard at once: a child's ready line is not kept for a listener added later.
+    const ready = await abortable(
+      Promise.all(sims.map((sim) => sim.waitLine(/at (rtsp:\/\/\S+)\/cam\/\d+/, 900_000, 'simulator ready'))),
       signal,
     );
-    const rtspBase = m?.[1] ?? '';
+    const rtspBases = sims.map((_, k) => ready?.[k]?.[1] ?? '');
     const fleet = createFleet({ count: n, seed: spec.seed, clips });
     const sub = connectMqtt({ url: broker.url, clientId: `facegate-bench-${process.pid}-${n}` }, log);
     scope.add('subscriber', () => sub.close({ timeoutMs: 2000 }));
@@ -252,11 +276,14 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       }
     });
     await sub.subscribe([`${prefix}/cameras/+/faces`, `${prefix}/gateways/+/stats`], 1);
-    return { n, broker, sim, rtspBase, fleet, sub, starts, stats };
+    return { n, broker, sims, rtspBases, fleet, sub, starts, stats };
   };
 
   const cams = (p: Point, n: number): { id: string; url: string }[] =>
-    Array.from({ length: n }, (_, i) => cameraId(i)).map((id) => ({ id, url: `${p.rtspBase}/cam/${id}` }));
+    Array.from({ length: n }, (_, i) => ({
+      id: cameraId(i),
+      url: `${p.rtspBases[i % p.rtspBases.length]}/cam/${cameraId(i)}`,
+    }));
 
   /** Samples the side and the simulator every second over the measured window. */
   const measureWindow = async (
@@ -335,7 +362,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       if (online < p.n) say(`gateway: only ${online} of ${p.n} cameras online after 120 s; measuring anyway`);
       await sleep(opts.warmupS * 1000, signal);
       const side = treeMeter(() => [gw.pid]);
-      const sim = treeMeter(() => [p.sim.pid]);
+      const sim = treeMeter(() => p.sims.map((x) => x.pid));
       const s0 = p.stats.get(id);
       const w = await measureWindow(side, sim);
       const s1 = p.stats.get(id);
@@ -402,7 +429,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       }
       await sleep(opts.warmupS * 1000, signal);
       const side = treeMeter(() => procs.map((x) => x.proc.pid ?? 0));
-      const sim = treeMeter(() => [p.sim.pid]);
+      const sim = treeMeter(() => p.sims.map((x) => x.pid));
       const w = await measureWindow(side, sim);
       const r = sideResult(p.n, side, sim, w.wallS, p.n);
       // A graceful stop prints each input's "N frames decoded"; the window's share is estimated.
@@ -467,7 +494,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       };
       await sleep(opts.warmupS * 1000, signal);
       const side = treeMeter(() => [child.pid]);
-      const sim = treeMeter(() => [p.sim.pid]);
+      const sim = treeMeter(() => p.sims.map((x) => x.pid));
       const st0 = await readStats();
       const w = await measureWindow(side, sim);
       const st1 = await readStats();
@@ -543,6 +570,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
   const result: BenchResult = {
     at: new Date().toISOString(),
     cameras: opts.cameras,
+    simulators: Math.max(1, opts.simulators),
     durationS: opts.durationS,
     warmupS: opts.warmupS,
     machine,

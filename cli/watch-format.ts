@@ -1,14 +1,15 @@
 // What `facegate watch` subscribes to and how it prints each message: pure functions, so the
 // formats are tested without a broker. One message is always one line.
 import { badId } from '../gateway/publish/topics.ts';
+import { parseSimulatorTopic, simulatorFilters } from '../shared/simulator-topics.ts';
 
 export type TopicKind =
   | { kind: 'faces'; camera: string }
   | { kind: 'cameraStatus'; camera: string }
   | { kind: 'gatewayStatus'; gateway: string }
   | { kind: 'gatewayStats'; gateway: string }
-  | { kind: 'catalog' }
-  | { kind: 'simulatorStatus' }
+  | { kind: 'catalog'; shard: string }
+  | { kind: 'simulatorStatus'; shard: string }
   | { kind: 'other' };
 
 /** Why a string is not a valid MQTT topic filter (MQTT 5 4.7.1), or undefined when it is. */
@@ -43,8 +44,7 @@ export function watchFilters(
     `${prefix}/cameras/+/faces`,
     `${prefix}/cameras/+/status`,
     `${prefix}/gateways/+/status`,
-    `${prefix}/simulator/catalog`,
-    `${prefix}/simulator/status`,
+    ...simulatorFilters(prefix),
   ];
 }
 
@@ -57,10 +57,8 @@ export function classify(topic: string, prefix: string): TopicKind {
     if (rest[0] === 'gateways' && rest[2] === 'status') return { kind: 'gatewayStatus', gateway: rest[1] };
     if (rest[0] === 'gateways' && rest[2] === 'stats') return { kind: 'gatewayStats', gateway: rest[1] };
   }
-  if (rest.length === 2 && rest[0] === 'simulator') {
-    if (rest[1] === 'catalog') return { kind: 'catalog' };
-    if (rest[1] === 'status') return { kind: 'simulatorStatus' };
-  }
+  const sim = parseSimulatorTopic(topic, prefix);
+  if (sim) return { kind: sim.kind === 'catalog' ? 'catalog' : 'simulatorStatus', shard: sim.shard };
   return { kind: 'other' };
 }
 
@@ -98,7 +96,7 @@ export function summariseCatalog(p: unknown): unknown {
   if (!isObj(p)) return p;
   const count = num(p['count']) ?? (Array.isArray(p['cameras']) ? p['cameras'].length : undefined);
   const out: Obj = {};
-  for (const k of ['v', 'ts'] as const) if (k in p) out[k] = p[k];
+  for (const k of ['v', 'ts', 'shard', 'shardOf', 'cityCameras'] as const) if (k in p) out[k] = p[k];
   out['count'] = count ?? null;
   return out;
 }
@@ -200,14 +198,33 @@ function statsLine(gateway: string, p: Obj, at: number): string {
   return parts.join('  ');
 }
 
-function simulatorLine(kind: 'catalog' | 'simulatorStatus', p: Obj, at: number): string | undefined {
+/** Cameras per shard catalog seen so far: a shard's catalog line also shows the merged city. */
+export type CatalogTally = Map<string, number>;
+
+function simulatorLine(
+  kind: 'catalog' | 'simulatorStatus',
+  shard: string,
+  p: Obj,
+  at: number,
+  tally: CatalogTally | undefined,
+): string | undefined {
+  const who = shard ? `simulator ${shard}` : 'simulator';
   if (kind === 'catalog') {
     const s = summariseCatalog(p) as Obj;
-    return [when(p['ts'], at), 'simulator', 'catalog', `${s['count'] ?? '?'} cameras`].join('  ');
+    const parts = [when(p['ts'], at), who, 'catalog', `${s['count'] ?? '?'} cameras`];
+    const n = num(s['count']);
+    if (tally && n !== undefined) {
+      tally.set(shard, n);
+      if (tally.size > 1) {
+        const sum = [...tally.values()].reduce((a, b) => a + b, 0);
+        parts.push(`(city: ${sum} cameras from ${tally.size} catalogs)`);
+      }
+    }
+    return parts.join('  ');
   }
   const status = str(p['status']);
   if (!status) return undefined;
-  const parts = [when(p['ts'], at), 'simulator', 'status', status];
+  const parts = [when(p['ts'], at), who, 'status', status];
   const cams = num(p['cameras']);
   if (cams !== undefined) parts.push(`${cams} cameras, ${num(p['playing']) ?? 0} playing`);
   return parts.join('  ');
@@ -217,7 +234,7 @@ function simulatorLine(kind: 'catalog' | 'simulatorStatus', p: Obj, at: number):
  * The readable line. Time is the message's own ts (capture time of a face, start of a status),
  * else the time received. Messages that do not have the expected shape print as topic and text.
  */
-export function readableLine(m: Received, prefix: string): string {
+export function readableLine(m: Received, prefix: string, tally?: CatalogTally): string {
   const k = classify(m.topic, prefix);
   const p = parsePayload(m.payload);
   let line: string | undefined;
@@ -237,7 +254,7 @@ export function readableLine(m: Received, prefix: string): string {
         break;
       case 'catalog':
       case 'simulatorStatus':
-        line = simulatorLine(k.kind, p, m.at);
+        line = simulatorLine(k.kind, k.shard, p, m.at, tally);
         break;
       case 'other':
         break;

@@ -6,6 +6,18 @@ import { privacySchema } from './privacy.ts';
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 
+/** simulator.shard: '', auto, k/n with 1 <= k <= n, or a-b with 1 <= a <= b (simulator/shard.ts). */
+const shardSpec = z
+  .string()
+  .regex(
+    /^$|^auto$|^[1-9]\d{0,4}\/[1-9]\d{0,4}$|^[1-9]\d{0,6}-[1-9]\d{0,6}$/,
+    'k/n (shard k of n), a-b (camera numbers a to b), auto or empty',
+  )
+  .refine((s) => {
+    const m = /^(\d+)[/-](\d+)$/.exec(s);
+    return !m || Number(m[1]) <= Number(m[2]);
+  }, 'k/n needs k <= n and a-b needs a <= b');
+
 export const decodeMode = z
   .string()
   .regex(/^(keyframes|fps:(\d+(\.\d+)?))$/, 'keyframes or fps:<n>')
@@ -75,7 +87,10 @@ export const citySchema = z.strictObject({
 export const simulatorSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('RTSP bind address'),
   port: port.default(8554).describe('RTSP port (0: any free port)'),
-  publicHost: z.string().default('').describe('host name put in catalog URLs (default: host)'),
+  publicHost: z
+    .string()
+    .default('')
+    .describe("host name put in catalog URLs (default: host; @hostname: this machine's name)"),
   username: z.string().default('').describe('RTSP Digest user (empty: no auth)'),
   password: z.string().default('').describe('RTSP Digest password'),
   maxSessions: z.number().int().min(1).default(20_000).describe('sessions beyond this get 453'),
@@ -83,6 +98,20 @@ export const simulatorSchema = z.strictObject({
   cacheDir: z.string().min(1).default('.facegate/scenes').describe('where rendered clips are cached'),
   control: z.boolean().default(true).describe('accept <prefix>/simulator/set control messages'),
   publishTruth: z.boolean().default(false).describe('publish ground truth on <prefix>/truth/<camera>'),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{0,64}$/)
+    .default('')
+    .describe('simulator id for shard auto (empty: sim-<hostname>-<pid>)'),
+  shard: shardSpec
+    .default('')
+    .describe(
+      'serve part of the city: k/n (cameras i with i mod n = k-1), a-b (camera numbers), auto (share among the auto simulators online); empty: all',
+    ),
+  shardSettleS: seconds
+    .max(600)
+    .default(3)
+    .describe('shard auto: wait this long after simulators come or go before taking cameras'),
 });
 
 export const gatewaySchema = z.strictObject({

@@ -19,6 +19,7 @@ import { UserError } from '../config/errors.ts';
 import { badId, createTopics } from '../gateway/publish/topics.ts';
 import type { Delta, LinkEvent, PageInfo, SnapshotEvent } from './protocol.ts';
 import { createConsoleState, defaultLimits, type StateLimits } from './state.ts';
+import { simulatorFilters } from '../shared/simulator-topics.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
 import { createConsoleAuth, isLoopback } from './auth.ts';
 import type { Polygon } from '../config/privacy.ts';
@@ -200,8 +201,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
   link.on('connect', () => broadcast('link', { connected: true } satisfies LinkEvent));
   link.on('offline', () => broadcast('link', { connected: false } satisfies LinkEvent));
   const filters = [
-    `${prefix}/simulator/catalog`,
-    `${prefix}/simulator/status`,
+    ...simulatorFilters(prefix),
     `${prefix}/cameras/+/status`,
     `${prefix}/cameras/+/faces`,
     `${prefix}/gateways/+/status`,

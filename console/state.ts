@@ -15,6 +15,7 @@ import type {
   StatsSample,
   StatusView,
 } from './protocol.ts';
+import { createCatalogMerge, parseSimulatorTopic } from '../shared/simulator-topics.ts';
 
 export interface StateLimits {
   /** Face events kept for a page that connects. */
@@ -173,6 +174,8 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
   const active = new Map<string, { ev: FaceView; at: number }>();
   let simulator: SimulatorView | null = null;
   const privacy = new Map<string, PrivacyView>();
+  const shardCatalogs = createCatalogMerge<CatalogCamera>();
+  const simStatuses = new Map<string, SimulatorView>();
   const counters: StateCounters = { messages: 0, ignored: 0 };
 
   const gateway = (id: string): { status: StatusView | null; stats: StatsSample[] } => {
@@ -193,45 +196,9 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
     if (!topic.startsWith(p + '/')) return ignore();
     const levels = topic.slice(p.length + 1).split('/');
     const [kind, id, what] = levels;
-    if (levels.length === 2 && kind === 'simulator') {
-      if (id === 'catalog') {
-        const o = parseObject(payload);
-        if (!o) {
-          if (payload.length === 0) {
-            catalog = { count: 0, cameras: [] };
-            urls = new Map();
-            return { kind: 'catalog', ...catalog };
-          }
-          return ignore();
-        }
-        const list = Array.isArray(o['cameras']) ? o['cameras'] : [];
-        const cams: CatalogCamera[] = [];
-        for (const c of list.slice(0, limits.cameras)) {
-          const cam = parseCatalogCamera(c);
-          if (cam) cams.push(cam);
-        }
-        catalog = { count: num(o['count']) ?? cams.length, cameras: cams };
-        urls = new Map(cams.map((c) => [c.id, c.url]));
-        return { kind: 'catalog', ...catalog };
-      }
-      if (id === 'status') {
-        const o = parseObject(payload);
-        if (!o) {
-          simulator = null;
-          return { kind: 'simulator', status: null };
-        }
-        const status = str(o['status'], 32);
-        if (!status) return ignore();
-        const view: SimulatorView = { status };
-        for (const k of ['cameras', 'sessions', 'playing'] as const) {
-          const n = num(o[k]);
-          if (n !== undefined) view[k] = n;
-        }
-        simulator = view;
-        return { kind: 'simulator', status: view };
-      }
-      return ignore();
-    }
+    const sim = parseSimulatorTopic(topic, p);
+    if (sim)
+      return sim.kind === 'catalog' ? applyCatalog(sim.shard, payload) : applySimStatus(sim.shard, payload);
     if (levels.length !== 3 || id === undefined || badId(id)) return ignore();
     if (kind === 'cameras' && what === 'status') {
       if (payload.length === 0) {
@@ -294,6 +261,40 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
     return ignore();
   };
 
+  // Shards' catalogs and statuses, merged into one city and one simulator line.
+  function applyCatalog(shard: string, payload: Buffer): Delta | undefined {
+    const o = parseObject(payload);
+    if (!o && payload.length > 0) return ignore();
+    const list = o && Array.isArray(o['cameras']) ? o['cameras'] : [];
+    const cams: CatalogCamera[] = [];
+    for (const c of list.slice(0, limits.cameras)) {
+      const cam = parseCatalogCamera(c);
+      if (cam) cams.push(cam);
+    }
+    shardCatalogs.set(shard, o ? cams : undefined);
+    const merged = shardCatalogs.list().slice(0, limits.cameras);
+    catalog = { count: merged.length, cameras: merged };
+    urls = new Map(merged.map((c) => [c.id, c.url]));
+    return { kind: 'catalog', ...catalog };
+  }
+
+  function applySimStatus(shard: string, payload: Buffer): Delta | undefined {
+    const o = parseObject(payload);
+    if (!o) simStatuses.delete(shard);
+    else {
+      const status = str(o['status'], 32);
+      if (!status) return ignore();
+      const view: SimulatorView = { status };
+      for (const k of ['cameras', 'sessions', 'playing'] as const) {
+        const n = num(o[k]);
+        if (n !== undefined) view[k] = n;
+      }
+      boundedSet(simStatuses, shard, view, limits.gateways);
+    }
+    simulator = mergeSimulators([...simStatuses.values()]);
+    return { kind: 'simulator', status: simulator };
+  }
+
   function ignore(): undefined {
     counters.ignored++;
     return undefined;
@@ -318,4 +319,19 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
       };
     },
   };
+}
+
+/** One line for several shards: counts add up; "online" only when every shard is. */
+function mergeSimulators(views: SimulatorView[]): SimulatorView | null {
+  if (views.length === 0) return null;
+  if (views.length === 1) return views[0] ?? null;
+  const online = views.filter((v) => v.status === 'online').length;
+  const out: SimulatorView = {
+    status: online === views.length ? 'online' : `${online} of ${views.length} shards online`,
+  };
+  for (const k of ['cameras', 'sessions', 'playing'] as const) {
+    const present = views.filter((v) => v[k] !== undefined);
+    if (present.length > 0) out[k] = present.reduce((a, v) => a + (v[k] ?? 0), 0);
+  }
+  return out;
 }

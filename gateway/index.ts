@@ -1,8 +1,10 @@
 // The gateway: cameras in (config list or the simulator's catalog, shared among gateways by
 // rendezvous hashing), ffmpeg decoding, motion gate, detector pool, tracker, MQTT events out.
 import { hostname } from 'node:os';
+import { catalogFilters, createCatalogMerge, parseSimulatorTopic } from '../shared/simulator-topics.ts';
 import { fileURLToPath } from 'node:url';
 import type { Config, CameraSource } from '../config/schema.ts';
+import type { Polygon } from '../config/privacy.ts';
 import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createCpuMeter } from '../shared/proc.ts';
@@ -244,19 +246,34 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       log.info({ members: m.length }, 'gateways changed; rebalancing');
       reassign();
     });
-    const catalogTopic = `${cfg.mqtt.prefix}/simulator/catalog`;
+    // One simulator's catalog or several shards', merged into one city.
+    const shards = createCatalogMerge<CameraSource>();
+    const shardPrivacy = new Map<string, { masks: Map<string, Polygon[]>; districts: Map<string, string> }>();
     const statusRe = new RegExp(
       `^${cfg.mqtt.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/status$`,
     );
     pub.link.onMessage((topic, payload) => {
-      if (topic === catalogTopic) {
-        const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
-        if (!parsed.ok) {
-          log.warn({ error: parsed.error }, 'simulator catalog ignored');
-          return;
+      const sim = parseSimulatorTopic(topic, cfg.mqtt.prefix);
+      if (sim?.kind === 'catalog') {
+        if (payload.length === 0) {
+          shards.set(sim.shard, undefined);
+          shardPrivacy.delete(sim.shard);
+        } else {
+          const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
+          if (!parsed.ok) {
+            log.warn({ error: parsed.error, shard: sim.shard || undefined }, 'simulator catalog ignored');
+            return;
+          }
+          shards.set(sim.shard, parsed.cameras);
+          shardPrivacy.set(sim.shard, { masks: parsed.masks, districts: parsed.districts });
         }
-        catalog = parsed.cameras;
-        priv.setCatalog(parsed.masks, parsed.districts);
+        catalog = shards.list();
+        // Masks and districts of every shard's cameras (ids are disjoint across shards).
+        const all = [...shardPrivacy.values()];
+        priv.setCatalog(
+          new Map(all.flatMap((p) => [...p.masks])),
+          new Map(all.flatMap((p) => [...p.districts])),
+        );
         reassign();
         return;
       }
@@ -271,7 +288,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         membership?.onStatus(m[1], status);
       }
     });
-    void pub.link.subscribe([catalogTopic, `${cfg.mqtt.prefix}/gateways/+/status`], 1).catch(() => undefined);
+    void pub.link
+      .subscribe([...catalogFilters(cfg.mqtt.prefix), `${cfg.mqtt.prefix}/gateways/+/status`], 1)
+      .catch(() => undefined);
     // Retained statuses arrive right after subscribing; take cameras once they had a moment.
     const first = setTimeout(
       () => {

@@ -56,9 +56,14 @@ function unit(seed: number, index: number, salt: number): number {
 }
 
 export interface Fleet {
+  /** Cameras in the whole city (every shard's). */
   count(): number;
   setCount(n: number): void;
+  /** Which camera indexes this process serves (a shard); all by default. */
+  setOwns(owns: (index: number) => boolean): void;
+  /** A camera this process serves. */
   get(id: string): CameraInfo | undefined;
+  /** The cameras this process serves, by index. */
   list(): CameraInfo[];
   /** Ground truth: the appearances camera `id` shows during wall-clock [fromMs, toMs), whole (not clipped). */
   truth(id: string, fromMs: number, toMs: number): (TruthInterval & { startMs: number; endMs: number })[];
@@ -69,8 +74,10 @@ export function createFleet(opts: {
   seed: number;
   clips: readonly SceneClip[];
   maxCount?: number;
+  owns?: (index: number) => boolean;
 }): Fleet {
   let count = opts.count;
+  let owns = opts.owns ?? ((_: number): boolean => true);
   const max = opts.maxCount ?? 100_000;
   const info = (index: number): CameraInfo => {
     const clipCount = opts.clips.length;
@@ -95,11 +102,18 @@ export function createFleet(opts: {
         throw new RangeError(`camera count must be an integer from 1 to ${max}`);
       count = n;
     },
+    setOwns(fn) {
+      owns = fn;
+    },
     get(id) {
       const i = cameraIndex(id);
-      return i !== undefined && i < count ? info(i) : undefined;
+      return i !== undefined && i < count && owns(i) ? info(i) : undefined;
     },
-    list: () => Array.from({ length: count }, (_, i) => info(i)),
+    list() {
+      const out: CameraInfo[] = [];
+      for (let i = 0; i < count; i++) if (owns(i)) out.push(info(i));
+      return out;
+    },
     truth(id, fromMs, toMs) {
       const cam = this.get(id);
       const clip = cam && opts.clips[cam.clip];

@@ -4,13 +4,15 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
-import { connectMqtt, mqttOptionsFrom, type MqttLink } from '../shared/mqtt.ts';
+import { hostname } from 'node:os';
+import type { MqttLink } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
 import { ensureScenes } from './scenes/render.ts';
 import type { SceneClip, SceneSpec } from './scenes/types.ts';
 import { createRtspServer, type RtspServer } from './rtsp/server.ts';
 import { createFleet, type Fleet, type CameraInfo } from './fleet.ts';
-import { parseControl, applyControl } from './control.ts';
+import { parseShard, shardId, shardLabel, shardOwns } from './shard.ts';
+import { startSimulatorLink, type ShardInfo, type SimulatorLink } from './link.ts';
 
 export interface SimulatorDeps {
   log: Logger;
@@ -31,6 +33,8 @@ export interface Simulator {
   clips: SceneClip[];
   rtsp: RtspServer;
   mqtt: MqttLink | undefined;
+  /** The shard id this simulator publishes under (undefined: the whole city). */
+  shardId: string | undefined;
   /** rtsp://host:port/cam/<id>, without credentials. */
   url(id: string): string;
   catalog(): CatalogCamera[];
@@ -61,14 +65,28 @@ export function sceneSpec(cfg: Config): SceneSpec {
 
 export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise<Simulator> {
   const log = deps.log.child({ component: 'simulator' });
-  const prefix = cfg.mqtt.prefix;
   const clips = await ensureScenes(sceneSpec(cfg), {
     cacheDir: cfg.simulator.cacheDir,
     ffmpeg: deps.ffmpeg,
     log,
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
   });
-  const fleet = createFleet({ count: cfg.city.cameras, seed: cfg.city.seed, clips });
+  const spec = parseShard(cfg.simulator.shard);
+  if ('error' in spec) throw new UserError(`simulator: simulator.shard: ${spec.error}`, 2);
+  const memberId = cfg.simulator.id || `sim-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
+  // Auto shards serve nothing until they know their peers (simulator/link.ts).
+  const owns = spec.kind === 'auto' ? () => false : shardOwns(spec, memberId, [memberId]);
+  const fleet = createFleet({ count: cfg.city.cameras, seed: cfg.city.seed, clips, owns });
+  let served = fleet.list().length;
+  const shard: ShardInfo = {
+    id: shardId(spec, memberId),
+    auto: spec.kind === 'auto',
+    memberId,
+    label: () => shardLabel(spec, memberId, fleetMembers),
+    served: () => served,
+    onMembers: () => undefined,
+  };
+  let fleetMembers: string[] = [memberId];
   const auth = cfg.simulator.username
     ? { username: cfg.simulator.username, password: cfg.simulator.password }
     : undefined;
@@ -96,98 +114,49 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
       3,
     );
   }
+  // @hostname: this machine's name, for replicas that cannot be told their own (compose --scale).
+  const publicHost = cfg.simulator.publicHost === '@hostname' ? hostname() : cfg.simulator.publicHost;
   const host =
-    cfg.simulator.publicHost ||
+    publicHost ||
     (cfg.simulator.host === '0.0.0.0' || cfg.simulator.host === '::' ? '127.0.0.1' : cfg.simulator.host);
   const url = (id: string): string => `rtsp://${host}:${port}/cam/${id}`;
   const catalog = (): CatalogCamera[] =>
     fleet.list().map(({ clip: _c, phaseS: _p, ...rest }) => ({ ...rest, url: url(rest.id) }));
-  log.info({ port, cameras: fleet.count(), clips: clips.length, auth: Boolean(auth) }, 'RTSP cameras ready');
+  log.info(
+    { port, cameras: fleet.count(), served, shard: shard.label(), clips: clips.length, auth: Boolean(auth) },
+    'RTSP cameras ready',
+  );
 
   const mqttUrl = cfg.mqtt.url || deps.mqttUrl;
-  let mqtt: MqttLink | undefined;
-  let statusTimer: NodeJS.Timeout | undefined;
-  let truthTimer: NodeJS.Timeout | undefined;
-  const statusTopic = `${prefix}/simulator/status`;
-  const publishCatalog = (): void => {
-    if (!mqtt) return;
-    const payload = JSON.stringify({
-      v: 1,
-      ts: new Date().toISOString(),
-      count: fleet.count(),
-      cameras: catalog(),
-    });
-    mqtt.publish(`${prefix}/simulator/catalog`, payload, { qos: 1, retain: true }).catch(() => undefined);
-  };
-  const publishStatus = (): void => {
-    if (!mqtt?.connected) return;
-    const s = rtsp.stats();
-    const payload = {
-      v: 1,
-      status: 'online',
-      ts: new Date().toISOString(),
-      cameras: fleet.count(),
-      rtspPort: port,
-      sessions: s.sessions,
-      playing: s.playing,
-      framesSent: s.framesSent,
-      framesDropped: s.framesDropped,
-      clipBytes: s.clipBytes,
-      faults: rtsp.faults(),
-    };
-    mqtt.publish(statusTopic, JSON.stringify(payload), { qos: 0, retain: true }).catch(() => undefined);
+  let link: SimulatorLink | undefined;
+  // Cameras that left this process (count lowered, or moved to another shard) stop streaming, as a
+  // real camera taken down would; then the catalog and status tell the gateways.
+  const reshape = (change: () => void, msg: string, fields: object): void => {
+    change();
+    served = fleet.list().length;
+    rtsp.closeCamerasExcept((id) => fleet.get(id) !== undefined);
+    log.info({ ...fields, served, shard: shard.label() }, msg);
+    link?.publishCatalog();
+    link?.publishStatus();
   };
   const setCameras = (n: number): void => {
     const before = fleet.count();
-    fleet.setCount(n);
-    // Cameras that left the fleet stop streaming, as a real camera taken down would.
-    for (let i = n; i < before; i++) rtsp.closeCamera(String(i + 1).padStart(6, '0'));
-    log.info({ cameras: n, before }, 'camera count changed');
-    publishCatalog();
-    publishStatus();
+    reshape(() => fleet.setCount(n), 'camera count changed', { cameras: n, before });
   };
-
-  if (mqttUrl) {
-    mqtt = connectMqtt(
-      {
-        ...mqttOptionsFrom(cfg.mqtt, mqttUrl, cfg.mqtt.clientId || `facegate-simulator-${process.pid}`),
-        will: {
-          topic: statusTopic,
-          payload: JSON.stringify({ v: 1, status: 'offline' }),
-          retain: true,
-          qos: 1,
-        },
+  shard.onMembers = (members) =>
+    reshape(
+      () => {
+        fleetMembers = members;
+        fleet.setOwns(shardOwns(spec, memberId, members));
       },
-      log.child({ component: 'simulator-mqtt' }),
+      'shard changed',
+      { members: members.length },
     );
-    mqtt.on('connect', () => {
-      publishCatalog();
-      publishStatus();
-    });
-    if (cfg.simulator.control) {
-      const setTopic = `${prefix}/simulator/set`;
-      void mqtt.subscribe(setTopic, 1).catch(() => undefined);
-      mqtt.onMessage((topic, payload) => {
-        if (topic !== setTopic) return;
-        const parsed = parseControl(payload);
-        if (!parsed.ok) {
-          log.warn({ error: parsed.error }, 'control message refused');
-          return;
-        }
-        try {
-          const done = applyControl(parsed.msg, { ...rtsp, setCount: setCameras });
-          log.info({ done }, 'control message applied');
-          publishStatus();
-        } catch (err) {
-          log.warn({ error: (err as Error).message }, 'control message refused');
-        }
-      });
-    }
-    statusTimer = setInterval(publishStatus, 5000);
-    statusTimer.unref();
-    if (cfg.simulator.publishTruth) truthTimer = startTruthPublisher(fleet, mqtt, prefix);
+  if (mqttUrl) {
+    link = startSimulatorLink(cfg, mqttUrl, { log, fleet, rtsp, port, shard, catalog, setCameras });
   } else {
     log.info('no MQTT broker configured: catalog, status and control are off');
+    if (shard.auto) shard.onMembers([shard.memberId]);
   }
 
   return {
@@ -195,66 +164,14 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
     fleet,
     clips,
     rtsp,
-    mqtt,
+    mqtt: link?.mqtt,
+    shardId: shard.id,
     url,
     catalog,
     setCameras,
     async close() {
-      if (statusTimer) clearInterval(statusTimer);
-      if (truthTimer) clearInterval(truthTimer);
-      if (mqtt) {
-        if (mqtt.connected) {
-          // Bounded: a broker that vanished without the link noticing yet never acknowledges.
-          const off = mqtt
-            .publish(statusTopic, JSON.stringify({ v: 1, status: 'offline', ts: new Date().toISOString() }), {
-              qos: 1,
-              retain: true,
-            })
-            .catch(() => undefined);
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([off, new Promise((r) => (timer = setTimeout(r, 1000)))]);
-          clearTimeout(timer);
-        }
-        await mqtt.close({ timeoutMs: 2000 });
-      }
+      await link?.close();
       await rtsp.close(3000);
     },
   };
-}
-
-/** Once a second, publishes the appearances that started or ended on each camera. */
-function startTruthPublisher(fleet: Fleet, mqtt: MqttLink, prefix: string): NodeJS.Timeout {
-  let last = Date.now();
-  const timer = setInterval(() => {
-    const now = Date.now();
-    if (!mqtt.connected) {
-      last = now;
-      return;
-    }
-    for (const cam of fleet.list()) {
-      for (const iv of fleet.truth(cam.id, last, now)) {
-        const startMs = iv.startMs;
-        const events: [string, number][] = [];
-        if (startMs > last) events.push(['start', startMs]);
-        if (iv.endMs < now) events.push(['end', iv.endMs]);
-        for (const [type, at] of events) {
-          const payload = {
-            v: 1,
-            type,
-            camera: cam.id,
-            appearance: `${iv.id}-${iv.loop}`,
-            isFace: iv.isFace,
-            kind: iv.asset,
-            ts: new Date(at).toISOString(),
-          };
-          mqtt
-            .publish(`${prefix}/truth/${cam.id}`, JSON.stringify(payload), { qos: 0 })
-            .catch(() => undefined);
-        }
-      }
-    }
-    last = now;
-  }, 1000);
-  timer.unref();
-  return timer;
 }

@@ -16,19 +16,24 @@ interface Side {
   framesDropped: number;
 }
 
-test('facegate bench --quick writes plausible figures', { timeout: 240_000 }, (t) => {
+test('facegate bench --quick --simulators 2 writes plausible figures', { timeout: 240_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'facegate-bench-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'bench.json');
-  const r = spawnSync(process.execPath, [cli, 'bench', '--quick', '--out', out, '--set', 'log.level=warn'], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 230_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'bench', '--quick', '--simulators', '2', '--out', out, '--set', 'log.level=warn'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 230_000,
+    },
+  );
   assert.equal(r.status, 0, `bench failed (${r.status} ${r.signal}): ${r.stderr.slice(-2000)}`);
   assert.match(r.stdout, /cpu ms\/cam-s/);
   const j = JSON.parse(readFileSync(out, 'utf8')) as {
     cameras: number;
+    simulators: number;
     durationS: number;
     gateway: Side;
     limit: Side;
@@ -45,6 +50,8 @@ test('facegate bench --quick writes plausible figures', { timeout: 240_000 }, (t
     simulator: { cpuMsPerStreamSecond: number };
   };
   assert.equal(j.cameras, 20);
+  // The cameras came from two simulator shards (1/2 and 2/2), scored against one city's truth.
+  assert.equal(j.simulators, 2);
   assert.equal(j.durationS, 30);
   assert.ok(j.gateway.cpuMsPerCameraSecond > 0, 'gateway CPU');
   assert.ok(j.gateway.rssMbPerCamera > 0, 'gateway memory');

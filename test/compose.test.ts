@@ -109,8 +109,19 @@ function facegateArgv(svc: Obj): string[] {
 const facegateServices = ['simulator', 'gateway', 'watch'];
 const scenarios: { name: string; shell: Env }[] = [
   { name: 'defaults', shell: {} },
-  { name: 'CAMERAS=2000 GATEWAYS=4', shell: { CAMERAS: '2000', GATEWAYS: '4' } },
+  {
+    name: 'CAMERAS=2000 SIMULATORS=2 GATEWAYS=4',
+    shell: { CAMERAS: '2000', SIMULATORS: '2', GATEWAYS: '4' },
+  },
 ];
+
+/** The short port syntax ([host_ip:]published:target), the one Compose v1 and v2 both accept. */
+function shortPort(v: unknown): { hostIp: string; published: string; target: number } {
+  assert.equal(typeof v, 'string', `port ${JSON.stringify(v)} uses the short syntax`);
+  const m = /^(?:([\d.]+):)?([\d-]+):(\d+)$/.exec(v as string);
+  assert.ok(m, `port ${String(v)} is [ip:]published:target`);
+  return { hostIp: m[1] ?? '', published: m[2]!, target: Number(m[3]) };
+}
 
 function runCli(args: string[], env: Env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -135,6 +146,8 @@ const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
 test('services, dependencies, restart policies and healthchecks', () => {
   const doc = compose({});
+  // docker-compose 1.29 (the one Debian ships) refuses a top-level name: and long-syntax ports.
+  assert.deepEqual(Object.keys(doc).sort(), ['services', 'volumes', 'x-facegate-env', 'x-facegate-image']);
   assert.deepEqual(Object.keys(obj(doc['services'], 'services')), [
     'broker',
     'simulator',
@@ -227,26 +240,29 @@ test('the pieces agree: host names, ports, replicas, gateway ids, scene cache', 
       assert.equal(url.port, '1883');
       assert.equal(c.mqtt.prefix, sim.mqtt.prefix);
     }
-    const brokerPorts = service(doc, 'broker')['ports'] as Obj[];
-    assert.equal(obj(brokerPorts[0], 'broker port')['target'], 1883);
-    assert.equal(
-      obj(brokerPorts[0], 'broker port')['host_ip'],
-      '127.0.0.1',
-      'the anonymous broker is not on the network by default',
-    );
+    const brokerPort = shortPort((service(doc, 'broker')['ports'] as unknown[])[0]);
+    assert.equal(brokerPort.target, 1883);
+    assert.equal(brokerPort.hostIp, '127.0.0.1', 'the anonymous broker is not on the network by default');
 
     // biome-ignore lint/suspicious/noUnnecessaryConditions: an index signature can miss (noUncheckedIndexedAccess; biome#11277)
     assert.equal(sim.city.cameras, Number(shell['CAMERAS'] ?? 50));
     assert.equal(sim.simulator.host, '0.0.0.0');
-    assert.ok(names.includes(sim.simulator.publicHost), 'catalog URLs name the simulator service');
+    // Replicas split the city; each names itself in its catalog URLs (its container's hostname).
+    assert.equal(sim.simulator.shard, 'auto');
+    assert.equal(sim.simulator.publicHost, '@hostname');
     assert.equal(
-      obj((service(doc, 'simulator')['ports'] as Obj[])[0], 'rtsp port')['target'],
-      sim.simulator.port,
+      Number(obj(service(doc, 'simulator')['deploy'], 'deploy')['replicas']),
+      // biome-ignore lint/suspicious/noUnnecessaryConditions: an index signature can miss (noUncheckedIndexedAccess; biome#11277)
+      Number(shell['SIMULATORS'] ?? 1),
     );
+    const rtsp = shortPort((service(doc, 'simulator')['ports'] as unknown[])[0]);
+    assert.equal(rtsp.target, sim.simulator.port);
+    assert.equal(rtsp.hostIp, '127.0.0.1');
+    assert.match(rtsp.published, /^\d+-\d+$/, 'a range: one host port per simulator replica');
     assert.ok(
       strings(obj(service(doc, 'simulator')['healthcheck'], 'hc')['test'], 'test')
         .join(' ')
-        .includes(`connect(${sim.simulator.port},`),
+        .includes(`/dev/tcp/127.0.0.1/${sim.simulator.port} `),
     );
     const cacheMount = strings(service(doc, 'simulator')['volumes'], 'volumes').map(
       (v) => v.split(':')[1] ?? '',
@@ -261,7 +277,7 @@ test('the pieces agree: host names, ports, replicas, gateway ids, scene cache', 
     assert.ok(
       strings(obj(service(doc, 'gateway')['healthcheck'], 'hc')['test'], 'test')
         .join(' ')
-        .includes(`127.0.0.1:${gw.http.port}/healthz`),
+        .includes(`/dev/tcp/127.0.0.1/${gw.http.port} && printf 'GET /healthz `),
     );
     assert.equal(
       Number(obj(service(doc, 'gateway')['deploy'], 'deploy')['replicas']),
@@ -403,6 +419,9 @@ test('.env.example names exactly the variables docker-compose.yml reads, with it
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l);
     if (m) example.set(m[1]!, m[2]!);
   }
+  // COMPOSE_PROJECT_NAME is Compose's own: the project name, instead of a top-level `name:`.
+  assert.equal(example.get('COMPOSE_PROJECT_NAME'), 'facegate');
+  example.delete('COMPOSE_PROJECT_NAME');
   assert.deepEqual([...example.keys()].sort(), [...used.keys()].sort());
   for (const [k, v] of example)
     assert.equal(v, used.get(k), `${k} in .env.example equals the compose default`);

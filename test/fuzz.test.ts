@@ -22,6 +22,8 @@ import { createStreamParser, type Reader } from '../simulator/rtsp/stream-parser
 import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/sdp.ts';
 import type { LoadedClip } from '../simulator/rtsp/clip.ts';
 import { redactUrl } from '../shared/log.ts';
+import { parseSimulatorTopic, simulatorTopics } from '../shared/simulator-topics.ts';
+import { createConsoleState } from '../console/state.ts';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -561,6 +563,73 @@ test('parseCatalog: random payloads give cameras with credentials from config on
     runs(20_000),
   );
   assert.ok(seen.ok > 500 && seen.error > 5000, JSON.stringify(seen));
+});
+
+// ---------------------------------------------------------------- simulator shards' topics
+
+test('shard topics and catalogs: random topics and payloads never throw; the console merges shards into one city', () => {
+  const P = 'fg';
+  const levelArb = fc.oneof(
+    fc.constantFrom('simulator', 'shards', 'catalog', 'status', 'set', '+', '#', '', '1of2', 'sim-a'),
+    fc.string({ maxLength: 8 }),
+  );
+  const topicArb = fc.array(levelArb, { minLength: 0, maxLength: 5 }).map((l) => [P, ...l].join('/'));
+  const camArb = fc.record({
+    id: fc.oneof(fc.constantFrom('000001', '000002', '000003'), fc.string({ maxLength: 8 })),
+    url: fc.constantFrom('rtsp://a:8554/cam/1', 'rtsp://b:8554/cam/2', 'http://x', ''),
+    district: fc.string({ maxLength: 6 }),
+  });
+  const payloadArb = fc.oneof(
+    fc.constant(Buffer.alloc(0)),
+    fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+    fc
+      .record({ v: fc.constant(1), cameras: fc.array(camArb, { maxLength: 6 }) })
+      .map((o) => Buffer.from(JSON.stringify(o))),
+    fc.jsonValue().map((j) => Buffer.from(JSON.stringify(j))),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(topicArb, payloadArb), { maxLength: 20 }), (msgs) => {
+      const state = createConsoleState(P);
+      const shards = new Map<string, Set<string>>();
+      for (const [topic, payload] of msgs) {
+        const t = parseSimulatorTopic(topic, P);
+        if (t) {
+          // What it parsed is what simulatorTopics would have named.
+          assert.equal(simulatorTopics(P, t.shard || undefined)[t.kind], topic);
+        }
+        state.apply(topic, payload);
+        if (t?.kind !== 'catalog') continue;
+        // The model: an empty payload forgets the shard, a JSON object replaces its cameras,
+        // anything else is ignored.
+        let o: unknown;
+        try {
+          o = payload.length ? JSON.parse(payload.toString()) : undefined;
+        } catch {
+          continue;
+        }
+        if (payload.length === 0) shards.delete(t.shard);
+        else if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
+          const cams = (o as { cameras?: unknown }).cameras;
+          shards.set(
+            t.shard,
+            new Set((Array.isArray(cams) ? (cams as { id?: unknown }[]) : []).map((c) => String(c?.id))),
+          );
+        }
+      }
+      const merged = state.snapshot().catalog.cameras.map((c) => c.id);
+      assert.equal(new Set(merged).size, merged.length, 'one entry per camera id');
+      for (const id of merged)
+        assert.ok(
+          [...shards.values()].some((s) => s.has(id)),
+          `${id} from some shard`,
+        );
+    }),
+    runs(3000),
+  );
+  for (const shard of ['', '2of8', 'sim-a'])
+    for (const kind of ['catalog', 'status'] as const)
+      assert.deepEqual(parseSimulatorTopic(simulatorTopics(P, shard || undefined)[kind], P), { kind, shard });
+  assert.equal(parseSimulatorTopic(`${P}/simulator/set`, P), undefined);
 });
 
 // ---------------------------------------------------------------- topic ids

@@ -3,13 +3,13 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { resolveFfmpeg, type FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createLogger } from '../shared/log.ts';
 import { ensureScenes, planScenes } from '../simulator/scenes/render.ts';
-import { specHash } from '../simulator/scenes/cache.ts';
+import { partialDir, removeStalePartials, specHash } from '../simulator/scenes/cache.ts';
 import { clipTiming } from '../simulator/scenes/schedule.ts';
 import { appearancesAt, intervals } from '../simulator/scenes/truth.ts';
 import type { Box, SceneClip, SceneSpec } from '../simulator/scenes/types.ts';
@@ -177,6 +177,22 @@ test('a partial render is never taken for a complete one', async () => {
   assert.ok((await stat(got[0]?.file ?? '')).size > 100);
   assert.ok(!(await readdir(dir)).some((n) => n.includes('.partial-')));
   await rm(join(dir, hash), { recursive: true, force: true });
+});
+
+test("stale partial renders: dead pids of this host go, another host's only when old (replicas share a cache volume)", async () => {
+  const hash = 'feedfacefeedface';
+  const mine = partialDir(dir, hash, 999_999_999);
+  const live = partialDir(dir, hash, process.pid);
+  // A replica in another container: its pid means nothing here (it may even be ours).
+  const theirs = partialDir(dir, hash, 999_999_999, 'other-container');
+  const abandoned = partialDir(dir, hash, process.pid, 'gone-container');
+  for (const d of [mine, live, theirs, abandoned]) await mkdir(d, { recursive: true });
+  const old = new Date(Date.now() - 2 * 3_600_000);
+  await utimes(abandoned, old, old);
+  await removeStalePartials(dir, hash);
+  const left = (await readdir(dir)).filter((n) => n.startsWith(hash));
+  assert.deepEqual(left.sort(), [basename(live), basename(theirs)].sort());
+  for (const d of [live, theirs]) await rm(d, { recursive: true, force: true });
 });
 
 test('the schedule is deterministic for a seed and the manifest carries it', () => {

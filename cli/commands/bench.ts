@@ -21,7 +21,8 @@ the duration after a warm-up: the gateway (its process and its ffmpeg decoders),
 decoding the same streams' keyframes to null) and a naive pipeline (one ffmpeg per camera, fps=1,
 detection on every sample; capped at --naive-cameras). CPU and memory come from /proc. Prints a table
 and writes JSON (default results/bench-<date>.json); --sweep also writes an SVG chart next to it.
---quick: 20 cameras, 30 s, 5 s warm-up, 2 scenes of 20 s.`,
+--simulators N splits the cameras among N simulator processes (shards k/N), as a city beyond one
+simulator would be; their CPU is summed. --quick: 20 cameras, 30 s, 5 s warm-up, 2 scenes of 20 s.`,
   flags: [
     { name: 'cameras', type: 'string', help: 'cameras (default 200)' },
     { name: 'duration', type: 'string', help: 'measured seconds per side (default 120)' },
@@ -29,6 +30,7 @@ and writes JSON (default results/bench-<date>.json); --sweep also writes an SVG 
     { name: 'naive-cameras', type: 'string', help: 'cap of the naive side (default 40)' },
     { name: 'sweep', type: 'string', help: 'camera counts for gateway and limit, e.g. 50,100,200,400' },
     { name: 'quick', type: 'boolean', help: '20 cameras, 30 s, 5 s warm-up, small scenes' },
+    { name: 'simulators', type: 'string', help: 'simulator shards serving the cameras (default 1)' },
     { name: 'out', type: 'string', help: 'JSON output file' },
   ],
   async run(ctx) {
@@ -54,6 +56,7 @@ and writes JSON (default results/bench-<date>.json); --sweep also writes an SVG 
       naiveCameras: Math.round(num(ctx.flags['naive-cameras'], 'naive-cameras', 40)),
       sweep,
       limitInputsPerProcess: 16,
+      simulators: Math.round(num(ctx.flags['simulators'], 'simulators', 1)),
       out: typeof ctx.flags['out'] === 'string' ? ctx.flags['out'] : `results/bench-${date}.json`,
     };
     const ac = new AbortController();

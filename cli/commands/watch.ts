@@ -10,6 +10,7 @@ import {
   readableLine,
   wanted,
   watchFilters,
+  type CatalogTally,
   type Received,
 } from '../watch-format.ts';
 
@@ -50,7 +51,7 @@ export const watchCommand: Command = {
   summary: 'show face events and camera/gateway statuses from the broker, one line each',
   usage: `facegate watch [--camera ID] [--topic FILTER]... [--json] [--count N] [--mqtt-url URL]
 
-Subscribes to <prefix>/cameras/+/faces, cameras/+/status, gateways/+/status and simulator/catalog|status.
+Subscribes to <prefix>/cameras/+/faces, cameras/+/status, gateways/+/status and the simulator's (or each shard's) catalog and status.
 Retained messages (statuses as they stand) come first, marked [retained]; the catalog shows its size only.
 --json prints {"topic","ts"(received),"retained","payload"} per line. Exit 4 when the broker cannot be reached.`,
   flags: [
@@ -115,12 +116,13 @@ Retained messages (statuses as they stand) come first, marked [retained]; the ca
 
     const link = connectMqtt(opts, log);
     let shown = 0;
+    const tally: CatalogTally = new Map();
     let stopping = false;
     link.onMessage((topic, payload, retained) => {
       if (count !== undefined && shown >= count) return;
       if (!wanted(topic, prefix, camera)) return;
       const m: Received = { topic, payload, retained, at: Date.now() };
-      ctx.stdout.write((json ? jsonLine(m, prefix) : readableLine(m, prefix)) + '\n');
+      ctx.stdout.write((json ? jsonLine(m, prefix) : readableLine(m, prefix, tally)) + '\n');
       shown++;
       if (count !== undefined && shown >= count) finish(0);
     });

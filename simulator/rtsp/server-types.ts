@@ -69,4 +69,6 @@ export interface RtspServer {
   faults(): ReturnType<FaultTable['describe']>;
   /** Ends all sessions of a camera (e.g. it left the fleet). */
   closeCamera(cameraId: string): number;
+  /** Ends the sessions of every camera that `keep` refuses (cameras that moved to another shard). */
+  closeCamerasExcept(keep: (cameraId: string) => boolean): number;
 }

@@ -238,6 +238,16 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
       }
       return n;
     },
+    closeCamerasExcept(keep) {
+      let n = 0;
+      for (const s of [...registry.byId.values()]) {
+        if (!keep(s.cameraId)) {
+          kill(s, 'camera closed');
+          n++;
+        }
+      }
+      return n;
+    },
   };
 
   // disconnect and flap act at once on sessions that are set up but not yet playing, too.

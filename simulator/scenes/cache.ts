@@ -3,6 +3,7 @@
 // manifest is written, so a killed render can never look complete.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type { SceneClip, SceneSpec } from './types.ts';
 import { fullSpec } from './mix.ts';
@@ -32,9 +33,17 @@ export function specHash(spec: SceneSpec): string {
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }
 
-/** Unique per render: the pid says whether its owner is still alive, the suffix tells renders of one process apart. */
-export function partialDir(cacheDir: string, hash: string, pid: number): string {
-  return join(cacheDir, `${hash}.partial-${pid}-${randomBytes(4).toString('hex')}`);
+/**
+ * Unique per render: the pid says whether its owner is still alive, the suffix tells renders of one
+ * process apart, and the host name says whose pid it is: replicas in containers share one cache
+ * volume (docker-compose.yml) and each has its own pid numbers.
+ */
+export function partialDir(cacheDir: string, hash: string, pid: number, host = thisHost()): string {
+  return join(cacheDir, `${hash}.partial-${pid}-${randomBytes(4).toString('hex')}@${host}`);
+}
+
+function thisHost(): string {
+  return hostname().replace(/[^A-Za-z0-9.-]/g, '-') || 'localhost';
 }
 
 function isAlive(pid: number): boolean {
@@ -46,7 +55,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Removes partial renders of this hash left by processes that are gone. */
+/** Another host's render untouched this long is taken for abandoned. */
+const FOREIGN_STALE_MS = 3_600_000;
+
+/**
+ * Removes partial renders of this hash left by processes that are gone: on this host, when the pid
+ * is dead; from another host (whose pids we cannot see), only when untouched for an hour.
+ */
 export async function removeStalePartials(cacheDir: string, hash: string): Promise<void> {
   let names: string[];
   try {
@@ -54,10 +69,19 @@ export async function removeStalePartials(cacheDir: string, hash: string): Promi
   } catch {
     return;
   }
+  const me = thisHost();
   for (const name of names) {
-    const m = /^([0-9a-f]+)\.partial-(\d+)(?:-[0-9a-f]+)?$/.exec(name);
+    const m = /^([0-9a-f]+)\.partial-(\d+)(?:-[0-9a-f]+)?(?:@([A-Za-z0-9.-]+))?$/.exec(name);
     if (!m || m[1] !== hash) continue;
-    if (!isAlive(Number(m[2]))) await rm(join(cacheDir, name), { recursive: true, force: true });
+    const path = join(cacheDir, name);
+    const foreign = m[3] !== undefined && m[3] !== me;
+    const stale = foreign
+      ? await stat(path).then(
+          (st) => Date.now() - st.mtimeMs > FOREIGN_STALE_MS,
+          () => false,
+        )
+      : !isAlive(Number(m[2]));
+    if (stale) await rm(path, { recursive: true, force: true });
   }
 }
 
