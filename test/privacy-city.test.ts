@@ -22,6 +22,7 @@ import { collect } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 import { waitFor } from './helpers/net.ts';
+import { needs } from './helpers/tools.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -55,6 +56,7 @@ const treeState = (): string =>
   });
 
 test('masks: a face inside the mask makes no event, one outside does; the gateway writes nothing to disk', {
+  ...needs('mosquitto', 'ffmpeg', 'git'),
   timeout: 150_000,
 }, async (t) => {
   const broker = await startMosquitto();

@@ -14,7 +14,8 @@ export type Tool =
   | 'gstreamer'
   | 'gst-rtsp-server-python'
   | 'openssl'
-  | 'chromium';
+  | 'chromium'
+  | 'git';
 
 interface Requirement {
   /** Debian packages that provide the tool. */
@@ -80,6 +81,7 @@ export const REQUIREMENTS: Readonly<Record<Tool, Requirement>> = {
   },
   openssl: { packages: ['openssl'], present: () => onPath('openssl') },
   chromium: { packages: ['chromium'], present: () => anyFile('/usr/bin/chromium') },
+  git: { packages: ['git'], present: () => onPath('git') },
 };
 
 const checked = new Map<Tool, boolean>();
