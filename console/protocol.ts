@@ -38,6 +38,8 @@ export interface StatsSample {
   assigned: number;
   online: number;
   decoded: number;
+  /** Keyframes the activity gate left undecoded (node ingest). */
+  skippedStill: number;
   analysed: number;
   dropped: number;
   cpu: number;

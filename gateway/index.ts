@@ -69,6 +69,8 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   const started = Date.now();
   const latency = new SampleWindow(512);
   let decoded = 0;
+  /** Keyframes the node ingest left undecoded, by reason. */
+  const skipped: Record<string, number> = {};
   let current: CameraSource[] = [];
   const statuses = new Map<string, string>();
 
@@ -149,7 +151,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         assigned: current.length,
         online: [...statuses.values()].filter((s) => s === 'online').length,
       },
-      frames: { decoded, analysed: a.analysed, dropped },
+      frames: { decoded, analysed: a.analysed, dropped, skipped: { ...skipped } },
       inferenceMs: { p50: inf.p50, p95: inf.p95 },
       eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
       cpuPercent,
@@ -200,9 +202,16 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     height: ANALYSIS_HEIGHT,
   };
   const supervise = g.ingest === 'node' ? createIngestSupervisor : createDecoderSupervisor;
+  const activity = {
+    enabled: g.activityGate,
+    threshold: g.activityThreshold,
+    forceLookMs: g.forceLookS * 1000,
+  };
   supervisor = supervise(
     // A shared keyframe decoder passes 300+ IDR a second: three times the cameras of an ffmpeg that reads RTSP.
-    g.ingest === 'node' ? { ...decodeOpts, camerasPerDecoder: g.camerasPerDecoder * 3 } : decodeOpts,
+    g.ingest === 'node'
+      ? { ...decodeOpts, camerasPerDecoder: g.camerasPerDecoder * 3, activity }
+      : decodeOpts,
     {
       log,
       onFrame: (frame) => {
@@ -211,6 +220,11 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         if (priv.admit(frame)) analyzer.offer(frame);
       },
       idle: (cam) => priv.idle(cam),
+      // A person standing still makes no bits: while the tracker follows a face, keep decoding.
+      tracked: (cam) => tracker.hasActive(cam),
+      onSkip: (_cam, reason) => {
+        skipped[reason] = (skipped[reason] ?? 0) + 1;
+      },
       onStatus: (cam, status, detail) => {
         statuses.set(cam, status);
         pub.cameraStatus(cam, status, detail);

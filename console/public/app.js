@@ -276,6 +276,9 @@
           last.online +
           '/' +
           last.assigned +
+          ' · decoded ' +
+          last.decoded +
+          (last.skippedStill > 0 ? ' · skipped still ' + last.skippedStill : '') +
           ' · analysed ' +
           lastFps.toFixed(1) +
           '/s · dropped ' +

@@ -42,6 +42,10 @@ export interface SupervisorDeps {
   onStatus(cameraId: string, status: CameraStatus, detail?: string): void;
   /** True while a camera's frames are not wanted (privacy suspend): decode only what keeps it healthy. */
   idle?(cameraId: string): boolean;
+  /** Node ingest: true while a face is tracked on the camera, which keeps its keyframes decoded. */
+  tracked?(cameraId: string): boolean;
+  /** Node ingest: a keyframe left undecoded, and why ('still': the activity gate saw nothing). */
+  onSkip?(cameraId: string, reason: 'still'): void;
 }
 
 export interface CameraStats {

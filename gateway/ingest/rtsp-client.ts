@@ -39,6 +39,11 @@ export interface KeyframeUnit {
 export interface RtspClientEvents {
   onPlaying?(): void;
   onKeyframe(au: KeyframeUnit): void;
+  /**
+   * A non-IDR picture went by (not reassembled): its RTP payload bytes. What the activity gate
+   * reads; bytes of a picture broken by a sequence gap count as far as they came.
+   */
+  onDelta?(bytes: number, rtpTs: number): void;
   /** Called exactly once, also after close() (kind 'closed'). */
   onClose(kind: CloseKind, detail: string): void;
 }
@@ -369,6 +374,19 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     codec === 'h265' ? createHevcDepacketizer() : createDepacketizer();
   let dep = newDepacketizer();
   let expectSeq = -1;
+  /** Payload bytes of the picture at auTs, and whether it is a non-IDR one still to be reported. */
+  let unitBytes = 0;
+  let unitDelta = false;
+
+  function reportDelta(): void {
+    if (!unitDelta) return;
+    unitDelta = false;
+    try {
+      ev.onDelta?.(unitBytes, auTs);
+    } catch {
+      // listener's problem
+    }
+  }
 
   function resetAu(ts: number): void {
     auTs = ts;
@@ -417,8 +435,12 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     // unit even when the previous marker packet was lost.
     if (h.ts !== auTs) {
       if (auTs >= 0 && !auSkip) finishAu(now);
+      reportDelta();
       resetAu(h.ts);
+      unitBytes = 0;
+      unitDelta = false;
     }
+    unitBytes += pkt.length - h.payloadOffset;
     if (gap) {
       stats.seqGaps++;
       // A lost packet breaks this picture (and P pictures up to the next IDR, which we skip anyway).
@@ -435,6 +457,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
       if (codec === 'h265' ? isHevcSkippable(payload) : inner === NAL_SLICE || (inner >= 2 && inner <= 4)) {
         auSkip = true;
         auNals = [];
+        unitDelta = true;
       } else if (codec === 'h265' || t <= 23 || t === STAP_A || t === FU_A) {
         for (const nal of dep.push(payload)) {
           auBytes += nal.length + 4;
@@ -451,6 +474,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     if (h.marker) {
       if (!auSkip) finishAu(now);
       auSkip = true;
+      reportDelta();
     }
   }
 

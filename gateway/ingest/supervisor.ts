@@ -13,6 +13,13 @@ import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } fro
 import type { PoolCounters } from './decoder-pool.ts';
 import { createCodecPools } from './codec-pools.ts';
 import {
+  createCameraActivity,
+  defaultActivityOptions,
+  type ActivityOptions,
+  type CameraActivity,
+  type DecodeReason,
+} from './activity.ts';
+import {
   startRtspClient,
   type CloseKind,
   type RtspClient,
@@ -39,12 +46,16 @@ export interface IngestOptions {
   auTimeoutMs?: number;
   /** OPTIONS..PLAY limit per connection (default 10 s). */
   setupTimeoutS?: number;
+  /** The activity gate in front of the decoders (activity.ts); off unless `enabled` is given. */
+  activity?: Partial<ActivityOptions>;
 }
 
 export interface IngestCounters extends PoolCounters {
   /** Keyframes waiting for or inside a decoder right now. */
   pending: number;
   rtp: RtspClientStats;
+  /** Keyframes by the activity gate's verdict: decoded for a reason, or skipped as still. */
+  gate: Record<DecodeReason | 'still', number>;
 }
 
 export interface IngestSupervisor extends DecoderSupervisor {
@@ -70,6 +81,8 @@ interface Cam {
   past: RtspClientStats;
   /** What the camera sent last (its SDP); unknown until its first keyframe counts as H.264. */
   codec: StreamCodec;
+  /** Its baseline outlives reconnections: the door is the same. */
+  activity: CameraActivity;
 }
 
 const zeroRtp = (): RtspClientStats => ({ packets: 0, bytes: 0, keyframes: 0, seqGaps: 0, droppedUnits: 0 });
@@ -91,6 +104,10 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   const maxDecoders = o.maxDecoders ?? 16;
   const cams = new Map<string, Cam>();
   const closedRtp = zeroRtp();
+  const gateOpts: ActivityOptions = { ...defaultActivityOptions, enabled: false, ...o.activity };
+  const gate: IngestCounters['gate'] = { off: 0, warmup: 0, track: 0, forced: 0, activity: 0, still: 0 };
+  // Skipped keyframes are not frames: a still camera under the gate gets a frame per forced look.
+  const frameStallMs = stallMs + (gateOpts.enabled ? gateOpts.forceLookMs : 0);
   let closed = false;
 
   const decoderCount = (codec: StreamCodec): number => {
@@ -138,6 +155,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   function connect(cam: Cam): void {
     if (closed || !cams.has(cam.id)) return;
     cam.playing = false;
+    cam.activity.reconnected();
     const client = startRtspClient(
       { url: cam.url, mediaTimeoutMs: stallMs, setupTimeoutMs: (o.setupTimeoutS ?? 10) * 1000 },
       {
@@ -150,6 +168,13 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           if (cam.client !== client || closed) return;
           // A suspended camera: one keyframe per third of the stall time keeps the watchdog content.
           if (deps.idle?.(cam.id) && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
+          const v = cam.activity.keyframe(au.rtpTs, au.arrivedAt, deps.tracked?.(cam.id) ?? false);
+          if (!v.decode) {
+            gate.still++;
+            deps.onSkip?.(cam.id, 'still');
+            return;
+          }
+          gate[v.reason]++;
           if (au.codec !== cam.codec) {
             // A camera that changed codec: its waiting unit in the other pool is stale.
             pool.forget(cam.id);
@@ -157,6 +182,9 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
             resizePools();
           }
           pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
+        },
+        onDelta(bytes) {
+          if (cam.client === client) cam.activity.delta(bytes);
         },
         onClose(kind, detail) {
           addRtp(cam.past, client.stats());
@@ -197,7 +225,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
       if (!cam.playing) continue;
       const since =
         cam.lastFrameAt !== undefined && cam.lastFrameAt > cam.playingAt ? cam.lastFrameAt : cam.playingAt;
-      if (now - since > stallMs && cam.status === 'online')
+      if (now - since > frameStallMs && cam.status === 'online')
         setStatus(cam, 'offline', `no frame for ${Math.round((now - since) / 1000)} s`);
     }
   }, 500);
@@ -244,6 +272,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           retry: undefined,
           past: zeroRtp(),
           codec: 'h264',
+          activity: createCameraActivity(gateOpts),
         };
         cams.set(id, cam);
         connect(cam);
@@ -282,7 +311,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         addRtp(rtp, c.past);
         if (c.client) addRtp(rtp, c.client.stats());
       }
-      return { ...pool.counters(), pending: pool.pending(), rtp };
+      return { ...pool.counters(), pending: pool.pending(), rtp, gate: { ...gate } };
     },
     async close() {
       if (closed) return;
