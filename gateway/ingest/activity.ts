@@ -88,9 +88,9 @@ export function createCameraActivity(o: ActivityOptions): CameraActivity {
 
   function decide(rate: number | undefined, score: number, now: number, tracked: boolean): Verdict {
     if (!o.enabled) return { decode: true, reason: 'off', score };
+    if (tracked) return { decode: true, reason: 'track', score };
     if (sinceConnect <= o.warmupKeyframes || samples.length < o.minSamples)
       return { decode: true, reason: 'warmup', score };
-    if (tracked) return { decode: true, reason: 'track', score };
     if (rate !== undefined && score >= o.threshold) return { decode: true, reason: 'activity', score };
     if (now - lastDecodedAt >= o.forceLookMs) return { decode: true, reason: 'forced', score };
     return { decode: false, score };
