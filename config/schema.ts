@@ -115,6 +115,12 @@ export const gatewaySchema = z.strictObject({
     .max(100)
     .default(3)
     .describe('activity gate: robust deviations (MAD) above the baseline median that count as activity'),
+  decodeOnDemand: z
+    .boolean()
+    .default(true)
+    .describe(
+      "node ingest: keep each camera's newest keyframe compressed and decode it when analysis takes the camera's turn (none decoded in vain)",
+    ),
   forceLookS: seconds
     .max(3600)
     .default(10)

@@ -19,7 +19,7 @@ import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from './membership.ts';
 import { parseCatalog } from './catalog.ts';
-import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
+import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH, type PendingFrame } from './frame.ts';
 import { createCropper } from './crop.ts';
 import { encodeJpeg } from '../shared/ffmpeg.ts';
 import { createGatewayPrivacy, type GatewayPrivacy } from './privacy/index.ts';
@@ -225,6 +225,21 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       onSkip: (_cam, reason) => {
         skipped[reason] = (skipped[reason] ?? 0) + 1;
       },
+      // Decode on demand: the analyzer decodes a keyframe when the camera's turn comes.
+      ...(g.ingest === 'node' && g.decodeOnDemand
+        ? {
+            onPending: (p: PendingFrame) =>
+              analyzer.offer({
+                ...p,
+                load: async () => {
+                  const frame = await p.load();
+                  if (!frame) return undefined;
+                  decoded++;
+                  return priv.admit(frame) ? frame : undefined;
+                },
+              }),
+          }
+        : {}),
       onStatus: (cam, status, detail) => {
         statuses.set(cam, status);
         pub.cameraStatus(cam, status, detail);

@@ -14,6 +14,8 @@ import { waitFor } from './helpers/net.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A counter of a by-reason record, 0 when the reason never happened. */
+const count = (r: Partial<Record<string, number>>, k: string): number => r[k] ?? 0;
 
 test('grain alone leaves most keyframes undecoded; a camera with a tracked face is decoded throughout', async (t) => {
   const { log } = captureLogger('silent');
@@ -125,7 +127,7 @@ async function residentialCity(gate: boolean): Promise<CityRun> {
     return {
       score: scoreEvents(sim.fleet, cams, seen, from, to),
       decoded: f1.decoded - f0.decoded,
-      still: (f1.skipped['still'] ?? 0) - (f0.skipped['still'] ?? 0),
+      still: count(f1.skipped, 'still') - count(f0.skipped, 'still'),
     };
   } finally {
     await gw.close();
@@ -147,4 +149,38 @@ test('a residential city with the activity gate decodes fewer keyframes and find
   // The same schedule both times (the clips are the same; phases differ with the start time).
   assert.ok(on.score.recall >= 0.75, `gate on: recall ${on.score.recall}`);
   assert.ok(on.score.recall >= off.score.recall - 0.15, `recall ${on.score.recall} vs ${off.score.recall}`);
+});
+
+test('decode on demand: under a budget below the keyframe rate, no decoded frame is superseded', async (t) => {
+  const broker = await startTestBroker();
+  t.after(() => broker.stop());
+  const { log } = captureLogger('silent');
+  // Six busy cameras send 6 keyframes a second; analysis takes 3: half must go undecoded.
+  const cfg = testConfig([
+    `mqtt.url=${broker.url}`,
+    'city.cameras=6',
+    'gateway.settleS=0.5',
+    'gateway.ingest=node',
+    'gateway.budgetFps=3',
+    'gateway.activityGate=false',
+  ]);
+  const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
+  t.after(() => sim.close());
+  const gw = await createGateway(cfg, { log, ffmpeg: systemFfmpeg(), http: false });
+  t.after(() => gw.close());
+  await waitFor(() => gw.stats().cameras.online === 6, 30_000, 'six cameras online');
+  await sleep(20_000);
+  const f = gw.stats().frames;
+  const a = gw.analysis().total;
+  t.diagnostic(`frames ${JSON.stringify(f)}; analysis ${JSON.stringify({ ...a, inferenceMs: undefined })}`);
+  assert.equal(count(f.dropped, 'superseded'), 0, 'a decoded frame thrown away unanalysed');
+  const compressed = count(f.skipped, 'compressed');
+  assert.ok(
+    compressed >= 0.4 * (compressed + f.decoded),
+    `${compressed} skipped compressed, ${f.decoded} decoded`,
+  );
+  // Every decoded frame was analysed, or stopped by the motion gate, or is in flight now.
+  const motion = count(f.dropped, 'motion');
+  assert.ok(f.decoded - f.analysed - motion <= a.inFlight + 1, JSON.stringify(f));
+  assert.equal(gw.stats().cameras.online, 6, 'cameras decoded on demand stay online');
 });

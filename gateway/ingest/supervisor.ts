@@ -11,6 +11,7 @@ import { backoffDelay, defaultBackoff, type BackoffOptions } from '../decode/bac
 import { failureStatus, type CameraStatus } from '../decode/status.ts';
 import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } from '../decode/supervisor.ts';
 import type { PoolCounters } from './decoder-pool.ts';
+import type { Frame } from '../frame.ts';
 import { createCodecPools } from './codec-pools.ts';
 import {
   createCameraActivity,
@@ -56,6 +57,14 @@ export interface IngestCounters extends PoolCounters {
   rtp: RtspClientStats;
   /** Keyframes by the activity gate's verdict: decoded for a reason, or skipped as still. */
   gate: Record<DecodeReason | 'still', number>;
+  /** Decode on demand: pending keyframes replaced (or left) before analysis took them. */
+  skippedCompressed: number;
+}
+
+interface Waiter {
+  captureTs: number;
+  resolve(f: Frame | undefined): void;
+  timer: NodeJS.Timeout;
 }
 
 export interface IngestSupervisor extends DecoderSupervisor {
@@ -83,6 +92,8 @@ interface Cam {
   codec: StreamCodec;
   /** Its baseline outlives reconnections: the door is the same. */
   activity: CameraActivity;
+  /** Decode on demand: analysis waits for this keyframe's frame. */
+  waiter: Waiter | undefined;
 }
 
 const zeroRtp = (): RtspClientStats => ({ packets: 0, bytes: 0, keyframes: 0, seqGaps: 0, droppedUnits: 0 });
@@ -108,6 +119,55 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   const gate: IngestCounters['gate'] = { off: 0, warmup: 0, track: 0, forced: 0, activity: 0, still: 0 };
   // Skipped keyframes are not frames: a still camera under the gate gets a frame per forced look.
   const frameStallMs = stallMs + (gateOpts.enabled ? gateOpts.forceLookMs : 0);
+  let skippedCompressed = 0;
+  // Longer than a unit may take in the pool (its timeout plus the start-up grace of a new decoder).
+  const loadTimeoutMs = (o.auTimeoutMs ?? 2000) + 4000;
+
+  function settle(cam: Cam, frame: Frame | undefined): void {
+    const w = cam.waiter;
+    if (!w) return;
+    cam.waiter = undefined;
+    clearTimeout(w.timer);
+    w.resolve(frame);
+  }
+
+  /** Decode on demand: one keyframe, now; its frame goes to the caller, not to onFrame. */
+  function decodeNow(
+    cam: Cam,
+    codec: StreamCodec,
+    data: Buffer,
+    captureTs: number,
+  ): Promise<Frame | undefined> {
+    if (closed || cams.get(cam.id) !== cam) return Promise.resolve(undefined);
+    settle(cam, undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (cam.waiter?.timer === timer) settle(cam, undefined);
+      }, loadTimeoutMs);
+      timer.unref();
+      cam.waiter = { captureTs, resolve, timer };
+      pool.submit(codec, cam.id, data, captureTs);
+    });
+  }
+
+  function offerPending(cam: Cam, codec: StreamCodec, data: Buffer, captureTs: number): void {
+    let done = false;
+    deps.onPending?.({
+      cameraId: cam.id,
+      captureTs,
+      load() {
+        if (done) return Promise.resolve(undefined);
+        done = true;
+        return decodeNow(cam, codec, data, captureTs);
+      },
+      discard() {
+        if (done) return;
+        done = true;
+        skippedCompressed++;
+        deps.onSkip?.(cam.id, 'compressed');
+      },
+    });
+  }
   let closed = false;
 
   const decoderCount = (codec: StreamCodec): number => {
@@ -137,7 +197,9 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         cam.attempt = 0;
         setStatus(cam, 'online');
         // captureTs: arrival of the keyframe's last packet, before decoding.
-        deps.onFrame({ cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++ });
+        const frame = { cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++ };
+        if (cam.waiter?.captureTs === captureTs) settle(cam, frame);
+        else deps.onFrame(frame);
       },
     },
     log,
@@ -167,7 +229,8 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         onKeyframe(au) {
           if (cam.client !== client || closed) return;
           // A suspended camera: one keyframe per third of the stall time keeps the watchdog content.
-          if (deps.idle?.(cam.id) && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
+          const idle = deps.idle?.(cam.id) ?? false;
+          if (idle && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
           const v = cam.activity.keyframe(au.rtpTs, au.arrivedAt, deps.tracked?.(cam.id) ?? false);
           if (!v.decode) {
             gate.still++;
@@ -181,7 +244,9 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
             cam.codec = au.codec;
             resizePools();
           }
-          pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
+          // Decode on demand, except for a suspended camera: its keyframe only feeds the watchdog.
+          if (deps.onPending && !idle) offerPending(cam, au.codec, au.data, au.arrivedAt);
+          else pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
         },
         onDelta(bytes) {
           if (cam.client === client) cam.activity.delta(bytes);
@@ -208,6 +273,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           : failureStatus('other', cam.wasOnline);
     setStatus(cam, status, detail);
     pool.forget(cam.id);
+    settle(cam, undefined);
     const floor = status === 'unauthorized' ? backoff.unauthorizedMinMs : 0;
     const wait = backoffDelay(cam.attempt++, backoff, floor);
     cam.restarts++;
@@ -237,6 +303,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
     const c = cam.client;
     cam.client = undefined;
     pool.forget(cam.id);
+    settle(cam, undefined);
     if (c) {
       // onClose folds the client's counters into cam.past.
       await c.close();
@@ -273,6 +340,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           past: zeroRtp(),
           codec: 'h264',
           activity: createCameraActivity(gateOpts),
+          waiter: undefined,
         };
         cams.set(id, cam);
         connect(cam);
@@ -311,7 +379,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         addRtp(rtp, c.past);
         if (c.client) addRtp(rtp, c.client.stats());
       }
-      return { ...pool.counters(), pending: pool.pending(), rtp, gate: { ...gate } };
+      return { ...pool.counters(), pending: pool.pending(), rtp, gate: { ...gate }, skippedCompressed };
     },
     async close() {
       if (closed) return;
