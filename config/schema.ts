@@ -121,6 +121,14 @@ export const gatewaySchema = z.strictObject({
     .describe(
       "node ingest: keep each camera's newest keyframe compressed and decode it when analysis takes the camera's turn (none decoded in vain)",
     ),
+  catchUpPerS: z
+    .number()
+    .min(0)
+    .max(1000)
+    .default(10)
+    .describe(
+      'activity gate: GOPs decoded per second (whole gateway) when activity starts between keyframes, so a start event need not wait for the next keyframe (0: none)',
+    ),
   forceLookS: seconds
     .max(3600)
     .default(10)

@@ -40,6 +40,8 @@ export interface StatsSample {
   decoded: number;
   /** Keyframes the activity gate left undecoded (node ingest). */
   skippedStill: number;
+  /** GOPs decoded on activity onset (node ingest). */
+  catchUp: number;
   analysed: number;
   dropped: number;
   cpu: number;

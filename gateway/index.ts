@@ -71,6 +71,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   let decoded = 0;
   /** Keyframes the node ingest left undecoded, by reason. */
   const skipped: Record<string, number> = {};
+  const catchUp = { decoded: 0, refused: 0 };
   let current: CameraSource[] = [];
   const statuses = new Map<string, string>();
 
@@ -151,7 +152,13 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         assigned: current.length,
         online: [...statuses.values()].filter((s) => s === 'online').length,
       },
-      frames: { decoded, analysed: a.analysed, dropped, skipped: { ...skipped } },
+      frames: {
+        decoded,
+        analysed: a.analysed,
+        dropped,
+        skipped: { ...skipped },
+        ...(g.ingest === 'node' ? { catchUp: { ...catchUp } } : {}),
+      },
       inferenceMs: { p50: inf.p50, p95: inf.p95 },
       eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
       cpuPercent,
@@ -225,6 +232,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       onSkip: (_cam, reason) => {
         skipped[reason] = (skipped[reason] ?? 0) + 1;
       },
+      onCatchUp: (_cam, result) => catchUp[result]++,
       // Decode on demand: the analyzer decodes a keyframe when the camera's turn comes.
       ...(g.ingest === 'node' && g.decodeOnDemand
         ? {

@@ -25,7 +25,7 @@ function gop(
   rate: number,
   tracked = false,
 ): ReturnType<CameraActivity['keyframe']> {
-  for (let k = 0; k < 9; k++) a.delta(rate / 9);
+  for (let k = 0; k < 9; k++) a.delta(rate / 9, ((s - 1) * GOP + (k + 1) * 9000) >>> 0);
   return a.keyframe((s * GOP) >>> 0, s * 1000, tracked);
 }
 
@@ -100,13 +100,42 @@ test('forced looks every forceLookMs; warm-up after a reconnection; off decodes 
 test('odd timestamps are no sample: a keyframe repeated, or a jump of minutes, or a wrap', () => {
   const a = createCameraActivity(opts({ forceLookMs: 1e9, minSamples: 2, warmupKeyframes: 0 }));
   a.keyframe(0xffff_ffff - 45_000, 0, false); // wraps within the next GOP
-  a.delta(4000);
+  a.delta(4000, 46_000);
   a.keyframe(45_000, 1000, false);
   assert.equal(a.baseline().samples, 1);
   assert.equal(Math.round(a.baseline().median), 4000);
-  a.delta(99_999);
+  a.delta(99_999, 45_100);
   a.keyframe(45_000, 2000, false); // same timestamp: no sample
-  a.delta(99_999);
+  a.delta(99_999, 45_100);
   a.keyframe(45_000 + 31 * GOP, 3000, false); // 31 s gap: no sample
   assert.equal(a.baseline().samples, 1);
+});
+
+test('onset between keyframes: once per GOP, only after a skipped keyframe, not on grain', () => {
+  const a = createCameraActivity(opts({ forceLookMs: 1e9 }));
+  a.keyframe(0, 0, false);
+  let falseOnsets = 0;
+  for (let s = 1; s <= 100; s++) {
+    for (let k = 1; k <= 9; k++) {
+      a.delta(grain(s * 10 + k) / 9, (s - 1) * GOP + k * 9000);
+      if (s > 8 && a.onset((s - 1) * GOP + k * 9000)) falseOnsets++;
+    }
+    a.keyframe(s * GOP, s * 1000, false);
+  }
+  assert.ok(falseOnsets <= 2, `${falseOnsets} onsets on grain in 100 s`);
+  // Someone walks in 0.4 s into the GOP: their first picture lifts the GOP's rate enough, once.
+  const calls: number[] = [];
+  for (let k = 1; k <= 9; k++) {
+    a.delta(k <= 4 ? 500 : 1200, 100 * GOP + k * 9000);
+    if (a.onset(100 * GOP + k * 9000)) calls.push(k);
+  }
+  assert.deepEqual(calls, [5]);
+  // The keyframe after it is decoded for activity; an onset in the GOP after a decoded keyframe is
+  // not a catch-up (that camera is being decoded).
+  const v = a.keyframe(101 * GOP, 101_000, false);
+  assert.equal(v.decode && v.reason, 'activity');
+  for (let k = 1; k <= 9; k++) {
+    a.delta(1500, 101 * GOP + k * 9000);
+    assert.equal(a.onset(101 * GOP + k * 9000), false);
+  }
 });

@@ -51,6 +51,8 @@ export interface SupervisorDeps {
    * loads them ('compressed' skips are the ones it discarded). Without it, every keyframe is decoded.
    */
   onPending?(frame: PendingFrame): void;
+  /** Node ingest: a catch-up decode of a GOP on activity onset was made, or refused (bounded rate). */
+  onCatchUp?(cameraId: string, result: 'decoded' | 'refused'): void;
 }
 
 export interface CameraStats {

@@ -20,6 +20,8 @@ export interface ActivityOptions {
   minSamples: number;
   /** Keyframes decoded after every (re)connection. */
   warmupKeyframes: number;
+  /** Pictures into a GOP before an onset may be called (fewer are too noisy a sample). */
+  onsetFrames: number;
 }
 
 export const defaultActivityOptions: ActivityOptions = {
@@ -29,6 +31,7 @@ export const defaultActivityOptions: ActivityOptions = {
   window: 64,
   minSamples: 8,
   warmupKeyframes: 2,
+  onsetFrames: 3,
 };
 
 export type DecodeReason = 'off' | 'warmup' | 'track' | 'forced' | 'activity';
@@ -46,10 +49,15 @@ const RTP_HZ = 90_000;
 const MAX_GOP_S = 30;
 
 export interface CameraActivity {
-  /** Bytes of a non-IDR picture (RTP payload bytes of one access unit). */
-  delta(bytes: number): void;
+  /** Bytes of a non-IDR picture (RTP payload bytes of one access unit) and its RTP timestamp. */
+  delta(bytes: number, rtpTs: number): void;
   /** A keyframe arrived: decode it or not. `tracked`: the camera has an active face track. */
   keyframe(rtpTs: number, nowMs: number, tracked: boolean): Verdict;
+  /**
+   * After a delta(): true once per GOP when activity starts between keyframes of a camera whose
+   * last keyframe was skipped (a catch-up decode is worth it). `rtpTs`: that picture's timestamp.
+   */
+  onset(rtpTs: number): boolean;
   /** The camera's session started again: warm up, but keep the learned baseline. */
   reconnected(): void;
   baseline(): { median: number; spread: number; samples: number };
@@ -77,6 +85,14 @@ export function createCameraActivity(o: ActivityOptions): CameraActivity {
   let lastKeyTs: number | undefined;
   let sinceConnect = 0;
   let lastDecodedAt = -Infinity;
+  /** Pictures since the keyframe; whether that keyframe was skipped; an onset called this GOP. */
+  let pictures = 0;
+  /** Bytes and timestamp of the first picture after the keyframe: the encoder spends more on it
+   * (its quality catches up with the IDR), so the onset rate leaves it out. */
+  let firstBytes = 0;
+  let firstTs = 0;
+  let lastSkipped = false;
+  let onsetCalled = false;
   let base = { median: 0, spread: MIN_SPREAD_BPS };
 
   function sample(rtpTs: number): number | undefined {
@@ -97,13 +113,29 @@ export function createCameraActivity(o: ActivityOptions): CameraActivity {
   }
 
   return {
-    delta(n) {
+    delta(n, rtpTs) {
       bytes += n;
+      pictures++;
+      if (pictures === 1) {
+        firstBytes = n;
+        firstTs = rtpTs;
+      }
+    },
+    onset(rtpTs) {
+      if (!o.enabled || !lastSkipped || onsetCalled || pictures <= o.onsetFrames) return false;
+      if (lastKeyTs === undefined || samples.length < o.minSamples) return false;
+      const s = ((rtpTs - firstTs) >>> 0) / RTP_HZ;
+      if (!(s > 0) || s > MAX_GOP_S) return false;
+      if (((bytes - firstBytes) / s - base.median) / base.spread < o.threshold) return false;
+      onsetCalled = true;
+      return true;
     },
     keyframe(rtpTs, now, tracked) {
       const rate = sample(rtpTs);
       lastKeyTs = rtpTs;
       bytes = 0;
+      pictures = 0;
+      onsetCalled = false;
       sinceConnect++;
       const score = rate === undefined ? 0 : (rate - base.median) / base.spread;
       // Learn from GOPs without a tracked face only: a busy door would otherwise teach the gate
@@ -116,12 +148,15 @@ export function createCameraActivity(o: ActivityOptions): CameraActivity {
       const v = decide(rate, score, now, tracked);
       // A forced look counts from the last keyframe sent to the decoder, whatever the reason.
       if (v.decode) lastDecodedAt = now;
+      lastSkipped = !v.decode;
       return v;
     },
     reconnected() {
       sinceConnect = 0;
       lastKeyTs = undefined;
       bytes = 0;
+      pictures = 0;
+      lastSkipped = false;
     },
     baseline: () => ({ ...base, samples: samples.length }),
   };

@@ -49,6 +49,8 @@ export interface IngestOptions {
   setupTimeoutS?: number;
   /** The activity gate in front of the decoders (activity.ts); off unless `enabled` is given. */
   activity?: Partial<ActivityOptions>;
+  /** Catch-up decodes of a GOP on activity onset, per second for the whole ingest (0: none). */
+  catchUpPerS?: number;
 }
 
 export interface IngestCounters extends PoolCounters {
@@ -59,6 +61,8 @@ export interface IngestCounters extends PoolCounters {
   gate: Record<DecodeReason | 'still', number>;
   /** Decode on demand: pending keyframes replaced (or left) before analysis took them. */
   skippedCompressed: number;
+  /** GOPs decoded on activity onset, and onsets refused (over catchUpPerS, or no whole GOP). */
+  catchUp: { decoded: number; refused: number };
 }
 
 interface Waiter {
@@ -120,6 +124,35 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   // Skipped keyframes are not frames: a still camera under the gate gets a frame per forced look.
   const frameStallMs = stallMs + (gateOpts.enabled ? gateOpts.forceLookMs : 0);
   let skippedCompressed = 0;
+  const catchUp = { decoded: 0, refused: 0 };
+  const catchUpPerS = gateOpts.enabled ? (o.catchUpPerS ?? 0) : 0;
+  // Token bucket, at most one second's worth at once: a door slammed on every camera at once must
+  // not turn into a burst of GOP decodes in the shared decoders.
+  let catchUpTokens = catchUpPerS;
+  let catchUpAt = Date.now();
+
+  /** Activity started between keyframes of a camera not being decoded: decode its GOP so far. */
+  function tryCatchUp(cam: Cam, client: RtspClient): void {
+    // Never for a camera being decoded: tracked, or a keyframe of it in the decoder now.
+    if (cam.waiter || deps.tracked?.(cam.id) || deps.idle?.(cam.id)) return;
+    const now = Date.now();
+    catchUpTokens = Math.min(catchUpPerS, catchUpTokens + ((now - catchUpAt) / 1000) * catchUpPerS);
+    catchUpAt = now;
+    const gop = client.gop();
+    if (catchUpTokens < 1 || !gop || gop.codec !== cam.codec) {
+      catchUp.refused++;
+      deps.onCatchUp?.(cam.id, 'refused');
+      return;
+    }
+    if (!pool.submitGop(gop.codec, cam.id, gop.units, gop.arrivedAt)) {
+      catchUp.refused++;
+      deps.onCatchUp?.(cam.id, 'refused');
+      return;
+    }
+    catchUpTokens -= 1;
+    catchUp.decoded++;
+    deps.onCatchUp?.(cam.id, 'decoded');
+  }
   // Longer than a unit may take in the pool (its timeout plus the start-up grace of a new decoder).
   const loadTimeoutMs = (o.auTimeoutMs ?? 2000) + 4000;
 
@@ -219,7 +252,12 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
     cam.playing = false;
     cam.activity.reconnected();
     const client = startRtspClient(
-      { url: cam.url, mediaTimeoutMs: stallMs, setupTimeoutMs: (o.setupTimeoutS ?? 10) * 1000 },
+      {
+        url: cam.url,
+        mediaTimeoutMs: stallMs,
+        setupTimeoutMs: (o.setupTimeoutS ?? 10) * 1000,
+        keepGop: catchUpPerS > 0,
+      },
       {
         onPlaying() {
           if (cam.client !== client) return;
@@ -248,8 +286,10 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           if (deps.onPending && !idle) offerPending(cam, au.codec, au.data, au.arrivedAt);
           else pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
         },
-        onDelta(bytes) {
-          if (cam.client === client) cam.activity.delta(bytes);
+        onDelta(bytes, rtpTs) {
+          if (cam.client !== client || closed) return;
+          cam.activity.delta(bytes, rtpTs);
+          if (catchUpPerS > 0 && cam.activity.onset(rtpTs)) tryCatchUp(cam, client);
         },
         onClose(kind, detail) {
           addRtp(cam.past, client.stats());
@@ -379,7 +419,14 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         addRtp(rtp, c.past);
         if (c.client) addRtp(rtp, c.client.stats());
       }
-      return { ...pool.counters(), pending: pool.pending(), rtp, gate: { ...gate }, skippedCompressed };
+      return {
+        ...pool.counters(),
+        pending: pool.pending(),
+        rtp,
+        gate: { ...gate },
+        skippedCompressed,
+        catchUp: { ...catchUp },
+      };
     },
     async close() {
       if (closed) return;

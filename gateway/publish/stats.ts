@@ -19,6 +19,8 @@ export interface GatewayStats {
     dropped: Record<string, number>;
     /** Keyframes not decoded at all, by reason (node ingest: `still`, from the activity gate). */
     skipped: Record<string, number>;
+    /** Node ingest: GOPs decoded on activity onset, and onsets refused by the rate bound. */
+    catchUp?: { decoded: number; refused: number };
   };
   /** Detector time per analysed frame, over a recent window. */
   inferenceMs: Quantiles;
