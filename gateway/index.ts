@@ -97,6 +97,8 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       : undefined;
 
   const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
+  /** Start events waiting for their crop: close() lets them out before the ends it makes. */
+  const cropping = new Set<Promise<void>>();
   // Declared before the publisher exists; stats() reads it lazily.
   let publisher: Publisher | undefined;
   let privacy: GatewayPrivacy | undefined;
@@ -123,12 +125,15 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         for (const ev of events) {
           if (ev.type !== 'start') emit([ev]);
           // The crop is cut synchronously, before the frame goes back to the decoder.
-          else
-            void cropper
+          else {
+            const job = cropper
               .crop(frame.rgb, frame.width, frame.height, ev.box)
               .then((crop) =>
                 emit([crop ? { ...ev, crop, retainUntil: retainUntil(ev.ts, cfg.mqtt.messageExpiryS) } : ev]),
-              );
+              )
+              .finally(() => cropping.delete(job));
+            cropping.add(job);
+          }
         }
       },
       log,
@@ -359,6 +364,8 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       await sup.close();
       priv.close();
       await analyzer.close();
+      // A start whose crop was still being encoded would otherwise follow its own end, or be lost.
+      await Promise.allSettled([...cropping]);
       emit(tracker.close());
       await pub.close({ timeoutMs: 5000, flushMs: 2000 });
       await detector.close();
