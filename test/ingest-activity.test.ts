@@ -83,6 +83,8 @@ interface CityRun {
   /** Keyframes decoded and skipped as still within the window. */
   decoded: number;
   still: number;
+  /** GOPs decoded on activity onset within the window. */
+  catchUp: number;
 }
 
 async function residentialCity(gate: boolean): Promise<CityRun> {
@@ -128,6 +130,7 @@ async function residentialCity(gate: boolean): Promise<CityRun> {
       score: scoreEvents(sim.fleet, cams, seen, from, to),
       decoded: f1.decoded - f0.decoded,
       still: count(f1.skipped, 'still') - count(f0.skipped, 'still'),
+      catchUp: (f1.catchUp?.decoded ?? 0) - (f0.catchUp?.decoded ?? 0),
     };
   } finally {
     await gw.close();

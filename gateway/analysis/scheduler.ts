@@ -24,6 +24,11 @@ export interface AnalyzerOptions {
   budgetFps: number;
   /** Token bucket depth: inferences that may start back to back after a quiet spell. */
   burst?: number;
+  /**
+   * Pending frames decoded at once (default 8): a decode is a round trip to a shared ffmpeg
+   * (~5-10 ms), longer than an inference, so one at a time would cap analysis below the budget.
+   */
+  maxDecoding?: number;
 }
 
 export interface AnalyzerDeps {
@@ -73,7 +78,8 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
   const totalMs = new SampleWindow(1024);
   const limitedBy = { budget: 0, workers: 0 };
   const inFlight = new Set<Promise<void>>();
-  /** Pending frames being decoded, and decoded ones waiting for a detector worker (<= capacity together). */
+  /** Pending frames being decoded (<= maxDecoding), and decoded ones waiting for a detector worker. */
+  const maxDecoding = Math.max(1, opts.maxDecoding ?? 8);
   let loading = 0;
   const loaded: { cam: CameraSlot; frame: Frame }[] = [];
   let tokens = burst;
@@ -110,7 +116,11 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     while (ready.size > 0) {
       const next = cams.get(ready.peek() ?? '')?.frame;
       // A pending frame needs a decode slot (decoding runs beside detection), a decoded one a worker.
-      if (next && isPending(next) ? loading + loaded.length >= capacity : inFlight.size >= capacity) {
+      if (
+        next && isPending(next)
+          ? loading >= maxDecoding || loaded.length >= capacity
+          : inFlight.size >= capacity
+      ) {
         limitedBy.workers++;
         return; // a completion pumps again
       }
