@@ -59,6 +59,8 @@ export interface SideResult {
   framesDecoded: number;
   framesAnalysed: number;
   framesDropped: number;
+  /** Gateway, node ingest: keyframes never decoded, by reason (`still`: activity gate; `compressed`: replaced before their turn). */
+  framesSkipped?: Record<string, number>;
   simulatorCpuMsPerStreamSecond: number;
   score?: Score;
   note?: string;
@@ -374,6 +376,10 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
       r.framesDecoded = (s1?.frames.decoded ?? 0) - (s0?.frames.decoded ?? 0);
       r.framesAnalysed = (s1?.frames.analysed ?? 0) - (s0?.frames.analysed ?? 0);
       r.framesDropped = dropped(s1) - dropped(s0);
+      const skipped: Record<string, number> = {};
+      for (const [k, v] of Object.entries(s1?.frames.skipped ?? {}))
+        if (v - (s0?.frames.skipped?.[k] ?? 0) > 0) skipped[k] = v - (s0?.frames.skipped?.[k] ?? 0);
+      r.framesSkipped = skipped;
       r.score = scoreEvents(
         p.fleet,
         cams(p, p.n).map((c) => c.id),
@@ -672,6 +678,15 @@ export function formatTable(r: BenchResult): string {
   lines.push(
     `ratios: gateway/limit ${f(r.ratios.gatewayToLimit)}, naive/gateway ${f(r.ratios.naiveToGateway)}; gateway events: ${r.events.appearances} appearances, ${r.events.starts} starts`,
   );
+  const keyframes = (s: SideResult): string => {
+    const sk = s.framesSkipped ?? {};
+    const total = s.framesDecoded + Object.values(sk).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(sk).map(([k, v]) => `skipped ${k} ${v}`);
+    return `decoded ${s.framesDecoded} of ${total} keyframes (${f((100 * s.framesDecoded) / Math.max(1, total), 1)} %)${parts.length > 0 ? `, ${parts.join(', ')}` : ''}`;
+  };
+  lines.push(`gateway keyframes: ${keyframes(r.gateway)}`);
+  for (const s of r.sweep)
+    if (s.cameras !== r.cameras) lines.push(`gateway@${s.cameras} keyframes: ${keyframes(s.gateway)}`);
   if (r.naive.note) lines.push(`note: ${r.naive.note}`);
   if (r.limit.note) lines.push(`note (limit): ${r.limit.note}`);
   return `${lines.join('\n')}\n`;

@@ -132,6 +132,36 @@ export const gatewaySchema = z.strictObject({
       'ffmpeg: ffmpeg reads RTSP, one decoder per camera; node (experimental, keyframes only): the gateway reads RTSP, shared decoders',
     ),
   camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
+  activityGate: z
+    .boolean()
+    .default(true)
+    .describe(
+      "node ingest: decode a keyframe only when the P-frame bytes before it rise above the camera's learned baseline, a face is tracked, or on a forced look",
+    ),
+  activityThreshold: z
+    .number()
+    .positive()
+    .max(100)
+    .default(3)
+    .describe('activity gate: robust deviations (MAD) above the baseline median that count as activity'),
+  decodeOnDemand: z
+    .boolean()
+    .default(true)
+    .describe(
+      "node ingest: keep each camera's newest keyframe compressed and decode it when analysis takes the camera's turn (none decoded in vain)",
+    ),
+  catchUpPerS: z
+    .number()
+    .min(0)
+    .max(1000)
+    .default(10)
+    .describe(
+      'activity gate: GOPs decoded per second (whole gateway) when activity starts between keyframes, so a start event need not wait for the next keyframe (0: none)',
+    ),
+  forceLookS: seconds
+    .max(3600)
+    .default(10)
+    .describe('activity gate: decode a keyframe at least this often per camera, whatever the activity'),
   detectorThreads: z.number().int().min(1).max(64).default(1).describe('inference worker threads'),
   detectorIntraOpThreads: z
     .number()

@@ -38,6 +38,10 @@ export interface StatsSample {
   assigned: number;
   online: number;
   decoded: number;
+  /** Keyframes the activity gate left undecoded (node ingest). */
+  skippedStill: number;
+  /** GOPs decoded on activity onset (node ingest). */
+  catchUp: number;
   analysed: number;
   dropped: number;
   cpu: number;

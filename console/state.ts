@@ -148,6 +148,8 @@ function parseStats(o: Json, t: number): StatsSample | undefined {
     assigned: num(c['assigned']) ?? 0,
     online: num(c['online']) ?? 0,
     decoded: num(f['decoded']) ?? 0,
+    skippedStill: num((f['skipped'] as Json | undefined)?.['still']) ?? 0,
+    catchUp: num((f['catchUp'] as Json | undefined)?.['decoded']) ?? 0,
     analysed: num(f['analysed']) ?? 0,
     dropped,
     cpu: num(o['cpuPercent']) ?? 0,

@@ -16,3 +16,17 @@ export interface Frame {
 /** Analysis size: what UltraFace RFB-320 takes. */
 export const ANALYSIS_WIDTH = 320;
 export const ANALYSIS_HEIGHT = 240;
+
+/**
+ * A keyframe still compressed (node ingest): analysis decodes it when the camera's turn comes, so
+ * no decoded frame is ever thrown away unanalysed. Exactly one of load() or discard() is called.
+ */
+export interface PendingFrame {
+  cameraId: string;
+  /** Arrival of the keyframe's last packet, ms since the epoch. */
+  captureTs: number;
+  /** Decodes it; undefined when the decoder lost it (or it is not wanted any more). */
+  load(): Promise<Frame | undefined>;
+  /** A newer keyframe replaced it, or its camera left: never decoded. */
+  discard(): void;
+}

@@ -21,7 +21,7 @@ import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from './membership.ts';
 import { parseCatalog } from './catalog.ts';
-import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './frame.ts';
+import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH, type PendingFrame } from './frame.ts';
 import { createCropper, createCropStage } from './crop.ts';
 import { encodeJpeg } from '../shared/ffmpeg.ts';
 import { createGatewayPrivacy, type GatewayPrivacy } from './privacy/index.ts';
@@ -66,6 +66,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   const started = Date.now();
   const latency = new SampleWindow(512);
   let decoded = 0;
+  /** Keyframes the node ingest left undecoded, by reason. */
+  const skipped: Record<string, number> = {};
+  const catchUp = { decoded: 0, refused: 0 };
   let current: CameraSource[] = [];
   const statuses = new Map<string, string>();
 
@@ -137,7 +140,13 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         assigned: current.length,
         online: [...statuses.values()].filter((s) => s === 'online').length,
       },
-      frames: { decoded, analysed: a.analysed, dropped },
+      frames: {
+        decoded,
+        analysed: a.analysed,
+        dropped,
+        skipped: { ...skipped },
+        ...(g.ingest === 'node' ? { catchUp: { ...catchUp } } : {}),
+      },
       inferenceMs: { p50: inf.p50, p95: inf.p95 },
       eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
       cpuPercent,
@@ -193,9 +202,16 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     height: ANALYSIS_HEIGHT,
   };
   const supervise = g.ingest === 'node' ? createIngestSupervisor : createDecoderSupervisor;
+  const activity = {
+    enabled: g.activityGate,
+    threshold: g.activityThreshold,
+    forceLookMs: g.forceLookS * 1000,
+  };
   supervisor = supervise(
     // A shared keyframe decoder passes 300+ IDR a second: three times the cameras of an ffmpeg that reads RTSP.
-    g.ingest === 'node' ? { ...decodeOpts, camerasPerDecoder: g.camerasPerDecoder * 3 } : decodeOpts,
+    g.ingest === 'node'
+      ? { ...decodeOpts, camerasPerDecoder: g.camerasPerDecoder * 3, activity }
+      : decodeOpts,
     {
       log,
       onFrame: (frame) => {
@@ -204,6 +220,27 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         if (priv.admit(frame)) analyzer.offer(frame);
       },
       idle: (cam) => priv.idle(cam),
+      // A person standing still makes no bits: while the tracker follows a face, keep decoding.
+      tracked: (cam) => tracker.hasActive(cam),
+      onSkip: (_cam, reason) => {
+        skipped[reason] = (skipped[reason] ?? 0) + 1;
+      },
+      onCatchUp: (_cam, result) => catchUp[result]++,
+      // Decode on demand: the analyzer decodes a keyframe when the camera's turn comes.
+      ...(g.ingest === 'node' && g.decodeOnDemand
+        ? {
+            onPending: (p: PendingFrame) =>
+              analyzer.offer({
+                ...p,
+                load: async () => {
+                  const frame = await p.load();
+                  if (!frame) return undefined;
+                  decoded++;
+                  return priv.admit(frame) ? frame : undefined;
+                },
+              }),
+          }
+        : {}),
       onStatus: (cam, status, detail) => {
         statuses.set(cam, status);
         pub.cameraStatus(cam, status, detail);

@@ -16,6 +16,8 @@ export const metricNames = [
   'facegate_frames_decoded_total',
   'facegate_frames_analysed_total',
   'facegate_frames_dropped_total',
+  'facegate_frames_skipped_total',
+  'facegate_catchup_total',
   'facegate_inference_seconds',
   'facegate_event_latency_seconds',
   'facegate_events_published_total',
@@ -88,6 +90,15 @@ export function createMetrics(opts: { gatewayId: string }, getSnapshot: () => St
   counter('facegate_frames_decoded_total', 'Frames decoded', (s) => s.frames.decoded);
   counter('facegate_frames_analysed_total', 'Frames run through the face detector', (s) => s.frames.analysed);
   counter('facegate_frames_dropped_total', 'Frames not analysed, by reason', (s) => s.frames.dropped);
+  counter('facegate_frames_skipped_total', 'Keyframes not decoded, by reason', (s) => s.frames.skipped);
+  counter(
+    'facegate_catchup_total',
+    'GOPs decoded on activity onset, or refused (rate bound), by reason',
+    (s) => ({
+      decoded: s.frames.catchUp?.decoded ?? 0,
+      refused: s.frames.catchUp?.refused ?? 0,
+    }),
+  );
   quantiles('facegate_inference_seconds', 'Detector time per frame (recent window)', (s) => s.inferenceMs);
   quantiles(
     'facegate_event_latency_seconds',

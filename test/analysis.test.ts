@@ -7,7 +7,7 @@ import { createAnalyzer, type AnalyzerStats } from '../gateway/analysis/schedule
 import type { CameraStats } from '../gateway/analysis/slots.ts';
 import { createMotionGate } from '../gateway/motion.ts';
 import type { Detection } from '../gateway/detect/ultraface.ts';
-import type { Frame } from '../gateway/frame.ts';
+import type { Frame, PendingFrame } from '../gateway/frame.ts';
 import { testNeeding } from './helpers/tools.ts';
 
 const test = testNeeding('ffmpeg');
@@ -55,7 +55,7 @@ function fakeDetector(capacity: number, ms: number) {
 function assertAccounted(s: AnalyzerStats): void {
   const t = s.total;
   const dropped = Object.values(t.dropped).reduce((a, b) => a + b, 0);
-  assert.equal(t.offered, t.analysed + dropped + t.waiting + t.inFlight, JSON.stringify(t));
+  assert.equal(t.offered, t.analysed + dropped + t.discarded + t.waiting + t.inFlight, JSON.stringify(t));
 }
 
 test('overload: 20 cameras at 10 fps, budget 20/s -> each ~1/s, even, bounded, drops counted', async () => {
@@ -146,6 +146,62 @@ test('a newer frame supersedes the waiting one; the latest is analysed next', as
   assert.equal(camera(s, 'x').withFaces, 1);
   assertAccounted(s);
   await a.close();
+});
+
+/** A compressed keyframe whose decoding takes `ms` (or yields nothing); records what happened to it. */
+function pending(cameraId: string, seq: number, log: string[], ms = 5, lost = false): PendingFrame {
+  return {
+    cameraId,
+    captureTs: Date.now(),
+    async load() {
+      log.push(`load ${cameraId}/${seq}`);
+      await sleep(ms);
+      return lost ? undefined : frame(cameraId, seq);
+    },
+    discard: () => log.push(`discard ${cameraId}/${seq}`),
+  };
+}
+
+test('decode on demand: a pending frame is decoded on its turn; a newer one replaces it undecoded', async () => {
+  const det = fakeDetector(1, 30);
+  const analysed: number[] = [];
+  const a = createAnalyzer(
+    { budgetFps: 1000 },
+    { detector: det, log, onDetections: (_id, f) => analysed.push(f.seq) },
+  );
+  const events: string[] = [];
+  // Keyframes every 10 ms against a detector of 30 ms: most are replaced before their turn.
+  for (let i = 1; i <= 12; i++) {
+    a.offer(pending('c', i, events));
+    await sleep(10);
+  }
+  await sleep(150);
+  const s = a.stats();
+  assertAccounted(s);
+  const loads = events.filter((e) => e.startsWith('load')).length;
+  const discards = events.filter((e) => e.startsWith('discard')).length;
+  assert.equal(loads + discards, 12, events.join(' '));
+  assert.equal(s.total.discarded, discards);
+  // Every decoded frame was analysed: nothing decoded in vain.
+  assert.equal(s.total.analysed, loads);
+  assert.equal(s.total.dropped.superseded, 0);
+  assert.ok(discards >= 6, `${discards} of 12 replaced undecoded`);
+  assert.equal(analysed.at(-1), 12, 'the newest keyframe is analysed last');
+  // A load that yields nothing is counted lost and the camera goes on.
+  a.offer(pending('c', 13, events, 5, true));
+  await sleep(30);
+  a.offer(pending('c', 14, events));
+  await sleep(80);
+  assert.equal(a.stats().total.dropped.lost, 1);
+  assert.equal(analysed.at(-1), 14);
+  // Removing the camera discards what waits; closing discards too.
+  a.offer(pending('d', 1, events, 50));
+  a.offer(pending('d', 2, events));
+  a.removeCamera('d');
+  assert.ok(events.includes('discard d/2'));
+  await a.close();
+  a.offer(pending('e', 1, events));
+  assert.ok(events.includes('discard e/1'));
 });
 
 test('removing a camera drops its waiting frame and discards its in-flight result', async () => {

@@ -60,7 +60,13 @@ test('console state keeps bounded events and stats, ignores bad payloads, tracks
       Buffer.from(
         JSON.stringify({
           cameras: { assigned: 2, online: 2 },
-          frames: { decoded: i, analysed: i, dropped: { motion: i, slot: 1 } },
+          frames: {
+            decoded: i,
+            analysed: i,
+            dropped: { motion: i, slot: 1 },
+            skipped: { still: 2 * i },
+            catchUp: { decoded: i, refused: 0 },
+          },
           cpuPercent: 5,
           rssMb: 90,
         }),
@@ -71,9 +77,12 @@ test('console state keeps bounded events and stats, ignores bad payloads, tracks
   assert.ok(g);
   assert.equal(g.stats.length, 5);
   assert.equal(g.stats.at(-1)?.dropped, 10);
+  assert.equal(g.stats.at(-1)?.skippedStill, 18, 'keyframes the activity gate skipped');
+  assert.equal(g.stats.at(-1)?.catchUp, 9, 'GOPs decoded on onset');
   s.apply('fg/gateways/gw-1/stats', Buffer.from(JSON.stringify({ cameras: {}, frames: {} })), t0 + 68_500);
   g = s.snapshot(t0 + 68_500).gateways['gw-1'];
   assert.ok(g);
+  assert.equal(g.stats.at(-1)?.skippedStill, 0, 'a gateway without the gate (or ffmpeg ingest) skips none');
   assert.equal(g.stats.length, 2, 'samples older than a minute are gone');
   // The catalog refuses cameras that could not be topic levels or RTSP URLs; an empty retained message clears it.
   s.apply(

@@ -28,7 +28,13 @@ test('/metrics serves Prometheus text from the stats snapshot; /healthz follows 
       ...emptyGatewayStats(),
       uptimeS: 12,
       cameras: { assigned: 7, online: 5 },
-      frames: { decoded: 100, analysed: 40, dropped: { slot: 3, motion: 57 } },
+      frames: {
+        decoded: 100,
+        analysed: 40,
+        dropped: { slot: 3, motion: 57 },
+        skipped: { still: 42 },
+        catchUp: { decoded: 5, refused: 2 },
+      },
       inferenceMs: { p50: 2, p95: 4 },
       rssMb: 50,
     };
@@ -65,6 +71,8 @@ test('/metrics serves Prometheus text from the stats snapshot; /healthz follows 
     assert.match(m.body, new RegExp(`^# TYPE ${name} (gauge|counter)$`, 'm'), name);
   assert.match(m.body, /^facegate_cameras_assigned\{gateway="gw-m"\} 7$/m);
   assert.match(m.body, /^facegate_frames_dropped_total\{reason="motion",gateway="gw-m"\} 57$/m);
+  assert.match(m.body, /^facegate_frames_skipped_total\{reason="still",gateway="gw-m"\} 42$/m);
+  assert.match(m.body, /^facegate_catchup_total\{reason="refused",gateway="gw-m"\} 2$/m);
   assert.match(m.body, /^facegate_inference_seconds\{quantile="0.95",gateway="gw-m"\} 0.004$/m);
   assert.match(m.body, /^facegate_mqtt_connected\{gateway="gw-m"\} 1$/m);
   assert.match(m.body, /^facegate_process_resident_memory_bytes\{gateway="gw-m"\} 52428800$/m);

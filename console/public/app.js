@@ -276,6 +276,10 @@
           last.online +
           '/' +
           last.assigned +
+          ' · decoded ' +
+          last.decoded +
+          (last.skippedStill > 0 ? ' · skipped still ' + last.skippedStill : '') +
+          (last.catchUp > 0 ? ' · catch-up ' + last.catchUp : '') +
           ' · analysed ' +
           lastFps.toFixed(1) +
           '/s · dropped ' +

@@ -1,7 +1,9 @@
 // The analysis scheduler: latest-frame slot per camera -> motion gate -> detector, fair across
 // cameras, under a budget of inferences per second (token bucket), never more in flight than the
 // detector can take. Overload lowers every camera's analysed rate evenly; nothing queues.
-import type { Frame } from '../frame.ts';
+// A slot may hold a pending frame (node ingest: a keyframe still compressed): it is decoded when
+// the camera's turn comes, then motion-gated, so a newer keyframe replaces it before any decoding.
+import type { Frame, PendingFrame } from '../frame.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Detection } from '../detect/ultraface.ts';
 import type { Detector } from '../detect/pool.ts';
@@ -10,6 +12,7 @@ import {
   CameraSlot,
   ReadyRing,
   emptyCounters,
+  isPending,
   type CameraCounters,
   type CameraStats,
   type DropReason,
@@ -21,6 +24,11 @@ export interface AnalyzerOptions {
   budgetFps: number;
   /** Token bucket depth: inferences that may start back to back after a quiet spell. */
   burst?: number;
+  /**
+   * Pending frames decoded at once (default 8): a decode is a round trip to a shared ffmpeg
+   * (~5-10 ms), longer than an inference, so one at a time would cap analysis below the budget.
+   */
+  maxDecoding?: number;
 }
 
 export interface AnalyzerDeps {
@@ -50,7 +58,7 @@ export interface AnalyzerStats {
 }
 
 export interface Analyzer {
-  offer(frame: Frame): void;
+  offer(frame: Frame | PendingFrame): void;
   removeCamera(cameraId: string): void;
   stats(): AnalyzerStats;
   /** Drops waiting frames and waits for in-flight ones (their results are discarded). */
@@ -70,12 +78,22 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
   const totalMs = new SampleWindow(1024);
   const limitedBy = { budget: 0, workers: 0 };
   const inFlight = new Set<Promise<void>>();
+  /** Pending frames being decoded (<= maxDecoding), and decoded ones waiting for a detector worker. */
+  const maxDecoding = Math.max(1, opts.maxDecoding ?? 8);
+  let loading = 0;
+  const loaded: { cam: CameraSlot; frame: Frame }[] = [];
   let tokens = burst;
   let refilledAt = now();
   let wake: NodeJS.Timeout | undefined;
   let closed = false;
   let errorLoggedAt = -Infinity;
   let errorsUnlogged = 0;
+
+  function discard(cam: CameraSlot, p: PendingFrame): void {
+    cam.counters.discarded++;
+    totals.discarded++;
+    p.discard();
+  }
 
   function drop(cam: CameraSlot, reason: DropReason): void {
     cam.counters.dropped[reason]++;
@@ -91,8 +109,18 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
   function pump(): void {
     if (closed) return;
     refill();
+    while (loaded.length > 0 && inFlight.size < capacity) {
+      const l = loaded.shift()!;
+      if (cams.get(l.cam.id) === l.cam) dispatch(l.cam, l.frame);
+    }
     while (ready.size > 0) {
-      if (inFlight.size >= capacity) {
+      const next = cams.get(ready.peek() ?? '')?.frame;
+      // A pending frame needs a decode slot (decoding runs beside detection), a decoded one a worker.
+      if (
+        next && isPending(next)
+          ? loading >= maxDecoding || loaded.length >= capacity
+          : inFlight.size >= capacity
+      ) {
         limitedBy.workers++;
         return; // a completion pumps again
       }
@@ -115,8 +143,43 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       if (!cam || !frame) continue;
       cam.frame = undefined;
       tokens -= 1;
-      dispatch(cam, frame);
+      if (isPending(frame)) load(cam, frame);
+      else dispatch(cam, frame);
     }
+  }
+
+  function motionPass(cam: CameraSlot, frame: Frame): boolean {
+    if (!deps.motionGate) return true;
+    const bypass = deps.keepAnalysing ? deps.keepAnalysing(cam.id) : cam.lastHadFaces;
+    return deps.motionGate.check(frame, { bypass }).pass;
+  }
+
+  /** Decodes a pending frame on the camera's turn; its token comes back if nothing is analysed. */
+  function load(cam: CameraSlot, p: PendingFrame): void {
+    cam.busy = true;
+    loading++;
+    const giveBack = (reason: DropReason): void => {
+      drop(cam, reason);
+      tokens = Math.min(burst, tokens + 1);
+      cam.busy = false;
+      if (cam.frame) ready.add(cam.id);
+      pump();
+    };
+    void p
+      .load()
+      .catch(() => undefined)
+      .then((frame) => {
+        loading--;
+        if (closed || cams.get(cam.id) !== cam) {
+          cam.busy = false;
+          return;
+        }
+        if (!frame) return giveBack('lost');
+        if (!motionPass(cam, frame)) return giveBack('motion');
+        loaded.push({ cam, frame });
+        pump();
+      })
+      .catch((err: unknown) => log.error({ err, camera: cam.id }, 'pending frame failed'));
   }
 
   function dispatch(cam: CameraSlot, frame: Frame): void {
@@ -168,8 +231,11 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     inFlight.add(job);
   }
 
-  function offer(frame: Frame): void {
-    if (closed) return;
+  function offer(frame: Frame | PendingFrame): void {
+    if (closed) {
+      if (isPending(frame)) frame.discard();
+      return;
+    }
     let cam = cams.get(frame.cameraId);
     if (!cam) {
       cam = new CameraSlot(frame.cameraId);
@@ -177,14 +243,15 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     }
     cam.counters.offered++;
     totals.offered++;
-    if (deps.motionGate) {
-      const bypass = deps.keepAnalysing ? deps.keepAnalysing(cam.id) : cam.lastHadFaces;
-      if (!deps.motionGate.check(frame, { bypass }).pass) {
-        drop(cam, 'motion');
-        return;
-      }
+    if (!isPending(frame) && !motionPass(cam, frame)) {
+      drop(cam, 'motion');
+      return;
     }
-    if (cam.frame) drop(cam, 'superseded');
+    // A pending frame replaced before its turn was never decoded: the ingest counts it (skipped).
+    if (cam.frame) {
+      if (isPending(cam.frame)) discard(cam, cam.frame);
+      else drop(cam, 'superseded');
+    }
     cam.frame = frame;
     if (!cam.busy) ready.add(cam.id);
     pump();
@@ -193,7 +260,10 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
   function removeCamera(id: string): void {
     const cam = cams.get(id);
     if (!cam) return;
-    if (cam.frame) drop(cam, 'removed');
+    if (cam.frame) {
+      if (isPending(cam.frame)) discard(cam, cam.frame);
+      else drop(cam, 'removed');
+    }
     cams.delete(id);
     ready.delete(id);
     deps.motionGate?.removeCamera(id);
@@ -211,7 +281,7 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
         ...totals,
         dropped: { ...totals.dropped },
         cameras: cams.size,
-        inFlight: inFlight.size,
+        inFlight: inFlight.size + loading + loaded.length,
         waiting,
         inferenceMs: totalMs.summary(),
         limitedBy: { ...limitedBy },
@@ -224,7 +294,11 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     if (closed) return;
     closed = true;
     if (wake) clearTimeout(wake);
-    for (const cam of cams.values()) if (cam.frame) drop(cam, 'closed');
+    for (const cam of cams.values()) {
+      if (cam.frame && isPending(cam.frame)) discard(cam, cam.frame);
+      else if (cam.frame) drop(cam, 'closed');
+    }
+    for (const l of loaded.splice(0)) drop(l.cam, 'closed');
     cams.clear();
     await Promise.allSettled([...inFlight]);
   }

@@ -1,17 +1,27 @@
 // Per-camera latest-frame slots (capacity 1) and the ready order of cameras with a frame waiting.
 // A newer frame replaces an unanalysed older one in place, so memory is one frame per camera
 // however far the detector falls behind.
-import type { Frame } from '../frame.ts';
+import type { Frame, PendingFrame } from '../frame.ts';
 import { SampleWindow, type Summary } from './window.ts';
 
-export type DropReason = 'superseded' | 'motion' | 'error' | 'removed' | 'closed';
-export const DROP_REASONS: readonly DropReason[] = ['superseded', 'motion', 'error', 'removed', 'closed'];
+/** `lost`: a pending (compressed) frame that the decoder did not give back. */
+export type DropReason = 'superseded' | 'motion' | 'error' | 'removed' | 'closed' | 'lost';
+export const DROP_REASONS: readonly DropReason[] = [
+  'superseded',
+  'motion',
+  'error',
+  'removed',
+  'closed',
+  'lost',
+];
 
 export interface CameraCounters {
   offered: number;
   analysed: number;
   /** Analysed frames with at least one face. */
   withFaces: number;
+  /** Pending (compressed) frames replaced or left before their turn: never decoded. */
+  discarded: number;
   dropped: Record<DropReason, number>;
 }
 
@@ -25,12 +35,18 @@ export function emptyCounters(): CameraCounters {
     offered: 0,
     analysed: 0,
     withFaces: 0,
-    dropped: { superseded: 0, motion: 0, error: 0, removed: 0, closed: 0 },
+    discarded: 0,
+    dropped: { superseded: 0, motion: 0, error: 0, removed: 0, closed: 0, lost: 0 },
   };
 }
 
+export function isPending(f: Frame | PendingFrame): f is PendingFrame {
+  return 'load' in f;
+}
+
 export class CameraSlot {
-  frame: Frame | undefined;
+  /** The newest frame not yet taken: decoded, or (node ingest) still compressed. */
+  frame: Frame | PendingFrame | undefined;
   busy: boolean = false;
   lastHadFaces: boolean = false;
   readonly counters = emptyCounters();
@@ -58,6 +74,11 @@ export class ReadyRing {
 
   add(id: string): void {
     this.#ids.add(id); // already waiting: keeps its place
+  }
+
+  peek(): string | undefined {
+    const first = this.#ids.values().next();
+    return first.done ? undefined : first.value;
   }
 
   delete(id: string): void {

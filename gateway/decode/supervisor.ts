@@ -4,7 +4,7 @@
 // ("quarantine") with backoff until it delivers frames long enough to rejoin a group.
 import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { Frame } from '../frame.ts';
+import type { Frame, PendingFrame } from '../frame.ts';
 import { decoderCaps, parseMode, defaultArgsOptions, type ArgsOptions } from './args.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { startGroup } from './group.ts';
@@ -42,6 +42,17 @@ export interface SupervisorDeps {
   onStatus(cameraId: string, status: CameraStatus, detail?: string): void;
   /** True while a camera's frames are not wanted (privacy suspend): decode only what keeps it healthy. */
   idle?(cameraId: string): boolean;
+  /** Node ingest: true while a face is tracked on the camera, which keeps its keyframes decoded. */
+  tracked?(cameraId: string): boolean;
+  /** Node ingest: a keyframe left undecoded, and why ('still': the activity gate saw nothing). */
+  onSkip?(cameraId: string, reason: 'still' | 'compressed'): void;
+  /**
+   * Node ingest, decode on demand: keyframes come as pending frames, decoded only when analysis
+   * loads them ('compressed' skips are the ones it discarded). Without it, every keyframe is decoded.
+   */
+  onPending?(frame: PendingFrame): void;
+  /** Node ingest: a catch-up decode of a GOP on activity onset was made, or refused (bounded rate). */
+  onCatchUp?(cameraId: string, result: 'decoded' | 'refused'): void;
 }
 
 export interface CameraStats {

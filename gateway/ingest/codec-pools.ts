@@ -14,6 +14,7 @@ import type { StreamCodec } from './rtsp-client.ts';
 
 export interface CodecPools {
   submit(codec: StreamCodec, cameraId: string, au: Buffer, captureTs: number): void;
+  submitGop(codec: StreamCodec, cameraId: string, units: readonly Buffer[], captureTs: number): boolean;
   pending(): number;
   forget(cameraId: string): void;
   /** Decoder processes per codec (a codec without cameras keeps its pool at one, or none yet). */
@@ -47,6 +48,7 @@ export function createCodecPools(
   const all = (): [StreamCodec, DecoderPool][] => [...pools.entries()];
   return {
     submit: (codec, cameraId, au, ts) => poolFor(codec).submit(cameraId, au, ts),
+    submitGop: (codec, cameraId, units, ts) => poolFor(codec).submitGop(cameraId, units, ts),
     pending: () => all().reduce((n, [, p]) => n + p.pending(), 0),
     forget: (cameraId) => {
       for (const [, p] of all()) p.forget(cameraId);

@@ -92,6 +92,12 @@ export interface DecoderInfo {
 export interface DecoderPool {
   /** Queues a keyframe (Annex-B) of a camera; a waiting older one of the same camera is replaced. */
   submit(cameraId: string, au: Buffer, captureTs: number): void;
+  /**
+   * Queues a GOP so far (keyframe first, then the pictures since; catch-up on activity onset): the
+   * decoder gives a frame per picture and only the last is delivered. False when refused (the
+   * camera is decoded apart, on the strict decoder, or the queues are full).
+   */
+  submitGop(cameraId: string, units: readonly Buffer[], captureTs: number): boolean;
   /** Units waiting or in flight now: submitted = decoded + superseded + queueFull + lost + forgotten + pending. */
   pending(): number;
   /** Drops whatever of this camera still waits (it left the gateway). */
@@ -134,6 +140,10 @@ interface Entry {
   cameraId: string;
   data: Buffer;
   captureTs: number;
+  /** Pictures in the unit (a GOP for a catch-up); the frame of the last one is delivered. */
+  pictures: number;
+  /** Frames already out for it (the ones before the last are discarded). */
+  got: number;
 }
 
 interface Decoder {
@@ -417,6 +427,11 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       recycle(d, 'frame out of step');
       return;
     }
+    if (++e.got < e.pictures) {
+      // An earlier picture of a catch-up GOP: decoded only to reach the newest one.
+      c.discarded++;
+      return;
+    }
     clearTimeout(d.timer);
     d.timer = undefined;
     d.inFlight = undefined;
@@ -463,6 +478,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     if (waiting.get(e.cameraId) === e) waiting.delete(e.cameraId);
     d.inFlight = e;
     d.delivered = false;
+    e.got = 0;
     arm(d, e, auTimeoutMs + (d.firstOfGen ? startGraceMs : 0));
     // Strict decoders (quarantine) close every unit with a sync unit: ~3 ms more per unit (two
     // decoder and scaler re-inits), exact even when a broken unit yields zero or two pictures.
@@ -606,32 +622,34 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       void stop(d);
       for (const e of queued) {
         waiting.delete(e.cameraId);
-        submit(e.cameraId, e.data, e.captureTs, false);
+        submit(e.cameraId, e.data, e.captureTs, false, e.pictures);
       }
     }
   }
 
-  function submit(cameraId: string, au: Buffer, captureTs: number, count = true): void {
-    if (closed) return;
+  function submit(cameraId: string, au: Buffer, captureTs: number, count = true, pictures = 1): boolean {
+    if (closed) return false;
     if (count) c.submitted++;
     const w = waiting.get(cameraId);
     if (w) {
       // Latest wins: an older keyframe still waiting is stale now.
       w.data = au;
       w.captureTs = captureTs;
+      w.pictures = pictures;
       c.superseded++;
-      return;
+      return true;
     }
     const d = pick(cameraId);
     if (!d || d.queue.length >= maxQueue) {
       c.queueFull++;
-      return;
+      return false;
     }
-    const e: Entry = { cameraId, data: au, captureTs };
+    const e: Entry = { cameraId, data: au, captureTs, pictures, got: 0 };
     d.queue.push(e);
     waiting.set(cameraId, e);
     lastDecoder.set(cameraId, d);
     pump(d);
+    return true;
   }
 
   resize(o.decoders);
@@ -647,7 +665,19 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   sweep.unref();
 
   return {
-    submit: (id, au, ts) => submit(id, au, ts),
+    submit: (id, au, ts) => {
+      submit(id, au, ts);
+    },
+    submitGop(id, units, ts) {
+      // The strict decoder maps one picture per unit; a suspect camera gets no catch-up.
+      if (closed || units.length === 0 || suspect(id)) return false;
+      const parts: Buffer[] = [];
+      units.forEach((u, i) => {
+        if (i > 0) parts.push(AUD);
+        parts.push(u);
+      });
+      return submit(id, Buffer.concat(parts), ts, true, units.length);
+    },
     forget(cameraId) {
       const w = waiting.get(cameraId);
       waiting.delete(cameraId);

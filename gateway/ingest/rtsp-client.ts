@@ -21,6 +21,12 @@ export interface RtspClientOptions {
   mediaTimeoutMs?: number;
   /** An access unit larger than this is dropped (default 4 MiB): bounds reassembly memory. */
   maxAuBytes?: number;
+  /**
+   * Keep the GOP so far (the keyframe and every picture since, Annex-B) for a catch-up decode on
+   * activity onset: P pictures are then reassembled too. Bounded by maxGopBytes (default 2 MiB).
+   */
+  keepGop?: boolean;
+  maxGopBytes?: number;
   userAgent?: string;
 }
 
@@ -39,6 +45,11 @@ export interface KeyframeUnit {
 export interface RtspClientEvents {
   onPlaying?(): void;
   onKeyframe(au: KeyframeUnit): void;
+  /**
+   * A non-IDR picture went by (not reassembled): its RTP payload bytes. What the activity gate
+   * reads; bytes of a picture broken by a sequence gap count as far as they came.
+   */
+  onDelta?(bytes: number, rtpTs: number): void;
   /** Called exactly once, also after close() (kind 'closed'). */
   onClose(kind: CloseKind, detail: string): void;
 }
@@ -53,8 +64,18 @@ export interface RtspClientStats {
   droppedUnits: number;
 }
 
+/** The current GOP: its keyframe first, then each picture since, every one Annex-B. */
+export interface GopUnits {
+  codec: StreamCodec;
+  units: Buffer[];
+  /** Arrival of the newest picture's last packet. */
+  arrivedAt: number;
+}
+
 export interface RtspClient {
   stats(): RtspClientStats;
+  /** With keepGop: the GOP so far, or undefined (none yet, or broken by a loss or its size). */
+  gop(): GopUnits | undefined;
   /** TEARDOWN (best effort), then the socket is destroyed; bounded by ~500 ms. */
   close(): Promise<void>;
 }
@@ -236,7 +257,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
 
   if (!target) {
     queueMicrotask(() => end('unreachable', 'not an rtsp:// URL'));
-    return { stats: () => ({ ...stats }), close: async () => end('closed', 'closed') };
+    return { stats: () => ({ ...stats }), gop: () => undefined, close: async () => end('closed', 'closed') };
   }
 
   const sock = connect({ host: target.host, port: target.port, noDelay: true });
@@ -369,6 +390,28 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     codec === 'h265' ? createHevcDepacketizer() : createDepacketizer();
   let dep = newDepacketizer();
   let expectSeq = -1;
+  /** Payload bytes of the picture at auTs, and whether it is a non-IDR one still to be reported. */
+  let unitBytes = 0;
+  let unitDelta = false;
+  const keepGop = o.keepGop ?? false;
+  const maxGop = o.maxGopBytes ?? 2 * 1024 * 1024;
+  let gop: (GopUnits & { bytes: number }) | undefined;
+
+  function annexB(nals: readonly Buffer[]): Buffer {
+    const parts: Buffer[] = [];
+    for (const n of nals) parts.push(START, n);
+    return Buffer.concat(parts);
+  }
+
+  function reportDelta(): void {
+    if (!unitDelta) return;
+    unitDelta = false;
+    try {
+      ev.onDelta?.(unitBytes, auTs);
+    } catch {
+      // listener's problem
+    }
+  }
 
   function resetAu(ts: number): void {
     auTs = ts;
@@ -389,14 +432,24 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     let idr = false;
     if (codec === 'h265') idr = hasIrap(nals);
     else for (const n of nals) if (nalType(n) === NAL_IDR) idr = true;
-    if (!idr) return;
+    if (!idr) {
+      if (!gop) return;
+      const unit = annexB(nals);
+      gop.bytes += unit.length;
+      gop.units.push(unit);
+      gop.arrivedAt = arrivedAt;
+      if (gop.bytes > maxGop) gop = undefined;
+      return;
+    }
     const data =
       codec === 'h265' ? buildHevcKeyframe(nals, { vps, sps, pps }) : buildKeyframe(nals, sps, pps);
+    gop = undefined;
     if (!data) {
       stats.droppedUnits++;
       return;
     }
     stats.keyframes++;
+    if (keepGop) gop = { codec, units: [data], arrivedAt, bytes: data.length };
     try {
       ev.onKeyframe({ data, codec, rtpTs: ts, arrivedAt });
     } catch {
@@ -417,14 +470,19 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     // unit even when the previous marker packet was lost.
     if (h.ts !== auTs) {
       if (auTs >= 0 && !auSkip) finishAu(now);
+      reportDelta();
       resetAu(h.ts);
+      unitBytes = 0;
+      unitDelta = false;
     }
+    unitBytes += pkt.length - h.payloadOffset;
     if (gap) {
       stats.seqGaps++;
       // A lost packet breaks this picture (and P pictures up to the next IDR, which we skip anyway).
       if (!auSkip && auNals.length > 0) stats.droppedUnits++;
       auSkip = true;
       auNals = [];
+      gop = undefined; // the pictures after it reference what was lost
     }
     if (!auSkip) {
       const payload = pkt.subarray(h.payloadOffset);
@@ -432,7 +490,11 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
       // Cheap test on the packet before reassembly: a non-IDR slice (single NAL, RFC 6184 5.6, or
       // the first FU-A fragment, 5.8; RFC 7798 4.4.1, 4.4.3) marks a picture we do not decode.
       const inner = t === FU_A ? (payload[1] ?? 0) & 0x1f : t === STAP_A ? NAL_IDR : t;
-      if (codec === 'h265' ? isHevcSkippable(payload) : inner === NAL_SLICE || (inner >= 2 && inner <= 4)) {
+      const delta =
+        codec === 'h265' ? isHevcSkippable(payload) : inner === NAL_SLICE || (inner >= 2 && inner <= 4);
+      if (delta) unitDelta = true;
+      // Without a GOP to keep, a P picture is not reassembled at all.
+      if (delta && !gop) {
         auSkip = true;
         auNals = [];
       } else if (codec === 'h265' || t <= 23 || t === STAP_A || t === FU_A) {
@@ -451,6 +513,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     if (h.marker) {
       if (!auSkip) finishAu(now);
       auSkip = true;
+      reportDelta();
     }
   }
 
@@ -559,6 +622,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
 
   return {
     stats: () => ({ ...stats }),
+    gop: () => (gop ? { codec: gop.codec, units: [...gop.units], arrivedAt: gop.arrivedAt } : undefined),
     close() {
       if (ended) return Promise.resolve();
       return new Promise<void>((resolve) => {

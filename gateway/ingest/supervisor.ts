@@ -11,7 +11,15 @@ import { backoffDelay, defaultBackoff, type BackoffOptions } from '../decode/bac
 import { failureStatus, type CameraStatus } from '../decode/status.ts';
 import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } from '../decode/supervisor.ts';
 import type { PoolCounters } from './decoder-pool.ts';
+import type { Frame } from '../frame.ts';
 import { createCodecPools } from './codec-pools.ts';
+import {
+  createCameraActivity,
+  defaultActivityOptions,
+  type ActivityOptions,
+  type CameraActivity,
+  type DecodeReason,
+} from './activity.ts';
 import {
   startRtspClient,
   type CloseKind,
@@ -39,12 +47,28 @@ export interface IngestOptions {
   auTimeoutMs?: number;
   /** OPTIONS..PLAY limit per connection (default 10 s). */
   setupTimeoutS?: number;
+  /** The activity gate in front of the decoders (activity.ts); off unless `enabled` is given. */
+  activity?: Partial<ActivityOptions>;
+  /** Catch-up decodes of a GOP on activity onset, per second for the whole ingest (0: none). */
+  catchUpPerS?: number;
 }
 
 export interface IngestCounters extends PoolCounters {
   /** Keyframes waiting for or inside a decoder right now. */
   pending: number;
   rtp: RtspClientStats;
+  /** Keyframes by the activity gate's verdict: decoded for a reason, or skipped as still. */
+  gate: Record<DecodeReason | 'still', number>;
+  /** Decode on demand: pending keyframes replaced (or left) before analysis took them. */
+  skippedCompressed: number;
+  /** GOPs decoded on activity onset, and onsets refused (over catchUpPerS, or no whole GOP). */
+  catchUp: { decoded: number; refused: number };
+}
+
+interface Waiter {
+  captureTs: number;
+  resolve(f: Frame | undefined): void;
+  timer: NodeJS.Timeout;
 }
 
 export interface IngestSupervisor extends DecoderSupervisor {
@@ -70,6 +94,10 @@ interface Cam {
   past: RtspClientStats;
   /** What the camera sent last (its SDP); unknown until its first keyframe counts as H.264. */
   codec: StreamCodec;
+  /** Its baseline outlives reconnections: the door is the same. */
+  activity: CameraActivity;
+  /** Decode on demand: analysis waits for this keyframe's frame. */
+  waiter: Waiter | undefined;
 }
 
 const zeroRtp = (): RtspClientStats => ({ packets: 0, bytes: 0, keyframes: 0, seqGaps: 0, droppedUnits: 0 });
@@ -91,6 +119,88 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   const maxDecoders = o.maxDecoders ?? 16;
   const cams = new Map<string, Cam>();
   const closedRtp = zeroRtp();
+  const gateOpts: ActivityOptions = { ...defaultActivityOptions, enabled: false, ...o.activity };
+  const gate: IngestCounters['gate'] = { off: 0, warmup: 0, track: 0, forced: 0, activity: 0, still: 0 };
+  // Skipped keyframes are not frames: a still camera under the gate gets a frame per forced look.
+  const frameStallMs = stallMs + (gateOpts.enabled ? gateOpts.forceLookMs : 0);
+  let skippedCompressed = 0;
+  const catchUp = { decoded: 0, refused: 0 };
+  const catchUpPerS = gateOpts.enabled ? (o.catchUpPerS ?? 0) : 0;
+  // Token bucket, at most one second's worth at once: a door slammed on every camera at once must
+  // not turn into a burst of GOP decodes in the shared decoders.
+  let catchUpTokens = catchUpPerS;
+  let catchUpAt = Date.now();
+
+  /** Activity started between keyframes of a camera not being decoded: decode its GOP so far. */
+  function tryCatchUp(cam: Cam, client: RtspClient): void {
+    // Never for a camera being decoded: tracked, or a keyframe of it in the decoder now.
+    if (cam.waiter || deps.tracked?.(cam.id) || deps.idle?.(cam.id)) return;
+    const now = Date.now();
+    catchUpTokens = Math.min(catchUpPerS, catchUpTokens + ((now - catchUpAt) / 1000) * catchUpPerS);
+    catchUpAt = now;
+    const gop = client.gop();
+    if (catchUpTokens < 1 || !gop || gop.codec !== cam.codec) {
+      catchUp.refused++;
+      deps.onCatchUp?.(cam.id, 'refused');
+      return;
+    }
+    if (!pool.submitGop(gop.codec, cam.id, gop.units, gop.arrivedAt)) {
+      catchUp.refused++;
+      deps.onCatchUp?.(cam.id, 'refused');
+      return;
+    }
+    catchUpTokens -= 1;
+    catchUp.decoded++;
+    deps.onCatchUp?.(cam.id, 'decoded');
+  }
+  // Longer than a unit may take in the pool (its timeout plus the start-up grace of a new decoder).
+  const loadTimeoutMs = (o.auTimeoutMs ?? 2000) + 4000;
+
+  function settle(cam: Cam, frame: Frame | undefined): void {
+    const w = cam.waiter;
+    if (!w) return;
+    cam.waiter = undefined;
+    clearTimeout(w.timer);
+    w.resolve(frame);
+  }
+
+  /** Decode on demand: one keyframe, now; its frame goes to the caller, not to onFrame. */
+  function decodeNow(
+    cam: Cam,
+    codec: StreamCodec,
+    data: Buffer,
+    captureTs: number,
+  ): Promise<Frame | undefined> {
+    if (closed || cams.get(cam.id) !== cam) return Promise.resolve(undefined);
+    settle(cam, undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (cam.waiter?.timer === timer) settle(cam, undefined);
+      }, loadTimeoutMs);
+      timer.unref();
+      cam.waiter = { captureTs, resolve, timer };
+      pool.submit(codec, cam.id, data, captureTs);
+    });
+  }
+
+  function offerPending(cam: Cam, codec: StreamCodec, data: Buffer, captureTs: number): void {
+    let done = false;
+    deps.onPending?.({
+      cameraId: cam.id,
+      captureTs,
+      load() {
+        if (done) return Promise.resolve(undefined);
+        done = true;
+        return decodeNow(cam, codec, data, captureTs);
+      },
+      discard() {
+        if (done) return;
+        done = true;
+        skippedCompressed++;
+        deps.onSkip?.(cam.id, 'compressed');
+      },
+    });
+  }
   let closed = false;
 
   const decoderCount = (codec: StreamCodec): number => {
@@ -120,7 +230,9 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         cam.attempt = 0;
         setStatus(cam, 'online');
         // captureTs: arrival of the keyframe's last packet, before decoding.
-        deps.onFrame({ cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++ });
+        const frame = { cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++ };
+        if (cam.waiter?.captureTs === captureTs) settle(cam, frame);
+        else deps.onFrame(frame);
       },
     },
     log,
@@ -138,8 +250,14 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   function connect(cam: Cam): void {
     if (closed || !cams.has(cam.id)) return;
     cam.playing = false;
+    cam.activity.reconnected();
     const client = startRtspClient(
-      { url: cam.url, mediaTimeoutMs: stallMs, setupTimeoutMs: (o.setupTimeoutS ?? 10) * 1000 },
+      {
+        url: cam.url,
+        mediaTimeoutMs: stallMs,
+        setupTimeoutMs: (o.setupTimeoutS ?? 10) * 1000,
+        keepGop: catchUpPerS > 0,
+      },
       {
         onPlaying() {
           if (cam.client !== client) return;
@@ -149,14 +267,29 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         onKeyframe(au) {
           if (cam.client !== client || closed) return;
           // A suspended camera: one keyframe per third of the stall time keeps the watchdog content.
-          if (deps.idle?.(cam.id) && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
+          const idle = deps.idle?.(cam.id) ?? false;
+          if (idle && Date.now() - (cam.lastFrameAt ?? 0) < stallMs / 3) return;
+          const v = cam.activity.keyframe(au.rtpTs, au.arrivedAt, deps.tracked?.(cam.id) ?? false);
+          if (!v.decode) {
+            gate.still++;
+            deps.onSkip?.(cam.id, 'still');
+            return;
+          }
+          gate[v.reason]++;
           if (au.codec !== cam.codec) {
             // A camera that changed codec: its waiting unit in the other pool is stale.
             pool.forget(cam.id);
             cam.codec = au.codec;
             resizePools();
           }
-          pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
+          // Decode on demand, except for a suspended camera: its keyframe only feeds the watchdog.
+          if (deps.onPending && !idle) offerPending(cam, au.codec, au.data, au.arrivedAt);
+          else pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
+        },
+        onDelta(bytes, rtpTs) {
+          if (cam.client !== client || closed) return;
+          cam.activity.delta(bytes, rtpTs);
+          if (catchUpPerS > 0 && cam.activity.onset(rtpTs)) tryCatchUp(cam, client);
         },
         onClose(kind, detail) {
           addRtp(cam.past, client.stats());
@@ -180,6 +313,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           : failureStatus('other', cam.wasOnline);
     setStatus(cam, status, detail);
     pool.forget(cam.id);
+    settle(cam, undefined);
     const floor = status === 'unauthorized' ? backoff.unauthorizedMinMs : 0;
     const wait = backoffDelay(cam.attempt++, backoff, floor);
     cam.restarts++;
@@ -197,7 +331,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
       if (!cam.playing) continue;
       const since =
         cam.lastFrameAt !== undefined && cam.lastFrameAt > cam.playingAt ? cam.lastFrameAt : cam.playingAt;
-      if (now - since > stallMs && cam.status === 'online')
+      if (now - since > frameStallMs && cam.status === 'online')
         setStatus(cam, 'offline', `no frame for ${Math.round((now - since) / 1000)} s`);
     }
   }, 500);
@@ -209,6 +343,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
     const c = cam.client;
     cam.client = undefined;
     pool.forget(cam.id);
+    settle(cam, undefined);
     if (c) {
       // onClose folds the client's counters into cam.past.
       await c.close();
@@ -244,6 +379,8 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
           retry: undefined,
           past: zeroRtp(),
           codec: 'h264',
+          activity: createCameraActivity(gateOpts),
+          waiter: undefined,
         };
         cams.set(id, cam);
         connect(cam);
@@ -282,7 +419,14 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
         addRtp(rtp, c.past);
         if (c.client) addRtp(rtp, c.client.stats());
       }
-      return { ...pool.counters(), pending: pool.pending(), rtp };
+      return {
+        ...pool.counters(),
+        pending: pool.pending(),
+        rtp,
+        gate: { ...gate },
+        skippedCompressed,
+        catchUp: { ...catchUp },
+      };
     },
     async close() {
       if (closed) return;

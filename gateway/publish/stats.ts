@@ -17,6 +17,10 @@ export interface GatewayStats {
     analysed: number;
     /** Totals by reason, e.g. { slot: 12, budget: 3, motion: 800 }. */
     dropped: Record<string, number>;
+    /** Keyframes not decoded at all, by reason (node ingest: `still`, from the activity gate). */
+    skipped: Record<string, number>;
+    /** Node ingest: GOPs decoded on activity onset, and onsets refused by the rate bound. */
+    catchUp?: { decoded: number; refused: number };
   };
   /** Detector time per analysed frame, over a recent window. */
   inferenceMs: Quantiles;
@@ -40,7 +44,7 @@ export function emptyGatewayStats(): GatewayStats {
   return {
     uptimeS: 0,
     cameras: { assigned: 0, online: 0 },
-    frames: { decoded: 0, analysed: 0, dropped: {} },
+    frames: { decoded: 0, analysed: 0, dropped: {}, skipped: {} },
     inferenceMs: { p50: 0, p95: 0 },
     eventLatencyMs: { p50: 0, p95: 0 },
     cpuPercent: 0,
