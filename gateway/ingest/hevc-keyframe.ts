@@ -11,8 +11,7 @@ import {
   isIrap,
   isVcl,
 } from '../../simulator/rtsp/h265.ts';
-
-const START = Buffer.from([0, 0, 0, 1]);
+import { toAnnexB } from './annexb.ts';
 
 /** True when an RTP payload carries (the start of) a non-IRAP slice: a picture we do not decode. */
 export function isHevcSkippable(payload: Buffer): boolean {
@@ -60,15 +59,5 @@ export function buildHevcKeyframe(
     if (!b) return undefined;
     pre.push(b);
   }
-  const all = [...pre, ...nals];
-  let len = 0;
-  for (const n of all) len += 4 + n.length;
-  const out = Buffer.allocUnsafe(len);
-  let off = 0;
-  for (const n of all) {
-    START.copy(out, off);
-    n.copy(out, off + 4);
-    off += 4 + n.length;
-  }
-  return out;
+  return toAnnexB([...pre, ...nals]);
 }

@@ -9,6 +9,7 @@ import { NAL_IDR, NAL_PPS, NAL_SLICE, NAL_SPS, nalType } from '../../simulator/r
 import { createDepacketizer, parseRtpHeader } from '../../simulator/rtsp/rtp.ts';
 import { createHevcDepacketizer } from '../../simulator/rtsp/h265.ts';
 import { buildHevcKeyframe, hasIrap, isHevcSkippable } from './hevc-keyframe.ts';
+import { toAnnexB } from './annexb.ts';
 
 export type StreamCodec = 'h264' | 'h265';
 
@@ -83,7 +84,6 @@ export interface RtspClient {
 const STAP_A = 24;
 const FU_A = 28;
 const MAX_TEXT = 65_536;
-const START = Buffer.from([0, 0, 0, 1]);
 
 /** Parsed pieces of the DESCRIBE answer that the client needs. */
 export interface SdpInfo {
@@ -188,17 +188,7 @@ export function buildKeyframe(
     if (!pps) return undefined;
     pre.push(pps);
   }
-  const all = pre.length > 0 ? [...pre, ...nals] : nals;
-  let len = 0;
-  for (const n of all) len += 4 + n.length;
-  const out = Buffer.allocUnsafe(len);
-  let off = 0;
-  for (const n of all) {
-    START.copy(out, off);
-    n.copy(out, off + 4);
-    off += 4 + n.length;
-  }
-  return out;
+  return toAnnexB([...pre, ...nals]);
 }
 
 interface Target {
@@ -397,12 +387,6 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
   const maxGop = o.maxGopBytes ?? 2 * 1024 * 1024;
   let gop: (GopUnits & { bytes: number }) | undefined;
 
-  function annexB(nals: readonly Buffer[]): Buffer {
-    const parts: Buffer[] = [];
-    for (const n of nals) parts.push(START, n);
-    return Buffer.concat(parts);
-  }
-
   function reportDelta(): void {
     if (!unitDelta) return;
     unitDelta = false;
@@ -434,7 +418,7 @@ export function startRtspClient(o: RtspClientOptions, ev: RtspClientEvents): Rts
     else for (const n of nals) if (nalType(n) === NAL_IDR) idr = true;
     if (!idr) {
       if (!gop) return;
-      const unit = annexB(nals);
+      const unit = toAnnexB(nals);
       gop.bytes += unit.length;
       gop.units.push(unit);
       gop.arrivedAt = arrivedAt;
