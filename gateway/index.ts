@@ -284,8 +284,8 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       reassign();
     });
     // One simulator's catalog or several shards', merged into one city.
-    const shards = createCatalogMerge<CameraSource>();
-    const shardPrivacy = new Map<string, { masks: Map<string, Polygon[]>; districts: Map<string, string> }>();
+    // Each camera keeps its catalog masks and district, so the merged list is the one source of both.
+    const shards = createCatalogMerge<CameraSource & { masks?: Polygon[] }>();
     const statusRe = new RegExp(
       `^${cfg.mqtt.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/status$`,
     );
@@ -294,22 +294,26 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       if (sim?.kind === 'catalog') {
         if (payload.length === 0) {
           shards.set(sim.shard, undefined);
-          shardPrivacy.delete(sim.shard);
         } else {
           const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
           if (!parsed.ok) {
             log.warn({ error: parsed.error, shard: sim.shard || undefined }, 'simulator catalog ignored');
             return;
           }
-          shards.set(sim.shard, parsed.cameras);
-          shardPrivacy.set(sim.shard, { masks: parsed.masks, districts: parsed.districts });
+          shards.set(
+            sim.shard,
+            parsed.cameras.map((c) => {
+              const masks = parsed.masks.get(c.id);
+              const district = parsed.districts.get(c.id);
+              return { ...c, ...(masks ? { masks } : {}), ...(district ? { district } : {}) };
+            }),
+          );
         }
-        catalog = shards.list();
-        // Masks and districts of every shard's cameras (ids are disjoint across shards).
-        const all = [...shardPrivacy.values()];
+        const merged = shards.list();
+        catalog = merged;
         priv.setCatalog(
-          new Map(all.flatMap((p) => [...p.masks])),
-          new Map(all.flatMap((p) => [...p.districts])),
+          new Map(merged.flatMap((c) => (c.masks ? [[c.id, c.masks] as const] : []))),
+          new Map(merged.flatMap((c) => (c.district ? [[c.id, c.district] as const] : []))),
         );
         reassign();
         return;

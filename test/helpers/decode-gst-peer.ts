@@ -4,8 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { requireTools } from './tools.ts';
 import { fileURLToPath } from 'node:url';
 
-export { SYSTEM_PYTHON as PEER_PYTHON } from '../system-deps.ts';
-import { SYSTEM_PYTHON as PEER_PYTHON } from '../system-deps.ts';
+import { SYSTEM_PYTHON } from '../system-deps.ts';
 const SCRIPT = fileURLToPath(new URL('./gst-rtsp-peer.py', import.meta.url));
 
 export interface GstPeer {
@@ -31,7 +30,7 @@ export async function startGstPeer(opts: {
   if (opts.height) args.push('--height', String(opts.height));
   if (opts.fps) args.push('--fps', String(opts.fps));
   if (opts.gop) args.push('--gop', String(opts.gop));
-  const child: ChildProcess = spawn(PEER_PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(SYSTEM_PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (err.length < 4000) err += d.toString();
