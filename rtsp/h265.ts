@@ -1,9 +1,6 @@
-// H.265 (HEVC) for the RTSP side: Annex-B access units (ITU-T H.265 7.4.2.4.4) and RTP per
-// RFC 7798: single NAL unit packets (4.4.1), fragmentation units (4.4.3), aggregation packets
-// read only (4.4.2). VPS, SPS and PPS go in the SDP (sprop-vps/sps/pps, 7.1) and before every IRAP.
-// Views into the one loaded file, as in h264.ts: nothing here copies video bytes but FUs.
+// H.265 (HEVC) Annex-B access units (ITU-T H.265 7.4.2.4.4), as h264.ts does for H.264; RTP is in
+// rtph265.ts. Views into the one loaded file: nothing here copies video bytes.
 import { splitAnnexB, type AccessUnit } from './h264.ts';
-import type { RtpFrame } from './rtp.ts';
 
 export const HEVC_VPS = 32;
 export const HEVC_SPS = 33;
@@ -77,75 +74,4 @@ export function parseHevc(buf: Buffer): HevcStream {
   if (!vps || !sps || !pps) throw new Error('H.265 stream has no VPS/SPS/PPS');
   if (units.length === 0) throw new Error('H.265 stream has no pictures');
   return { units, vps, sps, pps };
-}
-
-/** RFC 7798 4.4.1 single NAL unit packets up to maxPayload, 4.4.3 FUs beyond; VPS/SPS/PPS before IRAPs. */
-export function packetizeHevcUnit(au: AccessUnit, ps: readonly Buffer[], maxPayload = 1200): RtpFrame {
-  const payloads: Buffer[] = [];
-  for (const nal of au.idr ? [...ps, ...au.nals] : au.nals) {
-    if (nal.length <= maxPayload) {
-      payloads.push(nal);
-      continue;
-    }
-    const type = hevcType(nal);
-    // PayloadHdr: F and LayerId/TID of the NAL, Type = 49.
-    const h0 = (nal[0]! & 0x81) | (HEVC_FU << 1);
-    const h1 = nal[1]!;
-    const chunk = maxPayload - 3;
-    for (let off = 2; off < nal.length; off += chunk) {
-      const end = Math.min(off + chunk, nal.length);
-      const p = Buffer.allocUnsafe(3 + end - off);
-      p[0] = h0;
-      p[1] = h1;
-      p[2] = (off === 2 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      nal.copy(p, 3, off, end);
-      payloads.push(p);
-    }
-  }
-  let bytes = 0;
-  for (const p of payloads) bytes += p.length;
-  return { payloads, idr: au.idr, bytes };
-}
-
-export interface HevcDepacketizer {
-  /** NAL units completed by this payload (none while an FU is incomplete or the payload is bad). */
-  push(payload: Buffer): Buffer[];
-}
-
-/**
- * RFC 7798 depacketization: single NAL units, APs (4.4.2, no DONL: sprop-max-don-diff is 0) and FUs.
- * Never throws; bounded by the FU it holds (the caller bounds the access unit).
- */
-export function createHevcDepacketizer(): HevcDepacketizer {
-  let fu: Buffer[] | undefined;
-  return {
-    push(payload) {
-      if (payload.length < 3) return [];
-      const t = hevcType(payload);
-      if (t === HEVC_FU) {
-        const s = (payload[2]! & 0x80) !== 0;
-        const e = (payload[2]! & 0x40) !== 0;
-        if (s) fu = [Buffer.from([(payload[0]! & 0x81) | ((payload[2]! & 0x3f) << 1), payload[1]!])];
-        if (!fu) return [];
-        fu.push(payload.subarray(3));
-        if (!e) return [];
-        const nal = Buffer.concat(fu);
-        fu = undefined;
-        return [nal];
-      }
-      fu = undefined;
-      if (t === HEVC_AP) {
-        const out: Buffer[] = [];
-        for (let off = 2; off + 2 <= payload.length; ) {
-          const n = payload.readUInt16BE(off);
-          if (n < 2 || off + 2 + n > payload.length) break;
-          out.push(payload.subarray(off + 2, off + 2 + n));
-          off += 2 + n;
-        }
-        return out;
-      }
-      // 50 (PACI) and 51..63 are not used by our senders: ignored.
-      return t < 48 ? [payload] : [];
-    },
-  };
 }

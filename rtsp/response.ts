@@ -1,132 +1,117 @@
-// Client side of an RTSP/TCP connection: splits the server's bytes into RTSP responses and
-// interleaved frames (RFC 2326 10.12), reading only each packet's 16-byte prefix.
-import { connect, type Socket } from 'node:net';
+// RTSP responses (RFC 2326 7): the incremental parser for the client side (responses and
+// interleaved frames on one byte stream, with the same properties as the request parser: never
+// throws, fixed limits, a tagged union of events) and the writer for the server side.
+import type { InterleavedFrame } from './interleaved.ts';
+import { createMessageParser, type HeadResult, type MessageHead } from './message.ts';
 
-export interface Reader {
-  socket: Socket;
-  state: 'setup' | 'playing' | 'failed' | 'closed';
-  packets: number;
-  bytes: number;
-  frames: number;
-  seqGaps: number;
-  lost: number;
-  expectSeq: number;
-  lastTs: number;
-  extTs: number;
-  minOffset: number;
-  maxLag: number;
-  sessionId: string;
+export interface RtspResponse {
+  status: number;
+  reason: string;
+  /** Lower-case names; a repeated header keeps the first value. */
+  headers: Map<string, string>;
+  /** Every header line in order (repeated WWW-Authenticate challenges). */
+  fields: [string, string][];
+  cseq: string | undefined;
+  body: Buffer;
 }
 
-/** Parses the server's byte stream: RTSP responses and '$' frames, payloads skipped in place. */
-export function createStreamParser(
-  r: Reader,
-  onResponse: (status: number, headers: Map<string, string>, body: string) => void,
-): (chunk: Buffer) => void {
-  const hdr = Buffer.alloc(16);
-  let hdrLen = 0;
-  let need = 4;
-  let skip = 0;
-  let text: Buffer | undefined;
-  // Once the connection is dropped for a bad response, nothing more is parsed or buffered.
-  let dead = false;
-  const drop = (): void => {
-    dead = true;
-    text = undefined;
-    r.socket.destroy();
-  };
-  const onRtp = (): void => {
-    const len = hdr.readUInt16BE(2);
-    r.packets++;
-    r.bytes += len + 4;
-    if (hdr[1] !== 0 || len < 12) return; // RTCP or junk: counted, not checked
-    const seq = hdr.readUInt16BE(6);
-    if (r.expectSeq >= 0 && seq !== r.expectSeq) {
-      r.seqGaps++;
-      r.lost += (seq - r.expectSeq) & 0xffff;
-    }
-    r.expectSeq = (seq + 1) & 0xffff;
-    if ((hdr[5]! & 0x80) === 0) return;
-    const ts = hdr.readUInt32BE(8);
-    r.extTs = r.minOffset === Infinity ? 0 : r.extTs + ((ts - r.lastTs) | 0);
-    r.lastTs = ts;
-    r.frames++;
-    const offset = Date.now() - r.extTs / 90;
-    if (offset < r.minOffset) r.minOffset = offset;
-    const lag = offset - r.minOffset;
-    if (lag > r.maxLag) r.maxLag = lag;
-  };
-  const parse = (chunk: Buffer): void => {
-    let i = 0;
-    while (i < chunk.length && !dead) {
-      if (skip > 0) {
-        const n = Math.min(skip, chunk.length - i);
-        skip -= n;
-        i += n;
-        continue;
-      }
-      if (text !== undefined || (hdrLen === 0 && chunk[i] !== 0x24)) {
-        text = text ? Buffer.concat([text, chunk.subarray(i)]) : Buffer.from(chunk.subarray(i));
-        const end = text.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (text.length > 65536) drop();
-          return;
-        }
-        const lines = text.subarray(0, end).toString('latin1').split('\r\n');
-        const headers = new Map<string, string>();
-        for (const l of lines.slice(1)) {
-          const c = l.indexOf(':');
-          if (c > 0) headers.set(l.slice(0, c).trim().toLowerCase(), l.slice(c + 1).trim());
-        }
-        // A negative length would re-parse the same bytes forever; a huge one would buffer without bound.
-        const cl = headers.get('content-length') ?? '0';
-        if (!/^\d{1,5}$/.test(cl) || end + 4 + Number(cl) > 65536) {
-          drop();
-          return;
-        }
-        const bodyLen = Number(cl);
-        if (text.length < end + 4 + bodyLen) return;
-        const body = text.subarray(end + 4, end + 4 + bodyLen).toString('latin1');
-        const rest = text.subarray(end + 4 + bodyLen);
-        text = undefined;
-        onResponse(Number(/^RTSP\/1\.\d (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0), headers, body);
-        if (rest.length > 0) parse(rest);
-        return;
-      }
-      const n = Math.min(need - hdrLen, chunk.length - i);
-      chunk.copy(hdr, hdrLen, i, i + n);
-      hdrLen += n;
-      i += n;
-      if (hdrLen === 4) need = 4 + Math.min(12, hdr.readUInt16BE(2));
-      if (hdrLen < need) continue;
-      onRtp();
-      skip = hdr.readUInt16BE(2) - (need - 4);
-      hdrLen = 0;
-      need = 4;
-    }
-  };
-  return parse;
+export type ResponseEvent =
+  | { kind: 'response'; response: RtspResponse }
+  | { kind: 'frame'; frame: InterleavedFrame }
+  | { kind: 'error'; reason: string };
+
+export interface ResponseLimits {
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  /** Bytes of each interleaved frame handed out (default: whole frames; 12 for RTP headers only). */
+  keepFrameBytes?: number;
 }
 
-/** Sends raw bytes on a fresh connection and collects what comes back until close or timeout. */
-export function rawExchange(
-  host: string,
-  port: number,
-  data: string | Buffer,
-  timeoutMs = 2000,
-): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const chunks: Buffer[] = [];
-    const done = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    };
-    const timer = setTimeout(done, timeoutMs);
-    socket.on('connect', () => socket.write(data));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', done);
-    socket.on('close', done);
-  });
+export interface ResponseParser {
+  push(chunk: Buffer): ResponseEvent[];
+}
+
+function responseHead(h: MessageHead): HeadResult<RtspResponse> {
+  const m = /^RTSP\/1\.\d (\d{3})(?: (.*))?$/.exec(h.startLine);
+  if (!m) return { error: 'bad status line' };
+  return {
+    ok: {
+      status: Number(m[1]),
+      reason: m[2] ?? '',
+      headers: h.headers,
+      fields: h.fields,
+      cseq: h.cseq,
+      body: Buffer.alloc(0),
+    },
+  };
+}
+
+export function createResponseParser(
+  limits: ResponseLimits = { maxHeaderBytes: 16_384, maxBodyBytes: 49_152 },
+): ResponseParser {
+  const p = createMessageParser({ keepFrameBytes: Infinity, ...limits }, false, responseHead);
+  return {
+    push(chunk) {
+      return p.push(chunk).map((e): ResponseEvent => {
+        if (e.kind === 'message') {
+          e.message.body = e.body;
+          return { kind: 'response', response: e.message };
+        }
+        if (e.kind === 'error') return { kind: 'error', reason: e.reason };
+        return e;
+      });
+    },
+  };
+}
+
+/** Values of a header that may repeat (RFC 7616 3.3: one WWW-Authenticate per challenge). */
+export const headerValues = (r: Pick<RtspResponse, 'fields'>, name: string): string[] =>
+  r.fields.filter(([k]) => k === name).map(([, v]) => v);
+
+export const REASONS: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  451: 'Parameter Not Understood',
+  453: 'Not Enough Bandwidth',
+  454: 'Session Not Found',
+  455: 'Method Not Valid in This State',
+  459: 'Aggregate Operation Not Allowed',
+  461: 'Unsupported Transport',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+};
+
+export interface Response {
+  status: number;
+  headers?: [string, string][];
+  body?: string;
+  /** Close the connection after writing. */
+  close?: boolean;
+}
+
+export function formatResponse(r: Response, cseq: string | undefined, server: string): string {
+  const body = r.body ?? '';
+  let s = `RTSP/1.0 ${r.status} ${REASONS[r.status] ?? 'Error'}\r\n`;
+  if (cseq !== undefined) s += `CSeq: ${cseq}\r\n`;
+  s += `Server: ${server}\r\n`;
+  for (const [k, v] of r.headers ?? []) s += `${k}: ${v}\r\n`;
+  if (r.close) s += 'Connection: close\r\n';
+  if (body.length > 0 || r.status === 200) s += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  return `${s}\r\n${body}`;
+}
+
+/** A request's bytes (the client side): request line, CSeq, then the given headers. */
+export function formatRequest(
+  method: string,
+  uri: string,
+  cseq: number,
+  headers: readonly (readonly [string, string])[],
+): string {
+  let s = `${method} ${uri} RTSP/1.0\r\nCSeq: ${cseq}\r\n`;
+  for (const [k, v] of headers) s += `${k}: ${v}\r\n`;
+  return `${s}\r\n`;
 }

@@ -17,9 +17,9 @@ import { ConfigError, UserError } from '../config/errors.ts';
 import { parseControl, applyControl, type ControlTarget } from '../simulator/control.ts';
 import { parseCatalog } from '../gateway/catalog.ts';
 import { assertId, badId, createTopics, isValidId } from '../gateway/publish/topics.ts';
-import { createRequestParser, type ParseEvent } from '../simulator/rtsp/request.ts';
-import { createStreamParser, type Reader } from '../simulator/rtsp/stream-parser.ts';
-import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/sdp.ts';
+import { createRequestParser, type ParseEvent } from '../rtsp/request.ts';
+import { createStreamParser, type Reader } from '../simulator/rtsp/load-stream.ts';
+import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/describe.ts';
 import type { LoadedClip } from '../simulator/rtsp/clip.ts';
 import { redactUrl } from '../shared/log.ts';
 import { parseSimulatorTopic, simulatorTopics } from '../shared/simulator-topics.ts';
@@ -959,7 +959,9 @@ test('stream parser: responses and interleaved packets are counted exactly howev
       (items, cuts) => {
         const r = newReader();
         const got: Resp[] = [];
-        const parse = createStreamParser(r, (status, _h, body) => got.push({ status, body }));
+        const parse = createStreamParser(r, (res) =>
+          got.push({ status: res.status, body: res.body.toString('latin1') }),
+        );
         for (const c of split(Buffer.concat(items.map(sSerialize)), cuts)) parse(c);
         const rtp = items.filter((i): i is Extract<SItem, { kind: 'rtp' }> => i.kind === 'rtp');
         assert.deepEqual(
@@ -996,7 +998,7 @@ test('stream parser: garbage never throws; a bad or huge Content-Length drops th
       (chunks) => {
         const r = newReader();
         let responses = 0;
-        const parse = createStreamParser(r, (status) => {
+        const parse = createStreamParser(r, ({ status }) => {
           assert.ok(Number.isInteger(status) && status >= 0 && status <= 999);
           assert.equal(r.destroyed, 0, 'a response after the drop');
           responses++;

@@ -12,19 +12,11 @@ import fc from 'fast-check';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { encoderOptions } from '../simulator/scenes/encoders.ts';
-import {
-  createHevcDepacketizer,
-  HEVC_FU,
-  HEVC_PPS,
-  HEVC_SPS,
-  HEVC_VPS,
-  hevcType,
-  isIrap,
-  packetizeHevcUnit,
-  parseHevc,
-} from '../simulator/rtsp/h265.ts';
+import { HEVC_FU, HEVC_PPS, HEVC_SPS, HEVC_VPS, hevcType, isIrap, parseHevc } from '../rtsp/h265.ts';
+import { createH265Depacketizer, packetizeHevcUnit } from '../rtsp/rtph265.ts';
+import { feedUnit, unitNals } from './helpers/rtp.ts';
 import { clipFromBuffer } from '../simulator/rtsp/clip.ts';
-import { buildSdp } from '../simulator/rtsp/sdp.ts';
+import { buildSdp } from '../simulator/rtsp/describe.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
 import { buildHevcKeyframe } from '../gateway/ingest/hevc-keyframe.ts';
 import { parseSdp } from '../gateway/ingest/rtsp-client.ts';
@@ -101,11 +93,8 @@ test('h265: access units from libx265, IRAP every GOP; RTP (single NAL, FU) roun
   for (const u of p.units) {
     const f = packetizeHevcUnit(u, [p.vps, p.sps, p.pps], 1200);
     assert.ok(f.payloads.every((x) => x.length <= 1200));
-    const dep = createHevcDepacketizer();
-    const nals = f.payloads.flatMap((x) => {
-      if (hevcType(x) === HEVC_FU) fus++;
-      return dep.push(x);
-    });
+    for (const x of f.payloads) if (hevcType(x) === HEVC_FU) fus++;
+    const nals = unitNals(createH265Depacketizer(), f.payloads);
     // RFC 7798: VPS, SPS, PPS go in front of every IRAP picture.
     const want = u.idr ? [p.vps, p.sps, p.pps, ...u.nals] : u.nals;
     assert.deepEqual(nals, want);
@@ -138,8 +127,10 @@ test('h265: the depacketizer and the keyframe builder never throw, whatever the 
   );
   fc.assert(
     fc.property(fc.array(payload, { maxLength: 30 }), (ps) => {
-      const dep = createHevcDepacketizer();
-      const nals = ps.flatMap((x) => dep.push(Buffer.from(x)));
+      const nals = feedUnit(
+        createH265Depacketizer(),
+        ps.map((x) => Buffer.from(x)),
+      ).flatMap((r) => (r.kind === 'au' ? r.nals : []));
       for (const n of nals) assert.ok(Buffer.isBuffer(n));
       const key = buildHevcKeyframe(nals, {});
       if (key) assert.ok(key.subarray(0, 4).equals(Buffer.from([0, 0, 0, 1])));

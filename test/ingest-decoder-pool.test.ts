@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { makeTestClip } from '../bench/clip-fixture.ts';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
-import { parseAnnexB } from '../simulator/rtsp/h264.ts';
+import { parseAnnexB } from '../rtsp/h264.ts';
 import { buildKeyframe } from '../gateway/ingest/rtsp-client.ts';
 import { createDecoderPool, isSyncFrame } from '../gateway/ingest/decoder-pool.ts';
 import { testNeeding } from './helpers/tools.ts';

@@ -11,7 +11,7 @@ import { ensureScenes, planScenes } from '../simulator/scenes/render.ts';
 import { BUSY_NOMINAL, clipKind } from '../simulator/scenes/mix.ts';
 import { residentialOccupancy } from '../simulator/scenes/residential.ts';
 import { specHash } from '../simulator/scenes/cache.ts';
-import { parseAnnexB } from '../simulator/rtsp/h264.ts';
+import { parseAnnexB } from '../rtsp/h264.ts';
 import { createFleet } from '../simulator/fleet.ts';
 import type { SceneSpec } from '../simulator/scenes/types.ts';
 import { scoreEvents } from '../bench/score.ts';

@@ -5,17 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { makeTestClip } from '../bench/clip-fixture.ts';
-import { nalType, parseAnnexB, splitAnnexB, NAL_IDR, NAL_PPS, NAL_SPS } from '../simulator/rtsp/h264.ts';
-import { createDepacketizer, packetizeUnit, parseRtpHeader, writePrefix } from '../simulator/rtsp/rtp.ts';
+import { nalType, parseAnnexB, splitAnnexB, NAL_IDR, NAL_PPS, NAL_SPS } from '../rtsp/h264.ts';
+import { parseRtpHeader, writePrefix } from '../rtsp/rtp.ts';
+import { createH264Depacketizer, packetizeUnit } from '../rtsp/rtph264.ts';
+import { unitNals } from './helpers/rtp.ts';
 import { clipFromBuffer } from '../simulator/rtsp/clip.ts';
-import { createRequestParser } from '../simulator/rtsp/request.ts';
-import {
-  createDigestVerifier,
-  digestAuthorization,
-  digestResponse,
-  parseAuthParams,
-} from '../simulator/rtsp/digest.ts';
-import { chooseTransport, parseCameraUrl } from '../simulator/rtsp/protocol.ts';
+import { createRequestParser } from '../rtsp/request.ts';
+import { digestAuthorization, digestResponse, parseAuthParams } from '../rtsp/digest.ts';
+import { createDigestVerifier } from '../rtsp/digest-server.ts';
+import { chooseTransport } from '../rtsp/headers.ts';
+import { parseCameraUrl } from '../simulator/rtsp/camera-url.ts';
 import { createFaultTable, flapDown, lastDisconnectAt } from '../simulator/rtsp/faults.ts';
 import { frameAt, nextIdrFrame } from '../simulator/rtsp/session.ts';
 
@@ -50,8 +49,7 @@ test('rtp: FU-A round trip restores every NAL; marker only on the last packet', 
     for (const au of p.units) {
       const f = packetizeUnit(au, p.sps, p.pps, maxPayload);
       for (const pl of f.payloads) assert.ok(pl.length <= maxPayload);
-      const d = createDepacketizer();
-      const nals = f.payloads.flatMap((pl) => d.push(pl));
+      const nals = unitNals(createH264Depacketizer(), f.payloads);
       const want = au.idr ? [p.sps, p.pps, ...au.nals] : au.nals;
       assert.equal(nals.length, want.length);
       nals.forEach((n, i) => {
@@ -78,8 +76,7 @@ test('rtp: FU-A round trip on arbitrary NALs (property)', () => {
         const nal = Buffer.from(bytes);
         nal[0] = (nal[0]! & 0xe0) | 1;
         const f = packetizeUnit({ nals: [nal], idr: false }, Buffer.alloc(0), Buffer.alloc(0), max);
-        const d = createDepacketizer();
-        const out = f.payloads.flatMap((pl) => d.push(pl));
+        const out = unitNals(createH264Depacketizer(), f.payloads);
         return out.length === 1 && out[0]!.equals(nal);
       },
     ),
@@ -225,16 +222,16 @@ test('digest: RFC 2617 3.5 example, server round trip, wrong password, stale non
   const ch = v.challenge();
   assert.equal(parseAuthParams(ch)?.get('realm'), 'facegate');
   const ok = digestAuthorization({ username: 'admin', password: 'secret' }, ch, 'DESCRIBE', 'rtsp://h/cam/1');
-  assert.equal(v.check('DESCRIBE', ok), 'ok');
-  assert.equal(v.check('SETUP', ok), 'wrong', 'method is part of the hash');
+  assert.equal(v.check('DESCRIBE', 'rtsp://h/cam/1', ok), 'ok');
+  assert.equal(v.check('SETUP', 'rtsp://h/cam/1', ok), 'wrong', 'method is part of the hash');
   const bad = digestAuthorization({ username: 'admin', password: 'nope' }, ch, 'DESCRIBE', 'rtsp://h/cam/1');
-  assert.equal(v.check('DESCRIBE', bad), 'wrong');
-  assert.equal(v.check('DESCRIBE', undefined), 'missing');
-  assert.equal(v.check('DESCRIBE', 'Basic YWRtaW46c2VjcmV0'), 'wrong');
+  assert.equal(v.check('DESCRIBE', 'rtsp://h/cam/1', bad), 'wrong');
+  assert.equal(v.check('DESCRIBE', 'rtsp://h/cam/1', undefined), 'missing');
+  assert.equal(v.check('DESCRIBE', 'rtsp://h/cam/1', 'Basic YWRtaW46c2VjcmV0'), 'wrong');
   const forged = ok?.replace(/nonce="[^"]+"/, 'nonce="0000000000000000000000000000000000"');
-  assert.equal(v.check('DESCRIBE', forged), 'wrong');
+  assert.equal(v.check('DESCRIBE', 'rtsp://h/cam/1', forged), 'wrong');
   t += 120_000;
-  assert.equal(v.check('DESCRIBE', ok), 'stale');
+  assert.equal(v.check('DESCRIBE', 'rtsp://h/cam/1', ok), 'stale');
 });
 
 test('faults: seeded fraction is stable; flap and disconnect timing', () => {

@@ -1,9 +1,11 @@
 // A scene clip loaded into memory once: parsed, packetized, ready to be shared by all cameras.
 import { readFile } from 'node:fs/promises';
 import type { SceneClip, VideoCodec } from '../scenes/types.ts';
-import { parseAnnexB, profileLevelId } from './h264.ts';
-import { packetizeHevcUnit, parseHevc } from './h265.ts';
-import { packetizeUnit, type RtpFrame } from './rtp.ts';
+import { parseAnnexB, profileLevelId } from '../../rtsp/h264.ts';
+import { parseHevc } from '../../rtsp/h265.ts';
+import { packetizeUnit } from '../../rtsp/rtph264.ts';
+import { packetizeHevcUnit } from '../../rtsp/rtph265.ts';
+import type { RtpFrame } from '../../rtsp/rtp.ts';
 
 export interface LoadedClip {
   index: number;

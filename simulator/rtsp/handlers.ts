@@ -3,18 +3,20 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../shared/log.ts';
 import type { LoadedClip } from './clip.ts';
-import type { DigestVerifier } from './digest.ts';
+import type { DigestVerifier } from '../../rtsp/digest-server.ts';
 import { flapDown, type FaultTable } from './faults.ts';
 import {
   chooseTransport,
+  formatRtpInfo,
+  formatSession,
+  formatTransport,
   hex8,
-  parseCameraUrl,
   PUBLIC_METHODS,
-  type CameraUrl,
-  type Response,
-} from './protocol.ts';
-import type { RtspRequest } from './request.ts';
-import { buildSdp, TRACK_CONTROL } from './sdp.ts';
+} from '../../rtsp/headers.ts';
+import type { Response } from '../../rtsp/response.ts';
+import { parseCameraUrl, type CameraUrl } from './camera-url.ts';
+import type { RtspRequest } from '../../rtsp/request.ts';
+import { buildSdp, TRACK_CONTROL } from './describe.ts';
 import { newSession, nextIdrFrame, rtpTime, type Session, type SessionRegistry } from './session.ts';
 
 /** Maps a camera id to its clip (an index into the server's clips) and phase; undefined: no such camera. */
@@ -57,12 +59,17 @@ function checkCamera(ctx: HandlerContext, conn: Conn, req: RtspRequest): CameraC
   if (fault && flapDown(fault, ctx.now())) return { ok: false, response: { status: 503, close: true } };
   const wrongPassword = fault?.fault.kind === 'wrongPassword';
   if (ctx.auth || wrongPassword) {
-    const result = ctx.auth ? ctx.auth.check(req.method, req.headers.get('authorization')) : 'missing';
+    const result = ctx.auth
+      ? ctx.auth.check(req.method, req.uri, req.headers.get('authorization'))
+      : 'missing';
     if (result !== 'ok' || wrongPassword) {
-      const challenge = ctx.auth
-        ? ctx.auth.challenge(result === 'stale')
-        : 'Digest realm="facegate", nonce="0", algorithm=MD5';
-      return { ok: false, response: { status: 401, headers: [['WWW-Authenticate', challenge]] } };
+      const challenges = ctx.auth
+        ? ctx.auth.challenges(result === 'stale')
+        : ['Digest realm="facegate", nonce="0", algorithm=MD5'];
+      return {
+        ok: false,
+        response: { status: 401, headers: challenges.map((c): [string, string] => ['WWW-Authenticate', c]) },
+      };
     }
   }
   return { ok: true, url, clip, phaseS: found.phaseS };
@@ -75,7 +82,7 @@ function sessionOf(ctx: HandlerContext, req: RtspRequest): Session | undefined {
 
 const sessionHeader = (ctx: HandlerContext, s: Session): [string, string] => [
   'Session',
-  `${s.id};timeout=${ctx.timeoutS}`,
+  formatSession({ id: s.id, timeoutS: ctx.timeoutS }),
 ];
 
 export function handleRequest(ctx: HandlerContext, conn: Conn, req: RtspRequest): Response {
@@ -119,7 +126,12 @@ export function handleRequest(ctx: HandlerContext, conn: Conn, req: RtspRequest)
         headers: [
           sessionHeader(ctx, own),
           ['Range', 'npt=now-'],
-          ['RTP-Info', `url=${base}${TRACK_CONTROL};seq=${own.seq};rtptime=${rtpTime(own, own.nextFrame)}`],
+          [
+            'RTP-Info',
+            formatRtpInfo([
+              { url: `${base}${TRACK_CONTROL}`, seq: own.seq, rtptime: rtpTime(own, own.nextFrame) },
+            ]),
+          ],
         ],
       };
     }
@@ -178,7 +190,13 @@ function setup(
     headers: [
       [
         'Transport',
-        `RTP/AVP/TCP;unicast;interleaved=${s.channel}-${s.channel + 1};ssrc=${hex8(s.ssrc)};mode="PLAY"`,
+        formatTransport({
+          protocol: 'RTP/AVP/TCP',
+          unicast: true,
+          interleaved: [s.channel, s.channel + 1],
+          ssrc: hex8(s.ssrc),
+          mode: 'PLAY',
+        }),
       ],
       sessionHeader(ctx, s),
     ],

@@ -3,10 +3,13 @@
 // payload, counting packets, bytes, sequence gaps and how far arrival lags behind RTP time.
 import { connect } from 'node:net';
 import type { Logger } from '../../shared/log.ts';
-import { digestAuthorization, type Credentials } from './digest.ts';
-import { createStreamParser, type Reader } from './stream-parser.ts';
+import { createDigestClient, type Credentials } from '../../rtsp/digest.ts';
+import { formatTransport, parseSession } from '../../rtsp/headers.ts';
+import { formatRequest, headerValues, type RtspResponse } from '../../rtsp/response.ts';
+import { readSdp, resolveControl } from '../../rtsp/sdp.ts';
+import { createStreamParser, type Reader } from './load-stream.ts';
 
-export { rawExchange } from './stream-parser.ts';
+export { rawExchange } from './load-stream.ts';
 
 export interface LoadReaderOptions {
   host: string;
@@ -79,7 +82,8 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
     readers.push(r);
     return new Promise<void>((resolve) => {
       let cseq = 0;
-      let challenge: string | undefined;
+      const digest = opts.credentials ? createDigestClient(opts.credentials) : undefined;
+      let challenged = false;
       let step: 'DESCRIBE' | 'SETUP' | 'PLAY' = 'DESCRIBE';
       let trackUrl = `${url}/trackID=0`;
       let sessionUrl = url;
@@ -91,46 +95,43 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
         resolve();
       };
       const timer = setTimeout(() => fail('timeout'), opts.setupTimeoutMs ?? 10_000);
-      const request = (method: string, uri: string, extra: string): void => {
-        const auth =
-          challenge && opts.credentials
-            ? digestAuthorization(opts.credentials, challenge, method, uri)
-            : undefined;
-        const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++cseq}`, 'User-Agent: facegate-load'];
-        if (auth) lines.push(`Authorization: ${auth}`);
-        if (r.sessionId) lines.push(`Session: ${r.sessionId}`);
-        if (extra) lines.push(extra);
-        socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      const request = (method: string, uri: string, extra: [string, string] | undefined): void => {
+        const headers: [string, string][] = [['User-Agent', 'facegate-load']];
+        const auth = digest?.authorization(method, uri);
+        if (auth) headers.push(['Authorization', auth]);
+        if (r.sessionId) headers.push(['Session', r.sessionId]);
+        if (extra) headers.push(extra);
+        socket.write(formatRequest(method, uri, ++cseq, headers));
       };
       const next = (): void => {
-        if (step === 'DESCRIBE') request('DESCRIBE', url, 'Accept: application/sdp');
+        if (step === 'DESCRIBE') request('DESCRIBE', url, ['Accept', 'application/sdp']);
         else if (step === 'SETUP')
-          request('SETUP', trackUrl, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1');
-        else request('PLAY', sessionUrl, 'Range: npt=0.000-');
+          request('SETUP', trackUrl, [
+            'Transport',
+            formatTransport({ protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [0, 1] }),
+          ]);
+        else request('PLAY', sessionUrl, ['Range', 'npt=0.000-']);
       };
-      const onResponse = (status: number, headers: Map<string, string>, body: string): void => {
+      const onResponse = (res: RtspResponse): void => {
         if (r.state !== 'setup') return; // keep-alive answers
-        if (status === 401 && !challenge && opts.credentials && headers.has('www-authenticate')) {
-          challenge = headers.get('www-authenticate');
+        if (res.status === 401 && !challenged && digest?.challenge(headerValues(res, 'www-authenticate'))) {
+          challenged = true;
           next();
           return;
         }
-        if (status !== 200) {
-          fail(`${step} ${status}`);
+        if (res.status !== 200) {
+          fail(`${step} ${res.status}`);
           return;
         }
         if (step === 'DESCRIBE') {
           // RFC 2326 C.1.1: the media's a=control, relative to Content-Base.
-          const base = headers.get('content-base') ?? `${url}/`;
-          const controls = [...body.matchAll(/^a=control:(\S+)/gm)].map((m) => m[1]!);
-          const track = controls[controls.length - 1] ?? 'trackID=0';
-          trackUrl = /^rtsps?:\/\//i.test(track)
-            ? track
-            : `${base.endsWith('/') ? base : `${base}/`}${track}`;
+          const base = res.headers.get('content-base') ?? `${url}/`;
+          const sdp = readSdp(res.body.toString('latin1'));
+          trackUrl = resolveControl(sdp.video[0]?.control ?? 'trackID=0', base);
           sessionUrl = base.replace(/\/$/, '');
           step = 'SETUP';
         } else if (step === 'SETUP') {
-          r.sessionId = headers.get('session')?.split(';')[0] ?? '';
+          r.sessionId = parseSession(res.headers.get('session'))?.id ?? '';
           step = 'PLAY';
         } else {
           clearTimeout(timer);
@@ -163,7 +164,9 @@ export async function startLoadReader(opts: LoadReaderOptions): Promise<LoadRead
     for (const r of readers) {
       if (r.state === 'playing')
         r.socket.write(
-          `GET_PARAMETER rtsp://${opts.host}:${opts.port}/ RTSP/1.0\r\nCSeq: ${1000 + ++ka}\r\nSession: ${r.sessionId}\r\n\r\n`,
+          formatRequest('GET_PARAMETER', `rtsp://${opts.host}:${opts.port}/`, 1000 + ++ka, [
+            ['Session', r.sessionId],
+          ]),
         );
     }
   }, keepAliveMs);

@@ -3,7 +3,7 @@
 // quarter of the CPU of one write per buffer, see ARCHITECTURE.md "Fan-out in Node").
 import type { FaultTable } from './faults.ts';
 import { corruptCopy, createRandom, flapDown, lastDisconnectAt } from './faults.ts';
-import { PREFIX_BYTES, writePrefix } from './rtp.ts';
+import { PREFIX_BYTES, writePrefix } from '../../rtsp/rtp.ts';
 import { frameAt, rtpTime, type Session, type SessionRegistry } from './session.ts';
 
 export interface Totals {

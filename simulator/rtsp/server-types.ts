@@ -1,6 +1,6 @@
 // The RTSP server's public shape: options, counters and the control API.
 import type { ClipSource, LoadedClip } from './clip.ts';
-import type { Credentials } from './digest.ts';
+import type { Credentials, DigestAlgorithm } from '../../rtsp/digest.ts';
 import type { Fault, FaultKind, FaultTable } from './faults.ts';
 import type { CameraResolver } from './handlers.ts';
 
@@ -12,8 +12,8 @@ export interface RtspServerOptions {
   /** Clips to load (Annex-B files), or clips already loaded. Index i is clip i for the resolver. */
   clips: readonly (ClipSource | LoadedClip)[];
   resolve: CameraResolver;
-  /** Digest (MD5) credentials; none: no authentication. */
-  auth?: Credentials & { realm?: string };
+  /** Digest credentials; none: no authentication. Challenges: SHA-256 and MD5 unless `algorithms` says. */
+  auth?: Credentials & { realm?: string; algorithms?: readonly DigestAlgorithm[] };
   /** Default 10,000; SETUP beyond it answers 453. */
   maxSessions?: number;
   /** Seconds without a request or RTCP before a session is dropped (default 60). */

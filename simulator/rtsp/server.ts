@@ -2,11 +2,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../shared/log.ts';
 import { loadClip, type ClipSource, type LoadedClip } from './clip.ts';
-import { createDigestVerifier } from './digest.ts';
+import { createDigestVerifier } from '../../rtsp/digest-server.ts';
 import { createFaultTable, flapDown, lastDisconnectAt, type Fault } from './faults.ts';
 import { handleRequest, type Conn, type HandlerContext } from './handlers.ts';
-import { formatResponse, type Response } from './protocol.ts';
-import { createRequestParser } from './request.ts';
+import { formatResponse, type Response } from '../../rtsp/response.ts';
+import { createRequestParser } from '../../rtsp/request.ts';
 import { refreshFault, tick, type SchedulerDeps, type Totals } from './scheduler.ts';
 import { createRegistry, type Session } from './session.ts';
 
@@ -47,7 +47,11 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     resolve: opts.resolve,
     registry,
     faults: faultTable,
-    auth: opts.auth ? createDigestVerifier(opts.auth, opts.auth.realm ?? 'facegate') : undefined,
+    auth: opts.auth
+      ? createDigestVerifier(opts.auth, opts.auth.realm ?? 'facegate', undefined, undefined, {
+          ...(opts.auth.algorithms ? { algorithms: opts.auth.algorithms } : {}),
+        })
+      : undefined,
     maxSessions: opts.maxSessions ?? 10_000,
     timeoutS: opts.sessionTimeoutS ?? 60,
     epochMs: opts.epochMs ?? 0,

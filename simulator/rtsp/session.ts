@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { LoadedClip } from './clip.ts';
 import type { ActiveFault } from './faults.ts';
-import { RTP_CLOCK } from './rtp.ts';
+import { RTP_CLOCK } from '../../rtsp/rtp.ts';
 
 export type SessionState = 'ready' | 'playing' | 'paused';
 

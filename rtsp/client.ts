@@ -1,0 +1,308 @@
+// An RTSP client (RFC 2326) over TCP interleaved transport, as a state machine over the parts of
+// this folder: OPTIONS (optional for cameras), DESCRIBE (SDP), SETUP, PLAY; a 401 answered with
+// Digest (SHA-256 or MD5, qop=auth when offered); GET_PARAMETER keep-alive at half the session
+// timeout; TEARDOWN on close; setup and media timeouts. It hands out RTP packets of the media
+// channel and ends exactly once with a reason. Nothing here throws out of a socket callback.
+import { connect, type Socket } from 'node:net';
+import { createDigestClient, type Credentials, type DigestClient } from './digest.ts';
+import { formatSession, formatTransport, parseSession, parseTransport } from './headers.ts';
+import { createResponseParser, formatRequest, headerValues, type RtspResponse } from './response.ts';
+import { parseRtpHeader, type RtpHeader } from './rtp.ts';
+import { readSdp, resolveControl, type SessionDescription, type SdpVideo } from './sdp.ts';
+
+export type ClientState = 'connecting' | 'OPTIONS' | 'DESCRIBE' | 'SETUP' | 'PLAY' | 'playing' | 'ended';
+export type ClientCloseKind = 'unauthorized' | 'unreachable' | 'stalled' | 'closed' | 'error';
+
+export interface ClientOptions {
+  /** rtsp://[user:pass@]host[:port]/path; credentials are used only to answer a Digest challenge. */
+  url: string;
+  /** TCP connect + OPTIONS..PLAY must finish within this (default 10 s). */
+  setupTimeoutMs?: number;
+  /** No RTP packet for this long after PLAY: the stream is stalled (default 5 s). */
+  mediaTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface PlayInfo {
+  description: SessionDescription;
+  /** The first video media, if any: what was set up. */
+  video: SdpVideo | undefined;
+  /** Content-Base (else the URL), for resolving controls. */
+  base: string;
+}
+
+export interface ClientEvents {
+  onPlaying?(info: PlayInfo): void;
+  /** One RTP packet of the media: its parsed header and the whole packet (a view, valid during the call). */
+  onRtp(h: RtpHeader, packet: Buffer): void;
+  /** Called exactly once, also after close() (kind 'closed'). */
+  onClose(kind: ClientCloseKind, detail: string): void;
+}
+
+export interface Client {
+  state(): ClientState;
+  /** TEARDOWN (best effort), then the socket is destroyed; bounded by ~200 ms. */
+  close(): Promise<void>;
+}
+
+export interface Target {
+  host: string;
+  port: number;
+  /** The URL without credentials: what goes on the wire. */
+  url: string;
+  creds: Credentials | undefined;
+}
+
+export function parseTarget(url: string): Target | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'rtsp:') return undefined;
+  const creds = u.username
+    ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
+    : undefined;
+  u.username = '';
+  u.password = '';
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return { host, port: u.port ? Number(u.port) : 554, url: u.toString(), creds };
+}
+
+/** Mutable state of one connection, shared by the steps below. */
+interface Conn {
+  o: ClientOptions;
+  ev: ClientEvents;
+  target: Target;
+  sock: Socket;
+  state: ClientState;
+  cseq: number;
+  /** CSeq of the request whose answer drives the state machine; keep-alive answers are ignored. */
+  awaiting: number;
+  digest: DigestClient | undefined;
+  authTries: number;
+  sessionId: string;
+  sessionTimeoutS: number;
+  control: string;
+  sessionUrl: string;
+  channel: number;
+  play: PlayInfo | undefined;
+  lastMediaAt: number;
+  timers: NodeJS.Timeout[];
+  closedByUser: boolean;
+}
+
+function send(c: Conn, method: string, uri: string, extra: [string, string][] = []): number {
+  const n = ++c.cseq;
+  const headers: [string, string][] = [['User-Agent', c.o.userAgent ?? 'facegate']];
+  const auth = c.digest?.authorization(method, uri);
+  if (auth) headers.push(['Authorization', auth]);
+  if (c.sessionId) headers.push(['Session', formatSession({ id: c.sessionId })]);
+  headers.push(...extra);
+  if (!c.sock.destroyed) c.sock.write(formatRequest(method, uri, n, headers));
+  return n;
+}
+
+function step(c: Conn): void {
+  const transport = formatTransport({ protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [0, 1] });
+  if (c.state === 'OPTIONS') c.awaiting = send(c, 'OPTIONS', c.target.url);
+  else if (c.state === 'DESCRIBE')
+    c.awaiting = send(c, 'DESCRIBE', c.target.url, [['Accept', 'application/sdp']]);
+  else if (c.state === 'SETUP') c.awaiting = send(c, 'SETUP', c.control, [['Transport', transport]]);
+  else if (c.state === 'PLAY') c.awaiting = send(c, 'PLAY', c.sessionUrl, [['Range', 'npt=0.000-']]);
+}
+
+/** The next state after a 200, or undefined when PLAY is done. */
+function advance(c: Conn, res: RtspResponse): ClientState | undefined {
+  if (c.state === 'OPTIONS') return 'DESCRIBE';
+  if (c.state === 'DESCRIBE') {
+    const base = res.headers.get('content-base') ?? res.headers.get('content-location') ?? `${c.target.url}/`;
+    const description = readSdp(res.body.toString('latin1'));
+    const video = description.video[0];
+    c.control = resolveControl(video?.control ?? description.control, base);
+    c.sessionUrl = base.replace(/\/$/, '');
+    c.play = { description, video, base };
+    return 'SETUP';
+  }
+  if (c.state === 'SETUP') {
+    const s = parseSession(res.headers.get('session'));
+    c.sessionId = s?.id ?? '';
+    if (s?.timeoutS !== undefined) c.sessionTimeoutS = Math.max(2, s.timeoutS);
+    const t = parseTransport(res.headers.get('transport') ?? '').find((x) => x.interleaved);
+    if (t?.interleaved) c.channel = t.interleaved[0];
+    return 'PLAY';
+  }
+  return undefined;
+}
+
+/** Drives OPTIONS..PLAY; returns a close reason when the answer ends the client. */
+function onResponse(c: Conn, res: RtspResponse): [ClientCloseKind, string] | 'playing' | undefined {
+  if (Number(res.cseq ?? -1) !== c.awaiting || c.state === 'playing' || c.state === 'connecting') return;
+  if (res.status === 401) {
+    const challenges = headerValues(res, 'www-authenticate');
+    // RFC 7616 3.3: retry once with the challenge; a second 401 means wrong credentials, unless it
+    // says stale=TRUE (our nonce expired, e.g. on a long session): then a few more.
+    const stale = challenges.some((h) => /stale\s*=\s*"?true/i.test(h));
+    if (c.target.creds && c.authTries < (stale ? 3 : 1)) {
+      c.digest ??= createDigestClient(c.target.creds);
+      if (c.digest.challenge(challenges)) {
+        c.authTries++;
+        step(c);
+        return;
+      }
+    }
+    return ['unauthorized', `${c.state} 401${c.target.creds ? '' : ' (no credentials)'}`];
+  }
+  if (res.status !== 200) {
+    // OPTIONS is optional for some cameras: carry on without it.
+    if (c.state !== 'OPTIONS') return ['unreachable', `${c.state} ${res.status}`];
+    c.state = 'DESCRIBE';
+    step(c);
+    return;
+  }
+  const next = advance(c, res);
+  if (next === undefined) return 'playing';
+  c.state = next;
+  step(c);
+  return;
+}
+
+export function startClient(o: ClientOptions, ev: ClientEvents): Client {
+  const target = parseTarget(o.url);
+  let ended = false;
+  const end = (c: Conn | undefined, kind: ClientCloseKind, detail: string): void => {
+    if (ended) return;
+    ended = true;
+    if (c) {
+      c.state = 'ended';
+      for (const t of c.timers) clearTimeout(t);
+      c.sock.destroy();
+    }
+    try {
+      ev.onClose(c?.closedByUser ? 'closed' : kind, detail);
+    } catch {
+      // the listener's own failure is not the client's
+    }
+  };
+  if (!target) {
+    queueMicrotask(() => end(undefined, 'unreachable', 'not an rtsp:// URL'));
+    return { state: () => 'ended', close: async () => end(undefined, 'closed', 'closed') };
+  }
+  const c: Conn = {
+    o,
+    ev,
+    target,
+    sock: connect({ host: target.host, port: target.port, noDelay: true }),
+    state: 'connecting',
+    cseq: 0,
+    awaiting: -1,
+    digest: undefined,
+    authTries: 0,
+    sessionId: '',
+    sessionTimeoutS: 60,
+    control: target.url,
+    sessionUrl: target.url,
+    channel: 0,
+    play: undefined,
+    lastMediaAt: 0,
+    timers: [],
+    closedByUser: false,
+  };
+  const setupTimer = setTimeout(
+    () => end(c, 'unreachable', `setup timed out in ${c.state}`),
+    o.setupTimeoutMs ?? 10_000,
+  );
+  c.timers.push(setupTimer);
+  const parser = createResponseParser({ maxHeaderBytes: 16_384, maxBodyBytes: 49_152 });
+
+  function playing(): void {
+    c.state = 'playing';
+    clearTimeout(setupTimer);
+    c.lastMediaAt = Date.now();
+    const mediaTimeoutMs = o.mediaTimeoutMs ?? 5000;
+    // RFC 2326 12.37 / A.1: any request refreshes the session; GET_PARAMETER is the usual one.
+    const keepAlive = setInterval(
+      () => send(c, 'GET_PARAMETER', c.sessionUrl),
+      (c.sessionTimeoutS * 1000) / 2,
+    );
+    const mediaWatch = setInterval(
+      () => {
+        if (Date.now() - c.lastMediaAt > mediaTimeoutMs)
+          end(c, 'stalled', `no media for ${mediaTimeoutMs} ms`);
+      },
+      Math.min(1000, mediaTimeoutMs / 2),
+    );
+    keepAlive.unref();
+    mediaWatch.unref();
+    c.timers.push(keepAlive, mediaWatch);
+    try {
+      if (c.play) ev.onPlaying?.(c.play);
+    } catch {
+      // listener's problem
+    }
+  }
+
+  function onData(chunk: Buffer): void {
+    for (const e of parser.push(chunk)) {
+      if (ended) return;
+      if (e.kind === 'error') {
+        end(c, 'error', `bad response: ${e.reason}`);
+        return;
+      }
+      if (e.kind === 'response') {
+        const r = onResponse(c, e.response);
+        if (r === 'playing') playing();
+        else if (r) {
+          end(c, r[0], r[1]);
+          return;
+        }
+        continue;
+      }
+      if (e.frame.channel !== c.channel || c.state !== 'playing') continue; // RTCP, or early
+      const h = parseRtpHeader(e.frame.data);
+      if (!h) continue;
+      c.lastMediaAt = Date.now();
+      try {
+        ev.onRtp(h, e.frame.data);
+      } catch {
+        // listener's problem
+      }
+    }
+  }
+
+  c.sock.on('connect', () => {
+    c.state = 'OPTIONS';
+    step(c);
+  });
+  c.sock.on('data', onData);
+  c.sock.on('error', (err: NodeJS.ErrnoException) => {
+    end(c, c.state === 'playing' ? 'closed' : 'unreachable', `socket ${err.code ?? err.message}`);
+  });
+  c.sock.on('close', () =>
+    end(c, c.state === 'playing' ? 'closed' : 'unreachable', `connection closed in ${c.state}`),
+  );
+
+  return {
+    state: () => c.state,
+    close() {
+      if (ended) return Promise.resolve();
+      c.closedByUser = true;
+      const wasPlaying = c.state === 'playing';
+      if (wasPlaying && !c.sock.destroyed) {
+        send(c, 'TEARDOWN', c.sessionUrl);
+        c.sock.end();
+      }
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(t);
+          end(c, 'closed', 'closed');
+          resolve();
+        };
+        const t = setTimeout(done, wasPlaying ? 200 : 0);
+        t.unref();
+        c.sock.once('close', done);
+      });
+    },
+  };
+}
