@@ -20,7 +20,7 @@ const OUTAGE_MS = 5000;
 /** The gateway's reconnect cap (mqtt.reconnectMaxS, the default) plus room for a loaded machine. */
 const BACK_WITHIN_MS = 5000 + 3000;
 
-async function brokerRestart(t: TestContext, ingest: 'ffmpeg' | 'node'): Promise<void> {
+async function brokerRestart(t: TestContext, ingest: 'ffmpeg' | 'rtsp'): Promise<void> {
   const defer = cleanup(t);
   const broker = await startMosquitto({ persistence: true });
   defer('broker', () => broker.stop());
@@ -148,6 +148,6 @@ async function brokerRestart(t: TestContext, ingest: 'ffmpeg' | 'node'): Promise
   assert.ok(recoveredMs < BACK_WITHIN_MS, `the gateway was back ${recoveredMs} ms after the broker`);
 }
 
-for (const ingest of ['ffmpeg', 'node'] as const)
+for (const ingest of ['ffmpeg', 'rtsp'] as const)
   test(`broker SIGKILLed and restarted (${ingest} ingest): no start/end event lost, duplicates only as QoS 1 redeliveries`, (t) =>
     brokerRestart(t, ingest));

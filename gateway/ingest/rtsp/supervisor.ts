@@ -1,17 +1,16 @@
-// The gateway's "node" ingest: the gateway itself speaks RTSP to every camera (gateway/ingest/
+// The gateway's `rtsp` ingest: the gateway itself speaks RTSP to every camera (gateway/ingest/
 // rtsp-client.ts), keeps only the keyframes and hands them to a small pool of shared ffmpeg
-// decoders (decoder-pool.ts). Same interface as gateway/decode/supervisor.ts, so the gateway can
-// switch by config. Why: ffmpeg reading RTSP costs 1.3-1.7 ms CPU per camera-second before it
+// decoders (decoder-pool.ts). The contract is ../contract.ts, as for the ffmpeg source. Why: ffmpeg reading RTSP costs 1.3-1.7 ms CPU per camera-second before it
 // decodes anything and holds an H.264 decoder per input (~6.8 MB); receiving RTP in Node costs
 // ~0.1-0.15 ms and the pool holds one decoder per process, not per camera.
 // Isolation comes for free: a camera is a socket, not an input of a shared process, so a bad
 // camera fails alone; a decoder in doubt restarts and loses at most the one unit in flight.
-import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
-import { backoffDelay, defaultBackoff, type BackoffOptions } from '../decode/backoff.ts';
-import { failureStatus, type CameraStatus } from '../decode/status.ts';
-import type { CameraStats, DecoderSupervisor, ProcessStats, SupervisorDeps } from '../decode/supervisor.ts';
+import type { FfmpegBinary } from '../../../shared/ffmpeg.ts';
+import { backoffDelay, defaultBackoff, type BackoffOptions } from '../backoff.ts';
+import { applyStatus, failureStatus, type CameraStatus } from '../status.ts';
+import type { CameraStats, Ingest, IngestDeps, ProcessStats } from '../contract.ts';
 import type { PoolCounters } from './decoder-pool.ts';
-import type { Frame } from '../frame.ts';
+import type { Frame } from '../../frame.ts';
 import { createCodecPools } from './codec-pools.ts';
 import {
   createCameraActivity,
@@ -26,9 +25,9 @@ import {
   type RtspClient,
   type RtspClientStats,
   type StreamCodec,
-} from './rtsp-client.ts';
+} from '../rtsp-client.ts';
 
-export interface IngestOptions {
+export interface RtspIngestOptions {
   /** Only `keyframes`: the pool decodes IDR units on their own (fps:<n> needs every frame). */
   mode?: string;
   /** Cameras per pooled decoder process (48 is a good start; a process passes 300+ IDR/s). */
@@ -53,7 +52,7 @@ export interface IngestOptions {
   catchUpPerS?: number;
 }
 
-export interface IngestCounters extends PoolCounters {
+export interface RtspIngestCounters extends PoolCounters {
   /** Keyframes waiting for or inside a decoder right now. */
   pending: number;
   rtp: RtspClientStats;
@@ -71,8 +70,8 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export interface IngestSupervisor extends DecoderSupervisor {
-  counters(): IngestCounters;
+export interface RtspIngest extends Ingest {
+  counters(): RtspIngestCounters;
 }
 
 interface Cam {
@@ -109,9 +108,9 @@ function addRtp(a: RtspClientStats, b: RtspClientStats): void {
   a.droppedUnits += b.droppedUnits;
 }
 
-export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): IngestSupervisor {
+export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIngest {
   if (o.mode !== undefined && o.mode !== 'keyframes')
-    throw new Error(`gateway.ingest=node decodes keyframes only, not ${o.mode}`);
+    throw new Error(`the rtsp ingest decodes keyframes only, not ${o.mode}`);
   const log = deps.log.child({ component: 'ingest' });
   const stallMs = o.stallS * 1000;
   const backoff: BackoffOptions = { ...defaultBackoff, ...o.backoff };
@@ -120,7 +119,7 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
   const cams = new Map<string, Cam>();
   const closedRtp = zeroRtp();
   const gateOpts: ActivityOptions = { ...defaultActivityOptions, enabled: false, ...o.activity };
-  const gate: IngestCounters['gate'] = { off: 0, warmup: 0, track: 0, forced: 0, activity: 0, still: 0 };
+  const gate: RtspIngestCounters['gate'] = { off: 0, warmup: 0, track: 0, forced: 0, activity: 0, still: 0 };
   // Skipped keyframes are not frames: a still camera under the gate gets a frame per forced look.
   const frameStallMs = stallMs + (gateOpts.enabled ? gateOpts.forceLookMs : 0);
   let skippedCompressed = 0;
@@ -238,14 +237,8 @@ export function createIngestSupervisor(o: IngestOptions, deps: SupervisorDeps): 
     log,
   );
 
-  function setStatus(cam: Cam, status: CameraStatus, detail?: string): void {
-    if (cam.status === status) return;
-    cam.status = status;
-    if (status === 'online') cam.wasOnline = true;
-    log.info({ camera: cam.id, status, detail }, 'camera status');
-    if (detail === undefined) deps.onStatus(cam.id, status);
-    else deps.onStatus(cam.id, status, detail);
-  }
+  const setStatus = (cam: Cam, status: CameraStatus, detail?: string): void =>
+    applyStatus(cam, status, detail, log, deps.onStatus);
 
   function connect(cam: Cam): void {
     if (closed || !cams.has(cam.id)) return;

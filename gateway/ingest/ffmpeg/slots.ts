@@ -2,10 +2,10 @@
 // (restarted as often as needed): a group of healthy cameras or one quarantined camera.
 // Every process start bumps the slot's generation; events of an older generation are ignored,
 // so a stale process's exit or late frames never touch its successor.
-import type { Logger } from '../../shared/log.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { backoffDelay, type BackoffOptions } from '../backoff.ts';
 import type { DecoderGroup, ExitInfo } from './group.ts';
-import { attributeFailures, failureStatus, type CameraStatus, type Failure } from './status.ts';
+import { attributeFailures, failureStatus, type CameraStatus, type Failure } from '../status.ts';
 
 export interface Cam {
   id: string;
