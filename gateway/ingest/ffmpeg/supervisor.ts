@@ -2,24 +2,17 @@
 // (~2.6 ms CPU and ~4 MB per camera-second against ~8 ms and 13 MB alone); a camera that fails
 // or stalls is taken out of its group, which restarts without it at once, and retried alone
 // ("quarantine") with backoff until it delivers frames long enough to rejoin a group.
-import type { FfmpegBinary } from '../../../shared/ffmpeg.ts';
+import { cameraStats, type SourceOptions } from '../camera.ts';
 import { decoderCaps, parseMode, defaultArgsOptions, type ArgsOptions } from './args.ts';
-import { defaultBackoff, type BackoffOptions } from '../backoff.ts';
-import type { CameraStats, Ingest, IngestDeps, ProcessStats } from '../contract.ts';
+import { defaultBackoff } from '../backoff.ts';
+import type { Ingest, IngestDeps, ProcessStats } from '../contract.ts';
 import { startGroup } from './group.ts';
 import { applyStatus, type CameraStatus } from '../status.ts';
 import { createSlots, type Cam, type ProcHandlers, type SlotHost } from './slots.ts';
 
-export interface FfmpegIngestOptions {
+export interface FfmpegIngestOptions extends SourceOptions {
   /** `keyframes` or `fps:<n>`. */
   mode: string;
-  camerasPerDecoder: number;
-  /** A camera without frames this long, while its process runs, is stalled. */
-  stallS: number;
-  ffmpeg: FfmpegBinary;
-  width: number;
-  height: number;
-  backoff?: Partial<BackoffOptions>;
   /** A process with no frame from any camera this long is stalled (default stallS / 2, >= 3 s). */
   processStallS?: number;
   /** How often quarantined cameras that work are moved back into groups (default 30 s). */
@@ -28,7 +21,6 @@ export interface FfmpegIngestOptions {
   rejoinAfterS?: number;
   /** Concurrently running quarantine processes (default 64): bounds memory after a mass outage. */
   maxSolo?: number;
-  killTimeoutMs?: number;
   stderrLines?: number;
   args?: Partial<Pick<ArgsOptions, 'socketTimeoutMs' | 'probe' | 'analyzeDurationMs' | 'fit'>>;
 }
@@ -105,17 +97,16 @@ export function createFfmpegIngest(o: FfmpegIngestOptions, deps: IngestDeps): In
     },
     stats() {
       const now = Date.now();
-      const cameras = slots.cameras().map(
-        (c): CameraStats => ({
-          id: c.id,
-          status: c.status ?? 'starting',
-          frames: c.frames,
-          restarts: c.restarts,
-          lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
-          placement: c.slot ? (c.slot.quarantine ? 'quarantine' : 'group') : 'waiting',
-          pid: c.slot?.proc?.pid ?? null,
-        }),
-      );
+      const cameras = slots
+        .cameras()
+        .map((c) =>
+          cameraStats(
+            c,
+            now,
+            c.slot ? (c.slot.quarantine ? 'quarantine' : 'group') : 'waiting',
+            c.slot?.proc?.pid ?? null,
+          ),
+        );
       const processes = slots.all().map(
         (s): ProcessStats => ({
           pid: s.proc?.pid ?? null,

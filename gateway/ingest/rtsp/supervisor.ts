@@ -1,24 +1,20 @@
 // The gateway's `rtsp` ingest: the gateway itself speaks RTSP to every camera (gateway/ingest/
 // rtsp-client.ts), keeps only the keyframes and hands them to a small pool of shared ffmpeg
-// decoders (decoder-pool.ts). The contract is ../contract.ts, as for the ffmpeg source. Why: ffmpeg reading RTSP costs 1.3-1.7 ms CPU per camera-second before it
-// decodes anything and holds an H.264 decoder per input (~6.8 MB); receiving RTP in Node costs
+// decoders (decoder-pool.ts). The contract is ../contract.ts, as for the ffmpeg source.
+// Why: ffmpeg reading RTSP costs 1.3-1.7 ms CPU per camera-second before it decodes anything and holds an H.264 decoder per input (~6.8 MB); receiving RTP in Node costs
 // ~0.1-0.15 ms and the pool holds one decoder per process, not per camera.
 // Isolation comes for free: a camera is a socket, not an input of a shared process, so a bad
 // camera fails alone; a decoder in doubt restarts and loses at most the one unit in flight.
-import type { FfmpegBinary } from '../../../shared/ffmpeg.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from '../backoff.ts';
+import { cameraStats, type SourceOptions } from '../camera.ts';
 import { applyStatus, failureStatus, type CameraStatus } from '../status.ts';
-import type { CameraStats, Ingest, IngestDeps, ProcessStats } from '../contract.ts';
+import type { Ingest, IngestDeps, ProcessStats } from '../contract.ts';
 import type { PoolCounters } from './decoder-pool.ts';
 import type { Frame } from '../../frame.ts';
 import { createCodecPools } from './codec-pools.ts';
-import {
-  createCameraActivity,
-  defaultActivityOptions,
-  type ActivityOptions,
-  type CameraActivity,
-  type DecodeReason,
-} from './activity.ts';
+import { defaultActivityOptions, type ActivityOptions, type DecodeReason } from './activity.ts';
+import { addRtp, newCam, settle, zeroRtp, type Cam } from './camera.ts';
+import { createTokenBucket } from './token-bucket.ts';
 import {
   startRtspClient,
   type CloseKind,
@@ -27,18 +23,9 @@ import {
   type StreamCodec,
 } from '../rtsp-client.ts';
 
-export interface RtspIngestOptions {
+export interface RtspIngestOptions extends SourceOptions {
   /** Only `keyframes`: the pool decodes IDR units on their own (fps:<n> needs every frame). */
   mode?: string;
-  /** Cameras per pooled decoder process (48 is a good start; a process passes 300+ IDR/s). */
-  camerasPerDecoder: number;
-  /** A camera without frames this long is offline; without media this long its session restarts. */
-  stallS: number;
-  ffmpeg: FfmpegBinary;
-  width: number;
-  height: number;
-  backoff?: Partial<BackoffOptions>;
-  killTimeoutMs?: number;
   /** Upper bound of decoder processes (default 16). */
   maxDecoders?: number;
   /** Per decoder, units waiting beyond the one in flight (default 32). */
@@ -64,48 +51,8 @@ export interface RtspIngestCounters extends PoolCounters {
   catchUp: { decoded: number; refused: number };
 }
 
-interface Waiter {
-  captureTs: number;
-  resolve(f: Frame | undefined): void;
-  timer: NodeJS.Timeout;
-}
-
 export interface RtspIngest extends Ingest {
   counters(): RtspIngestCounters;
-}
-
-interface Cam {
-  id: string;
-  url: string;
-  client: RtspClient | undefined;
-  playing: boolean;
-  status: CameraStatus | undefined;
-  wasOnline: boolean;
-  frames: number;
-  seq: number;
-  restarts: number;
-  attempt: number;
-  lastFrameAt: number | undefined;
-  playingAt: number;
-  lastPid: number | null;
-  retry: NodeJS.Timeout | undefined;
-  /** Counters of clients that ended, so totals survive reconnects. */
-  past: RtspClientStats;
-  /** What the camera sent last (its SDP); unknown until its first keyframe counts as H.264. */
-  codec: StreamCodec;
-  /** Its baseline outlives reconnections: the door is the same. */
-  activity: CameraActivity;
-  /** Decode on demand: analysis waits for this keyframe's frame. */
-  waiter: Waiter | undefined;
-}
-
-const zeroRtp = (): RtspClientStats => ({ packets: 0, bytes: 0, keyframes: 0, seqGaps: 0, droppedUnits: 0 });
-function addRtp(a: RtspClientStats, b: RtspClientStats): void {
-  a.packets += b.packets;
-  a.bytes += b.bytes;
-  a.keyframes += b.keyframes;
-  a.seqGaps += b.seqGaps;
-  a.droppedUnits += b.droppedUnits;
 }
 
 export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIngest {
@@ -125,20 +72,14 @@ export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIn
   let skippedCompressed = 0;
   const catchUp = { decoded: 0, refused: 0 };
   const catchUpPerS = gateOpts.enabled ? (o.catchUpPerS ?? 0) : 0;
-  // Token bucket, at most one second's worth at once: a door slammed on every camera at once must
-  // not turn into a burst of GOP decodes in the shared decoders.
-  let catchUpTokens = catchUpPerS;
-  let catchUpAt = Date.now();
+  const catchUpTokens = createTokenBucket(catchUpPerS);
 
   /** Activity started between keyframes of a camera not being decoded: decode its GOP so far. */
   function tryCatchUp(cam: Cam, client: RtspClient): void {
     // Never for a camera being decoded: tracked, or a keyframe of it in the decoder now.
     if (cam.waiter || deps.tracked?.(cam.id) || deps.idle?.(cam.id)) return;
-    const now = Date.now();
-    catchUpTokens = Math.min(catchUpPerS, catchUpTokens + ((now - catchUpAt) / 1000) * catchUpPerS);
-    catchUpAt = now;
     const gop = client.gop();
-    if (catchUpTokens < 1 || !gop || gop.codec !== cam.codec) {
+    if (!catchUpTokens.available() || !gop || gop.codec !== cam.codec) {
       catchUp.refused++;
       deps.onCatchUp?.(cam.id, 'refused');
       return;
@@ -148,20 +89,12 @@ export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIn
       deps.onCatchUp?.(cam.id, 'refused');
       return;
     }
-    catchUpTokens -= 1;
+    catchUpTokens.take();
     catchUp.decoded++;
     deps.onCatchUp?.(cam.id, 'decoded');
   }
   // Longer than a unit may take in the pool (its timeout plus the start-up grace of a new decoder).
   const loadTimeoutMs = (o.auTimeoutMs ?? 2000) + 4000;
-
-  function settle(cam: Cam, frame: Frame | undefined): void {
-    const w = cam.waiter;
-    if (!w) return;
-    cam.waiter = undefined;
-    clearTimeout(w.timer);
-    w.resolve(frame);
-  }
 
   /** Decode on demand: one keyframe, now; its frame goes to the caller, not to onFrame. */
   function decodeNow(
@@ -355,26 +288,7 @@ export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIn
       }
       for (const [id, url] of want) {
         if (cams.has(id)) continue;
-        const cam: Cam = {
-          id,
-          url,
-          client: undefined,
-          playing: false,
-          status: undefined,
-          wasOnline: false,
-          frames: 0,
-          seq: 0,
-          restarts: 0,
-          attempt: 0,
-          lastFrameAt: undefined,
-          playingAt: 0,
-          lastPid: null,
-          retry: undefined,
-          past: zeroRtp(),
-          codec: 'h264',
-          activity: createCameraActivity(gateOpts),
-          waiter: undefined,
-        };
+        const cam = newCam(id, url, gateOpts);
         cams.set(id, cam);
         connect(cam);
       }
@@ -382,16 +296,8 @@ export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIn
     },
     stats() {
       const now = Date.now();
-      const cameras = [...cams.values()].map(
-        (c): CameraStats => ({
-          id: c.id,
-          status: c.status ?? 'starting',
-          frames: c.frames,
-          restarts: c.restarts,
-          lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
-          placement: c.playing ? 'group' : 'waiting',
-          pid: c.lastPid,
-        }),
+      const cameras = [...cams.values()].map((c) =>
+        cameraStats(c, now, c.playing ? 'group' : 'waiting', c.lastPid),
       );
       const processes = pool.decoders().map(
         (d): ProcessStats => ({
