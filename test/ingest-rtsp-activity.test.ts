@@ -98,8 +98,8 @@ async function residentialCity(gate: boolean): Promise<CityRun> {
     'city.residentialSeconds=30',
     'city.passagesPerHour=240',
     'gateway.settleS=0.5',
-    'gateway.ingest=node',
-    `gateway.activityGate=${gate}`,
+    'gateway.ingest=rtsp',
+    `gateway.ingest.activityGate=${gate}`,
   ]);
   const starts: FaceEvent[] = [];
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
@@ -163,9 +163,9 @@ test('decode on demand: under a budget below the keyframe rate, no decoded frame
     `mqtt.url=${broker.url}`,
     'city.cameras=6',
     'gateway.settleS=0.5',
-    'gateway.ingest=node',
+    'gateway.ingest=rtsp',
     'gateway.budgetFps=3',
-    'gateway.activityGate=false',
+    'gateway.ingest.activityGate=false',
   ]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   t.after(() => sim.close());
