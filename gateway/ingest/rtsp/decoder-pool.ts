@@ -19,6 +19,7 @@
 import type { FfmpegBinary } from '../../../shared/ffmpeg.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { decoderArgs, H264_AUD, H264_SYNC_UNIT, HEVC_AUD, HEVC_SYNC_UNIT } from './decoder-units.ts';
+import { createStrikes, leastLoaded } from './decoder-placement.ts';
 import { decoderProcs } from './decoder-proc.ts';
 import {
   makeDecoder,
@@ -87,25 +88,13 @@ export interface DecoderPool {
   close(): Promise<void>;
 }
 
-const STRIKE_WINDOW_MS = 60_000;
-const STRIKES_KEPT = 8;
-/** Timeouts within the window that make a camera a suspect, decoded apart from the others. */
-const SUSPECT_STRIKES = 2;
-
-export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Logger): DecoderPool {
-  const maxQueue = o.maxQueue ?? 32;
-  const c = zeroCounters();
-  const decoders: Decoder[] = [];
-  /** Where each camera's waiting unit is (at most one per camera) and which decoder it last used. */
-  const waiting = new Map<string, Entry>();
-  const lastDecoder = new Map<string, Decoder>();
-  let closed = false;
-  /** Timeouts per camera in the last STRIKE_WINDOW_MS (at most STRIKES_KEPT kept). */
-  const strikes = new Map<string, number[]>();
-  let quarantine: Decoder | undefined;
-  const all = (): Decoder[] => (quarantine ? [...decoders, quarantine] : decoders);
+/** The settings and shared state every decoder of a pool works with (decoder-state.ts). */
+function poolContext(
+  o: DecoderPoolOptions,
+  shared: Pick<PoolContext, 'c' | 'ev' | 'log' | 'waiting' | 'closed' | 'strike'>,
+): PoolContext {
   const h265 = o.codec === 'h265';
-  const ctx: PoolContext = {
+  return {
     ffmpeg: o.ffmpeg,
     args: decoderArgs(o.ffmpeg, o.width, o.height, o.codec),
     frameBytes: o.width * o.height * 3,
@@ -116,33 +105,28 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     stderrLines: o.stderrLines ?? 20,
     aud: h265 ? HEVC_AUD : H264_AUD,
     syncUnit: h265 ? HEVC_SYNC_UNIT : H264_SYNC_UNIT,
-    c,
-    ev,
-    log,
-    waiting,
-    closed: () => closed,
-    strike(cameraId) {
-      const now = Date.now();
-      const l = (strikes.get(cameraId) ?? []).filter((t) => now - t < STRIKE_WINDOW_MS);
-      l.push(now);
-      strikes.set(cameraId, l.slice(-STRIKES_KEPT));
-    },
+    ...shared,
   };
-  const procs = decoderProcs(ctx);
+}
 
-  function suspect(cameraId: string): boolean {
-    const l = strikes.get(cameraId);
-    if (!l) return false;
-    const now = Date.now();
-    const recent = l.filter((t) => now - t < STRIKE_WINDOW_MS).length;
-    if (recent === 0) strikes.delete(cameraId);
-    return recent >= SUSPECT_STRIKES;
-  }
+export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Logger): DecoderPool {
+  const maxQueue = o.maxQueue ?? 32;
+  const c = zeroCounters();
+  const decoders: Decoder[] = [];
+  /** Where each camera's waiting unit is (at most one per camera) and which decoder it last used. */
+  const waiting = new Map<string, Entry>();
+  const lastDecoder = new Map<string, Decoder>();
+  let closed = false;
+  const strikes = createStrikes();
+  let quarantine: Decoder | undefined;
+  const all = (): Decoder[] => (quarantine ? [...decoders, quarantine] : decoders);
+  const ctx = poolContext(o, { c, ev, log, waiting, closed: () => closed, strike: strikes.strike });
+  const procs = decoderProcs(ctx);
 
   function pick(cameraId: string): Decoder | undefined {
     // A camera whose units keep yielding nothing costs its decoder a timeout each time: it gets a
     // decoder of its own kind, so the healthy cameras do not wait behind it.
-    if (suspect(cameraId)) {
+    if (strikes.suspect(cameraId)) {
       if (!quarantine) {
         quarantine = makeDecoder(-1);
         quarantine.strict = true;
@@ -150,24 +134,8 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
       }
       return quarantine;
     }
-    let best: Decoder | undefined;
-    let bestLoad = Infinity;
-    for (const d of decoders) {
-      if (d.removed) continue;
-      const load = d.queue.length + (d.inFlight ? 1 : 0) + (d.proc ? 0 : maxQueue);
-      if (load < bestLoad) {
-        best = d;
-        bestLoad = load;
-      }
-    }
-    // Stay with the camera's previous decoder unless it is clearly busier: its scaler is already
-    // set up for this camera's resolution.
     const prev = lastDecoder.get(cameraId);
-    if (prev && prev !== quarantine && !prev.removed && prev.proc) {
-      const load = prev.queue.length + (prev.inFlight ? 1 : 0);
-      if (load <= bestLoad + 2) best = prev;
-    }
-    return best;
+    return leastLoaded(decoders, prev === quarantine ? undefined : prev, maxQueue);
   }
 
   function resize(n: number): void {
@@ -221,7 +189,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   const sweep = setInterval(() => {
     const q = quarantine;
     if (!q || q.queue.length > 0 || q.inFlight) return;
-    for (const id of [...strikes.keys()]) if (suspect(id)) return;
+    if (strikes.any()) return;
     quarantine = undefined;
     for (const [id, d] of lastDecoder) if (d === q) lastDecoder.delete(id);
     void procs.stop(q);
@@ -234,7 +202,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
     },
     submitGop(id, units, ts) {
       // The strict decoder maps one picture per unit; a suspect camera gets no catch-up.
-      if (closed || units.length === 0 || suspect(id)) return false;
+      if (closed || units.length === 0 || strikes.suspect(id)) return false;
       const parts: Buffer[] = [];
       units.forEach((u, i) => {
         if (i > 0) parts.push(ctx.aud);
