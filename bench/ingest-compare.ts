@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { cpuMs } from '../shared/proc.ts';
 import { createLogger } from '../shared/log.ts';
-import { createDecoderSupervisor } from '../gateway/decode/supervisor.ts';
-import type { DecoderSupervisor } from '../gateway/decode/supervisor.ts';
+import { createFfmpegIngest } from '../gateway/ingest/ffmpeg/supervisor.ts';
+import type { Ingest } from '../gateway/ingest/contract.ts';
 import type { Frame } from '../gateway/frame.ts';
-import { createIngestSupervisor } from '../gateway/ingest/supervisor.ts';
+import { createRtspIngest } from '../gateway/ingest/rtsp/supervisor.ts';
 import { cliPath, startChild } from './children.ts';
 import { processTree, treeMeter } from './proc-tree.ts';
 
@@ -71,10 +71,10 @@ async function runSide(spec: SideSpec): Promise<SideResult> {
   };
   const deps = { log, onFrame, onStatus: () => undefined };
   const common = { mode: 'keyframes', stallS: 10, ffmpeg, width: 320, height: 240 };
-  const sup: DecoderSupervisor & { counters?: () => unknown } =
+  const sup: Ingest & { counters?: () => unknown } =
     spec.side === 'ffmpeg'
-      ? createDecoderSupervisor({ ...common, camerasPerDecoder: 16 }, deps)
-      : createIngestSupervisor({ ...common, camerasPerDecoder: spec.perDecoder }, deps);
+      ? createFfmpegIngest({ ...common, camerasPerDecoder: 16 }, deps)
+      : createRtspIngest({ ...common, camerasPerDecoder: spec.perDecoder }, deps);
   const ids = Array.from({ length: spec.cameras }, (_, i) => String(i + 1).padStart(6, '0'));
   sup.setCameras(ids.map((id) => ({ id, url: `${spec.base}/cam/${id}` })));
   const online = (): number => sup.stats().cameras.filter((c) => c.status === 'online').length;

@@ -59,7 +59,7 @@ export interface SideResult {
   framesDecoded: number;
   framesAnalysed: number;
   framesDropped: number;
-  /** Gateway, node ingest: keyframes never decoded, by reason (`still`: activity gate; `compressed`: replaced before their turn). */
+  /** Gateway, rtsp ingest: keyframes never decoded, by reason (`still`: activity gate; `compressed`: replaced before their turn). */
   framesSkipped?: Record<string, number>;
   simulatorCpuMsPerStreamSecond: number;
   score?: Score;
@@ -214,7 +214,7 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     'log.level=warn',
     ...(cfg.ffmpeg.path ? [`ffmpeg.path=${cfg.ffmpeg.path}`] : []),
   ].flatMap((s) => ['--set', s]);
-  // The gateway under test runs with the bench's gateway settings (--set gateway.ingest=node ...).
+  // The gateway under test runs with the bench's gateway settings (--set gateway.ingest=rtsp ...).
   const gatewaySets = Object.entries(cfg.gateway)
     .filter(([k]) => k !== 'cameras' && k !== 'id')
     .flatMap(([k, v]) => ['--set', `gateway.${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`]);

@@ -79,9 +79,11 @@ export const envAliases: Readonly<Record<string, string>> = {
 function unwrap(s: z.ZodType): z.ZodType {
   let cur = s;
   for (;;) {
-    const def = cur.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+    const def = cur.def as { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType };
     if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional') && def.innerType)
       cur = def.innerType;
+    // A preprocess (a transform piped into the schema) is read as the schema it feeds.
+    else if (def.type === 'pipe' && def.in?.def.type === 'transform' && def.out) cur = def.out;
     else if (def.type === 'pipe' && def.in) cur = def.in;
     else return cur;
   }
@@ -91,6 +93,14 @@ function unwrap(s: z.ZodType): z.ZodType {
 export function schemaLeaves(schema: z.ZodType = configSchema, prefix = ''): Map<string, Leaf> {
   const out = new Map<string, Leaf>();
   const s = unwrap(schema);
+  if (s instanceof z.ZodDiscriminatedUnion) {
+    // A tagged union (gateway.ingest): the bare path takes a kind (shorthand), then every key of
+    // every kind; the schema refuses a key that the chosen kind does not have.
+    out.set(prefix, 'string');
+    for (const option of s.options as z.ZodType[])
+      for (const [p, t] of schemaLeaves(option, prefix)) if (!out.has(p)) out.set(p, t);
+    return out;
+  }
   if (s instanceof z.ZodObject) {
     for (const [k, v] of Object.entries(s.shape as Record<string, z.ZodType>)) {
       for (const [p, t] of schemaLeaves(v, prefix ? `${prefix}.${k}` : k)) out.set(p, t);
@@ -109,6 +119,27 @@ export function schemaLeaves(schema: z.ZodType = configSchema, prefix = ''): Map
           : 'json',
   );
   return out;
+}
+
+/** The leaves of one kind of the tagged union at `path` (undefined when there is none). */
+function unionOptionLeaves(path: readonly string[], kind: string): Map<string, Leaf> | undefined {
+  let cur: z.ZodType = configSchema;
+  for (const p of path) {
+    const s = unwrap(cur);
+    if (!(s instanceof z.ZodObject)) return undefined;
+    const next = (s.shape as Record<string, z.ZodType | undefined>)[p];
+    if (!next) return undefined;
+    cur = next;
+  }
+  const u = unwrap(cur);
+  if (!(u instanceof z.ZodDiscriminatedUnion)) return undefined;
+  for (const option of u.options as z.ZodType[]) {
+    const o = unwrap(option);
+    const lit =
+      o instanceof z.ZodObject ? unwrap((o.shape as Record<string, z.ZodType>)['kind']!) : undefined;
+    if (lit instanceof z.ZodLiteral && lit.values.has(kind)) return schemaLeaves(option, path.join('.'));
+  }
+  return undefined;
 }
 
 /** FACEGATE_GATEWAY_DETECTOR_THREADS <-> gateway.detectorThreads */
@@ -150,10 +181,17 @@ function setPath(tree: Tree, path: string, value: unknown): void {
   let cur = tree;
   for (const p of parts.slice(0, -1)) {
     const next = cur[p];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[p] = {};
+    // A tagged union given as its bare kind (`ingest: ffmpeg`) keeps that kind under its options.
+    if (typeof next === 'string') cur[p] = { kind: next };
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[p] = {};
     cur = cur[p] as Tree;
   }
-  cur[parts[parts.length - 1]!] = value;
+  const last = parts[parts.length - 1]!;
+  const prev = cur[last];
+  // A bare kind over options already given (file, then env) changes the kind, keeps the options.
+  if (typeof value === 'string' && typeof prev === 'object' && prev !== null && !Array.isArray(prev))
+    (prev as Tree)['kind'] = value;
+  else cur[last] = value;
 }
 
 function getPath(tree: unknown, path: (string | number | symbol)[]): unknown {
@@ -236,16 +274,23 @@ export function loadConfig(input: ConfigInput = {}): Config {
   const setBy = [...sources.keys()]
     .filter((k) => path === k || path.startsWith(k + '.'))
     .sort((a, b) => b.length - a.length)[0];
-  const source = (setBy && sources.get(setBy)) ?? fileLabel;
+  let source = (setBy && sources.get(setBy)) ?? fileLabel;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.` : '') + keyName(k));
-    const known = [...leaves.keys()]
+    const flagged = issue.keys.map((k) => sources.get(path ? `${path}.${k}` : k)).find((x) => x);
+    if (flagged) source = flagged;
+    // Inside a tagged union, only the keys of the chosen kind are known.
+    const kind = getPath(tree, [...issue.path, 'kind']);
+    const kindLeaves = typeof kind === 'string' ? unionOptionLeaves(issue.path.map(String), kind) : undefined;
+    const known = [...(kindLeaves ?? leaves).keys()]
       .filter((k) => (path ? k.startsWith(path + '.') : true))
       .map((k) => (path ? k : k.split('.')[0]));
     const hint = known.length ? `; known: ${[...new Set(known)].join(', ')}` : '';
     throw new ConfigError(`unknown config key ${keys.join(', ')} (from ${source})${hint}`);
   }
-  const value = getPath(tree, issue.path);
+  // A bare kind (`gateway.ingest=node`) has no `kind` key of its own: show the kind given.
+  const parent = getPath(tree, issue.path.slice(0, -1));
+  const value = getPath(tree, issue.path) ?? (typeof parent === 'string' ? parent : undefined);
   const allowed = issue.message.replace(/^Invalid input: /, '');
   throw new ConfigError(`${path}: ${show(path, value)} (from ${source}) is not allowed: ${allowed}`);
 }

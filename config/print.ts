@@ -28,10 +28,25 @@ export function toYaml(cfg: Config): string {
 function describe(schema: z.ZodType, path: string[]): string | undefined {
   let cur: z.ZodType | undefined = schema;
   for (const p of path) {
-    while (cur && !(cur instanceof z.ZodObject)) cur = (cur.def as { innerType?: z.ZodType }).innerType;
-    cur = cur ? (cur.shape as Record<string, z.ZodType>)[p] : undefined;
+    const obj = objectOf(cur, p);
+    cur = obj ? (obj.shape as Record<string, z.ZodType>)[p] : undefined;
   }
   return cur?.description;
+}
+
+/** The object under wrappers that holds key `p`; of a tagged union, the first kind that has it. */
+function objectOf(s: z.ZodType | undefined, p: string): z.ZodObject | undefined {
+  let cur = s;
+  while (cur && !(cur instanceof z.ZodObject)) {
+    const def = cur.def as { innerType?: z.ZodType; out?: z.ZodType; type: string };
+    if (cur instanceof z.ZodDiscriminatedUnion)
+      return (cur.options as z.ZodType[])
+        .map((o) => objectOf(o, p))
+        .find((o) => o !== undefined && p in (o.shape as object));
+    if (!def.innerType && !def.out) return undefined;
+    cur = def.type === 'pipe' ? def.out : def.innerType;
+  }
+  return cur instanceof z.ZodObject ? cur : undefined;
 }
 
 /** The shipped example: the defaults, each key commented with its meaning and env name. */

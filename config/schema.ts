@@ -114,29 +114,25 @@ export const simulatorSchema = z.strictObject({
     .describe('shard auto: wait this long after simulators come or go before taking cameras'),
 });
 
-export const gatewaySchema = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{0,64}$/)
-    .default('')
-    .describe('gateway id (empty: gw-<hostname>-<pid>)'),
-  cameras: z
-    .array(cameraSource)
-    .default([])
-    .describe('cameras to pull (empty: discover from the simulator catalog)'),
-  decode: decodeMode.default('keyframes').describe('keyframes | fps:<n>'),
-  ingest: z
-    .enum(['ffmpeg', 'node'])
-    .default('ffmpeg')
-    .describe(
-      'ffmpeg: ffmpeg reads RTSP, one decoder per camera; node (experimental, keyframes only): the gateway reads RTSP, shared decoders',
-    ),
-  camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
+/** The ingest a gateway runs when `gateway.ingest` names none. */
+export const defaultIngestKind = 'rtsp';
+
+const rtspIngest = z.strictObject({
+  kind: z
+    .literal('rtsp')
+    .describe('rtsp: the gateway reads RTSP itself and decodes keyframes in shared decoders'),
+  camerasPerDecoder: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(48)
+    .describe('cameras per shared keyframe decoder (one decoder passes 300+ keyframes a second)'),
   activityGate: z
     .boolean()
     .default(true)
     .describe(
-      "node ingest: decode a keyframe only when the P-frame bytes before it rise above the camera's learned baseline, a face is tracked, or on a forced look",
+      "decode a keyframe only when the P-frame bytes before it rise above the camera's learned baseline, a face is tracked, or on a forced look",
     ),
   activityThreshold: z
     .number()
@@ -148,7 +144,7 @@ export const gatewaySchema = z.strictObject({
     .boolean()
     .default(true)
     .describe(
-      "node ingest: keep each camera's newest keyframe compressed and decode it when analysis takes the camera's turn (none decoded in vain)",
+      "keep each camera's newest keyframe compressed and decode it when analysis takes the camera's turn (none decoded in vain)",
     ),
   catchUpPerS: z
     .number()
@@ -162,6 +158,51 @@ export const gatewaySchema = z.strictObject({
     .max(3600)
     .default(10)
     .describe('activity gate: decode a keyframe at least this often per camera, whatever the activity'),
+});
+
+const ffmpegIngest = z.strictObject({
+  kind: z
+    .literal('ffmpeg')
+    .describe('ffmpeg: ffmpeg reads each RTSP URL itself (for streams the RTSP client cannot read)'),
+  camerasPerDecoder: z.number().int().min(1).max(400).default(16).describe('inputs per ffmpeg process'),
+  decode: decodeMode.default('keyframes').describe('keyframes | fps:<n>'),
+});
+
+/**
+ * `gateway.ingest`: a tagged union, each kind with its own options and defaults. A bare kind
+ * (`ingest: ffmpeg`, FACEGATE_GATEWAY_INGEST=ffmpeg) stands for that kind with its defaults; a
+ * mapping without `kind` is the default kind.
+ */
+export const ingestSchema = z
+  .preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? { kind: v }
+        : typeof v === 'object' && v !== null && !Array.isArray(v) && !('kind' in v)
+          ? { kind: defaultIngestKind, ...v }
+          : v,
+    z.discriminatedUnion('kind', [rtspIngest, ffmpegIngest]),
+  )
+  .prefault(defaultIngestKind)
+  .describe(
+    'rtsp (default) or ffmpeg, or a mapping with kind: and its options (ffmpeg: camerasPerDecoder 16, decode keyframes or fps:<n>); env FACEGATE_GATEWAY_INGEST=ffmpeg for a bare kind',
+  );
+
+export type IngestConfig = z.infer<typeof rtspIngest> | z.infer<typeof ffmpegIngest>;
+export type RtspIngestConfig = z.infer<typeof rtspIngest>;
+export type FfmpegIngestConfig = z.infer<typeof ffmpegIngest>;
+
+export const gatewaySchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{0,64}$/)
+    .default('')
+    .describe('gateway id (empty: gw-<hostname>-<pid>)'),
+  cameras: z
+    .array(cameraSource)
+    .default([])
+    .describe('cameras to pull (empty: discover from the simulator catalog)'),
+  ingest: ingestSchema,
   detectorThreads: z.number().int().min(1).max(64).default(1).describe('inference worker threads'),
   detectorIntraOpThreads: z
     .number()
@@ -295,12 +336,7 @@ export const logSchema = z.strictObject({
 export const configSchema = z.strictObject({
   city: citySchema.prefault({}),
   simulator: simulatorSchema.prefault({}),
-  gateway: gatewaySchema
-    .refine((g) => g.ingest === 'ffmpeg' || g.decode === 'keyframes', {
-      path: ['ingest'],
-      message: 'node ingest decodes keyframes only; set gateway.decode=keyframes',
-    })
-    .prefault({}),
+  gateway: gatewaySchema.prefault({}),
   mqtt: mqttSchema.prefault({}),
   broker: brokerSchema.prefault({}),
   http: httpSchema.prefault({}),

@@ -15,6 +15,7 @@ import type { Logger } from '../shared/log.ts';
 import { redactUrl } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { connectMqtt, mqttOptionsFrom } from '../shared/mqtt.ts';
+import { assemble, type Parts } from '../shared/lifecycle.ts';
 import { UserError } from '../config/errors.ts';
 import { badId, createTopics } from '../gateway/publish/topics.ts';
 import type { Delta, LinkEvent, PageInfo, SnapshotEvent } from './protocol.ts';
@@ -125,8 +126,13 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
+/** Starts the console; a failure halfway (port in use) closes what was started, in reverse. */
 export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<ConsoleServer> {
   const log = deps.log.child({ component: 'console' });
+  return assemble((parts) => build(cfg, deps, log, parts), { deadlineMs: 5000, log });
+}
+
+async function build(cfg: Config, deps: ConsoleDeps, log: Logger, parts: Parts): Promise<ConsoleServer> {
   const host = deps.host ?? (cfg.console.host || cfg.http.host);
   const wantPort = deps.port ?? cfg.console.port;
   const maxLiveViews = deps.maxLiveViews ?? cfg.console.maxLiveViews;
@@ -162,6 +168,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     },
     resolveMasks: masksOf,
   });
+  parts.add('live views', live, (l) => l.close());
 
   // The pages: each an open event stream. One that cannot keep up is dropped, never buffered.
   const pages = new Set<ServerResponse>();
@@ -185,6 +192,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
     for (const res of [...pages]) write(res, ': ping\n\n');
   }, 15_000);
   heartbeat.unref();
+  parts.defer('heartbeat', () => clearInterval(heartbeat));
 
   const opts = mqttOptionsFrom(
     cfg.mqtt,
@@ -194,6 +202,7 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       : `facegate-console-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   );
   const link = connectMqtt(opts, log.child({ component: 'console-mqtt' }));
+  parts.add('mqtt', link, (l) => l.close({ force: true, timeoutMs: 500 }));
   link.onMessage((topic, payload) => {
     const d: Delta | undefined = state.apply(topic, payload);
     if (d) broadcast(d.kind, d);
@@ -388,9 +397,6 @@ export async function createConsole(cfg: Config, deps: ConsoleDeps): Promise<Con
       });
     });
   } catch (err) {
-    clearInterval(heartbeat);
-    await live.close();
-    await link.close({ force: true, timeoutMs: 500 });
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(
       code === 'EADDRINUSE'

@@ -8,8 +8,8 @@ import type { Polygon } from '../config/privacy.ts';
 import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createCpuMeter } from '../shared/proc.ts';
-import { createDecoderSupervisor, type DecoderSupervisor } from './decode/supervisor.ts';
-import { createIngestSupervisor } from './ingest/supervisor.ts';
+import { createIngest, type Ingest } from './ingest/index.ts';
+import { assemble, type Parts } from '../shared/lifecycle.ts';
 import { createDetectorPool, type DetectorPool } from './detect/pool.ts';
 import { createAnalyzer, type Analyzer, type AnalyzerStats } from './analysis/scheduler.ts';
 import { SampleWindow } from './analysis/window.ts';
@@ -59,10 +59,25 @@ export const defaultModelPath = fileURLToPath(
   new URL('../assets/models/ultraface-rfb-320.onnx', import.meta.url),
 );
 
+/**
+ * Starts a gateway. A failure halfway (a port in use, a broken model) closes what was started, in
+ * reverse, before the error goes on: no decoder, worker or broker link is left behind.
+ */
 export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gateway> {
   const g = cfg.gateway;
   const id = g.id || `gw-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
   const log = deps.log.child({ gateway: id });
+  return assemble((parts) => build(cfg, deps, id, log, parts), { deadlineMs: 12_000, log });
+}
+
+async function build(
+  cfg: Config,
+  deps: GatewayDeps,
+  id: string,
+  log: Logger,
+  parts: Parts,
+): Promise<Gateway> {
+  const g = cfg.gateway;
   const started = Date.now();
   const latency = new SampleWindow(512);
   let decoded = 0;
@@ -81,6 +96,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     },
     { log },
   );
+  parts.add('detector', detector, (d) => d.close());
   const tracker = createTracker({
     gatewayId: id,
     confirmHits: g.confirmHits,
@@ -92,6 +108,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     g.motionThreshold > 0
       ? createMotionGate({ threshold: g.motionThreshold, forceEveryS: g.motionForceS })
       : undefined;
+  parts.defer('motion gate', () => motionGate?.close());
 
   const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
   // Declared before the publisher exists; stats() reads it lazily.
@@ -122,8 +139,9 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       log,
     },
   );
+  parts.add('analyzer', analyzer, (a) => a.close());
   const cpu = createCpuMeter();
-  let supervisor: DecoderSupervisor | undefined;
+  let supervisor: Ingest | undefined;
   let cpuPercent = 0;
   const stats = (): GatewayStats => {
     const a = analyzer.stats().total;
@@ -145,7 +163,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         analysed: a.analysed,
         dropped,
         skipped: { ...skipped },
-        ...(g.ingest === 'node' ? { catchUp: { ...catchUp } } : {}),
+        ...(g.ingest.kind === 'rtsp' ? { catchUp: { ...catchUp } } : {}),
       },
       inferenceMs: { p50: inf.p50, p95: inf.p95 },
       eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
@@ -155,6 +173,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
   };
   const cpuTimer = setInterval(() => (cpuPercent = cpu([process.pid, ...(supervisor?.pids() ?? [])])), 2000);
   cpuTimer.unref();
+  parts.defer('cpu timer', () => clearInterval(cpuTimer));
 
   const mqttUrl = cfg.mqtt.url || deps.mqttUrl || `mqtt://127.0.0.1:${cfg.broker.port}`;
   publisher = createPublisher(
@@ -180,6 +199,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     },
   );
   const pub = publisher;
+  parts.add('publisher', pub, (p) => p.close({ timeoutMs: 2000, flushMs: 0 }));
   const priv = createGatewayPrivacy(cfg, {
     log,
     link: pub.link,
@@ -192,26 +212,11 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     },
   });
   privacy = priv;
+  parts.add('privacy', priv, (p) => p.close());
 
-  const decodeOpts = {
-    mode: g.decode,
-    camerasPerDecoder: g.camerasPerDecoder,
-    stallS: g.stallS,
-    ffmpeg: deps.ffmpeg,
-    width: ANALYSIS_WIDTH,
-    height: ANALYSIS_HEIGHT,
-  };
-  const supervise = g.ingest === 'node' ? createIngestSupervisor : createDecoderSupervisor;
-  const activity = {
-    enabled: g.activityGate,
-    threshold: g.activityThreshold,
-    forceLookMs: g.forceLookS * 1000,
-  };
-  supervisor = supervise(
-    // A shared keyframe decoder passes 300+ IDR a second: three times the cameras of an ffmpeg that reads RTSP.
-    g.ingest === 'node'
-      ? { ...decodeOpts, camerasPerDecoder: g.camerasPerDecoder * 3, activity }
-      : decodeOpts,
+  supervisor = createIngest(
+    g.ingest,
+    { stallS: g.stallS, ffmpeg: deps.ffmpeg, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT },
     {
       log,
       onFrame: (frame) => {
@@ -226,21 +231,17 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         skipped[reason] = (skipped[reason] ?? 0) + 1;
       },
       onCatchUp: (_cam, result) => catchUp[result]++,
-      // Decode on demand: the analyzer decodes a keyframe when the camera's turn comes.
-      ...(g.ingest === 'node' && g.decodeOnDemand
-        ? {
-            onPending: (p: PendingFrame) =>
-              analyzer.offer({
-                ...p,
-                load: async () => {
-                  const frame = await p.load();
-                  if (!frame) return undefined;
-                  decoded++;
-                  return priv.admit(frame) ? frame : undefined;
-                },
-              }),
-          }
-        : {}),
+      // Decode on demand (rtsp ingest): the analyzer decodes a keyframe when the camera's turn comes.
+      onPending: (p: PendingFrame) =>
+        analyzer.offer({
+          ...p,
+          load: async () => {
+            const frame = await p.load();
+            if (!frame) return undefined;
+            decoded++;
+            return priv.admit(frame) ? frame : undefined;
+          },
+        }),
       onStatus: (cam, status, detail) => {
         statuses.set(cam, status);
         pub.cameraStatus(cam, status, detail);
@@ -248,6 +249,7 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       },
     },
   );
+  parts.add('ingest', supervisor, (s) => s.close());
   const sup = supervisor;
 
   const apply = (list: CameraSource[]): void => {
@@ -342,10 +344,13 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
       Math.min(g.settleS * 1000, 1500),
     );
     first.unref();
+    parts.defer('catalog settle', () => clearTimeout(first));
   }
+  parts.defer('membership', () => membership?.close());
 
   const sweep = setInterval(() => emit(tracker.sweep(Date.now())), 1000);
   sweep.unref();
+  parts.defer('sweep', () => clearInterval(sweep));
 
   let http: HttpServer | undefined;
   if (deps.http ?? true) {

@@ -7,6 +7,7 @@ import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { hostname } from 'node:os';
 import type { MqttLink } from '../shared/mqtt.ts';
 import { UserError } from '../config/errors.ts';
+import { assemble, type Parts } from '../shared/lifecycle.ts';
 import { ensureScenes } from './scenes/render.ts';
 import type { SceneClip, SceneSpec } from './scenes/types.ts';
 import { createRtspServer, type RtspServer } from './rtsp/server.ts';
@@ -63,8 +64,13 @@ export function sceneSpec(cfg: Config): SceneSpec {
   };
 }
 
+/** Starts the simulator; a failure halfway (RTSP port in use) closes what was started, in reverse. */
 export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise<Simulator> {
   const log = deps.log.child({ component: 'simulator' });
+  return assemble((parts) => build(cfg, deps, log, parts), { deadlineMs: 5000, log });
+}
+
+async function build(cfg: Config, deps: SimulatorDeps, log: Logger, parts: Parts): Promise<Simulator> {
   const clips = await ensureScenes(sceneSpec(cfg), {
     cacheDir: cfg.simulator.cacheDir,
     ffmpeg: deps.ffmpeg,
@@ -102,6 +108,7 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
     },
     { log },
   );
+  parts.add('rtsp server', rtsp, (r) => r.close(3000));
   let port: number;
   try {
     ({ port } = await rtsp.listen());
@@ -154,6 +161,7 @@ export async function createSimulator(cfg: Config, deps: SimulatorDeps): Promise
     );
   if (mqttUrl) {
     link = startSimulatorLink(cfg, mqttUrl, { log, fleet, rtsp, port, shard, catalog, setCameras });
+    parts.add('mqtt link', link, (l) => l.close());
   } else {
     log.info('no MQTT broker configured: catalog, status and control are off');
     if (shard.auto) shard.onMembers([shard.memberId]);

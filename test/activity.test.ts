@@ -1,4 +1,4 @@
-// The activity gate's decisions (gateway/ingest/activity.ts) on GOP byte rates: pure, so driven by
+// The activity gate's decisions (gateway/ingest/rtsp/activity.ts) on GOP byte rates: pure, so driven by
 // sequences here; the same gate against the simulator's streams is in test/ingest-activity.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import {
   robustBaseline,
   type ActivityOptions,
   type CameraActivity,
-} from '../gateway/ingest/activity.ts';
+} from '../gateway/ingest/rtsp/activity.ts';
 
 const GOP = 90_000; // one keyframe a second, in RTP ticks
 const opts = (o: Partial<ActivityOptions> = {}): ActivityOptions => ({ ...defaultActivityOptions, ...o });

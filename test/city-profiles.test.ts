@@ -1,6 +1,6 @@
 // Whole cities of the new kinds: `facegate up` with residential entrances (faces and movement
 // without a face both in the truth topic), and a mixed H.264 / H.265 city through the gateway's
-// node ingest with the recall of an all-H.264 one.
+// rtsp ingest with the recall of an all-H.264 one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -77,7 +77,7 @@ test('facegate up --set city.profile=residential: faces and movement without a f
 
 async function cityRecall(
   codec: 'h264' | 'mixed',
-  ingest: 'node' | 'ffmpeg' = 'node',
+  ingest: 'rtsp' | 'ffmpeg' = 'rtsp',
 ): Promise<{ all: Score; h265: Score; h265Cams: number }> {
   const broker = await startTestBroker();
   const { log } = captureLogger('silent');
@@ -125,7 +125,7 @@ async function cityRecall(
   }
 }
 
-test('a mixed H.264 / H.265 city through the node ingest has the recall of an all-H.264 one', async (t) => {
+test('a mixed H.264 / H.265 city through the rtsp ingest has the recall of an all-H.264 one', async (t) => {
   const h264 = await cityRecall('h264');
   const mixed = await cityRecall('mixed');
   t.diagnostic(`all H.264: ${JSON.stringify(h264.all)}`);

@@ -60,6 +60,29 @@ test('env names derive from schema paths; aliases map to their keys; FACEGATE_ b
   assert.deepEqual(cams, [{ id: 'door-1', url: 'rtsp://h/cam/1' }]);
 });
 
+test('gateway.ingest: a tagged union with defaults per kind, a bare kind as shorthand, env and flags alike', () => {
+  const d = loadConfig({}).gateway.ingest;
+  assert.equal(d.kind, 'rtsp', 'rtsp is the default');
+  assert.equal(d.camerasPerDecoder, 48, 'a shared keyframe decoder takes 48 cameras, stated, not tripled');
+  const f = loadConfig({ env: { FACEGATE_GATEWAY_INGEST: 'ffmpeg' } }).gateway.ingest;
+  assert.deepEqual(f, { kind: 'ffmpeg', camerasPerDecoder: 16, decode: 'keyframes' });
+  // A bare kind, then an option of it, from env and flags in any order.
+  const e = loadConfig({
+    env: { FACEGATE_GATEWAY_INGEST: 'ffmpeg', FACEGATE_GATEWAY_INGEST_CAMERAS_PER_DECODER: '8' },
+    sets: ['gateway.ingest.decode=fps:2'],
+  }).gateway.ingest;
+  assert.deepEqual(e, { kind: 'ffmpeg', camerasPerDecoder: 8, decode: 'fps:2' });
+  const s = loadConfig({ sets: ['gateway.ingest.forceLookS=4', 'gateway.ingest=rtsp'] }).gateway.ingest;
+  assert.equal(s.kind === 'rtsp' && s.forceLookS, 4);
+  const f2 = tmpFile('gateway:\n  ingest: ffmpeg\n');
+  try {
+    const c = loadConfig({ file: f2.file, sets: ['gateway.ingest.camerasPerDecoder=4'] }).gateway.ingest;
+    assert.deepEqual(c, { kind: 'ffmpeg', camerasPerDecoder: 4, decode: 'keyframes' });
+  } finally {
+    f2.done();
+  }
+});
+
 const bad: { name: string; input: Parameters<typeof loadConfig>[0]; message: string }[] = [
   {
     name: 'not a number',
@@ -91,9 +114,21 @@ const bad: { name: string; input: Parameters<typeof loadConfig>[0]; message: str
   },
   {
     name: 'bad decode mode',
-    input: { sets: ['gateway.decode=fps:x'] },
+    input: { sets: ['gateway.ingest=ffmpeg', 'gateway.ingest.decode=fps:x'] },
     message:
-      'config: gateway.decode: "fps:x" (from --set gateway.decode) is not allowed: keyframes or fps:<n>',
+      'config: gateway.ingest.decode: "fps:x" (from --set gateway.ingest.decode) is not allowed: keyframes or fps:<n>',
+  },
+  {
+    name: 'the old ingest name',
+    input: { sets: ['gateway.ingest=node'] },
+    message:
+      "config: gateway.ingest.kind: \"node\" (from --set gateway.ingest) is not allowed: Invalid discriminator value. Expected 'rtsp' | 'ffmpeg'",
+  },
+  {
+    name: 'an option of the other ingest kind',
+    input: { sets: ['gateway.ingest=ffmpeg', 'gateway.ingest.activityGate=false'] },
+    message:
+      'config: unknown config key gateway.ingest.activityGate (from --set gateway.ingest.activityGate); known: gateway.ingest.kind, gateway.ingest.camerasPerDecoder, gateway.ingest.decode',
   },
   {
     name: 'unknown flag key',

@@ -8,7 +8,7 @@ import { collect } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 
-for (const ingest of ['ffmpeg', 'node'] as const)
+for (const ingest of ['ffmpeg', 'rtsp'] as const)
   test(`end to end (${ingest} ingest): simulator -> RTSP -> gateway -> broker gives one start and one end per face appearance`, async (t) => {
     const broker = await startTestBroker();
     t.after(() => broker.stop());

@@ -20,7 +20,7 @@ import { buildSdp } from '../simulator/rtsp/describe.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
 import { buildHevcKeyframe } from '../gateway/ingest/hevc-keyframe.ts';
 import { parseSdp } from '../gateway/ingest/rtsp-client.ts';
-import { createIngestSupervisor } from '../gateway/ingest/supervisor.ts';
+import { createRtspIngest } from '../gateway/ingest/rtsp/supervisor.ts';
 import type { Frame } from '../gateway/frame.ts';
 
 const run = promisify(execFile);
@@ -191,7 +191,7 @@ function mean(rgb: Buffer): number {
 test('node ingest: H.264 and H.265 cameras side by side, keyframe rate on each, every frame on its own camera', async (t) => {
   const frames = new Map<string, Frame[]>();
   const wrong: string[] = [];
-  const sup = createIngestSupervisor(
+  const sup = createRtspIngest(
     {
       mode: 'keyframes',
       camerasPerDecoder: 8,

@@ -166,7 +166,7 @@ test('masks: a face inside the mask makes no event, one outside does; the gatewa
   }
 });
 
-for (const ingest of ['ffmpeg', 'node'] as const)
+for (const ingest of ['ffmpeg', 'rtsp'] as const)
   test(`suspend (${ingest} ingest): by schedule and by command, retained audit records with the sender, no event while suspended`, {
     timeout: 120_000,
   }, async (t) => {
@@ -245,11 +245,11 @@ for (const ingest of ['ffmpeg', 'node'] as const)
     assert.ok(events().some((e) => e.endReason === 'suspended'));
     const decoded0 = gw.stats().frames.decoded;
     await new Promise((r) => setTimeout(r, 12_000));
-    // Three cameras with a keyframe a second give ~36 frames in 12 s. The node ingest decodes only
+    // Three cameras with a keyframe a second give ~36 frames in 12 s. The rtsp ingest decodes only
     // one per camera every stallS/3 (3 s) while suspended, enough for the watchdog: ~12.
     const decoded = gw.stats().frames.decoded - decoded0;
     t.diagnostic(`frames decoded in 12 s while suspended: ${decoded}`);
-    if (ingest === 'node') assert.ok(decoded <= 18, `${decoded} frames decoded while suspended`);
+    if (ingest === 'rtsp') assert.ok(decoded <= 18, `${decoded} frames decoded while suspended`);
     else assert.ok(decoded >= 24, `${decoded} frames decoded (ffmpeg decodes its keyframes regardless)`);
     assert.equal(gw.stats().cameras.online, 3, 'suspended cameras stay online');
     const during = events().filter((e) => e.type === 'start' && Date.parse(e.ts) > suspendedAt);

@@ -4,7 +4,7 @@
 // The gateway must be back within its reconnect cap (mqtt.reconnectMaxS), and what it made meanwhile
 // must arrive while it runs, not only when it is closed. `npm run test:faults -- --repeat 10
 // broker-restart` runs this ten times in a row.
-import { test, type TestContext } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSimulator } from '../../simulator/index.ts';
 import { createGateway } from '../../gateway/index.ts';
@@ -14,13 +14,13 @@ import { collect } from '../helpers/mqtt.ts';
 import { captureLogger } from '../helpers/logs.ts';
 import { waitFor } from '../helpers/net.ts';
 import { testConfig, systemFfmpeg } from '../helpers/city.ts';
-import { cleanup, figure, secs, sleep } from './support.ts';
+import { cleanup, figure, type IngestKind, ingestSets, secs, sleep, testEachIngest } from './support.ts';
 
 const OUTAGE_MS = 5000;
 /** The gateway's reconnect cap (mqtt.reconnectMaxS, the default) plus room for a loaded machine. */
 const BACK_WITHIN_MS = 5000 + 3000;
 
-async function brokerRestart(t: TestContext, ingest: 'ffmpeg' | 'node'): Promise<void> {
+async function brokerRestart(t: TestContext, ingest: IngestKind): Promise<void> {
   const defer = cleanup(t);
   const broker = await startMosquitto({ persistence: true });
   defer('broker', () => broker.stop());
@@ -29,7 +29,7 @@ async function brokerRestart(t: TestContext, ingest: 'ffmpeg' | 'node'): Promise
     `mqtt.url=${broker.url}`,
     'city.cameras=4',
     'gateway.settleS=0.5',
-    `gateway.ingest=${ingest}`,
+    ...ingestSets(ingest),
   ]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   defer('sim', () => sim.close());
@@ -148,6 +148,7 @@ async function brokerRestart(t: TestContext, ingest: 'ffmpeg' | 'node'): Promise
   assert.ok(recoveredMs < BACK_WITHIN_MS, `the gateway was back ${recoveredMs} ms after the broker`);
 }
 
-for (const ingest of ['ffmpeg', 'node'] as const)
-  test(`broker SIGKILLed and restarted (${ingest} ingest): no start/end event lost, duplicates only as QoS 1 redeliveries`, (t) =>
-    brokerRestart(t, ingest));
+testEachIngest(
+  'broker SIGKILLed and restarted: no start/end event lost, duplicates only as QoS 1 redeliveries',
+  brokerRestart,
+);

@@ -1,6 +1,7 @@
-// `npm run test:faults [-- --repeat N] [case ...]`: the fault suite, or the named cases (file names
-// without .test.ts, e.g. broker-restart), N times in a row, each round a fresh `node --test`
-// process. Prints one line per round and a tally; exits 1 if any round failed, so a fault that
+// `npm run test:faults [-- --repeat N] [--ingest rtsp|ffmpeg] [case ...]`: the fault suite, or the
+// named cases (file names without .test.ts, e.g. broker-restart), N times in a row, each round a
+// fresh `node --test` process. Every case runs once per gateway ingest source (rtsp, ffmpeg), or
+// only on the one --ingest names. Prints one line per round and a tally; exits 1 if any round failed, so a fault that
 // shows one run in N is seen in CI. Figures of every round go to results/faults.txt.
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
@@ -12,17 +13,22 @@ const dir = fileURLToPath(new URL('./', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 function usage(msg: string): never {
-  process.stderr.write(`test:faults: ${msg}\nusage: npm run test:faults -- [--repeat N] [case ...]\n`);
+  process.stderr.write(
+    `test:faults: ${msg}\nusage: npm run test:faults -- [--repeat N] [--ingest rtsp|ffmpeg] [case ...]\n`,
+  );
   process.exit(2);
 }
 
 const { values, positionals } = parseArgs({
-  options: { repeat: { type: 'string', default: '1' } },
+  options: { repeat: { type: 'string', default: '1' }, ingest: { type: 'string' } },
   allowPositionals: true,
   strict: false,
 });
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) usage(`--repeat ${String(values.repeat)} is not a count`);
+const ingest = values.ingest === undefined ? undefined : String(values.ingest);
+if (ingest !== undefined && ingest !== 'rtsp' && ingest !== 'ffmpeg')
+  usage(`--ingest ${ingest} is not rtsp or ffmpeg`);
 const all = readdirSync(dir)
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => f.slice(0, -'.test.ts'.length))
@@ -35,7 +41,9 @@ function round(): Promise<number> {
   const files = cases.map((c) => `test/faults/${c}.test.ts`);
   const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', ...files];
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    // support.ts reads the choice: each case registers itself once per ingest kind it is given.
+    const env = ingest ? { ...process.env, FACEGATE_FAULTS_INGEST: ingest } : process.env;
+    const p = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
     p.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -47,7 +55,7 @@ for (let i = 1; i <= repeat; i++) {
   if (code !== 0) failed++;
   const load = loadavg()[0]?.toFixed(1);
   process.stdout.write(
-    `# faults round ${i}/${repeat}: ${code === 0 ? 'pass' : 'FAIL'} (${cases.join(', ')}; load ${load})\n`,
+    `# faults round ${i}/${repeat}: ${code === 0 ? 'pass' : 'FAIL'} (${cases.join(', ')}; ${ingest ?? 'rtsp and ffmpeg'} ingest; load ${load})\n`,
   );
 }
 process.stdout.write(`# faults: ${repeat - failed} of ${repeat} rounds passed\n`);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processTree } from '../../shared/proc.ts';
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Collector } from '../helpers/mqtt.ts';
 import { testSceneCache } from '../helpers/city.ts';
 
@@ -164,4 +164,33 @@ export function cleanup(t: TestContext): (what: string, fn: () => unknown) => vo
     if (stuck.length > 0) throw new Error(`cleanup stuck for 15 s: ${stuck.join(', ')}`);
   });
   return (what, fn) => void steps.push({ what, fn });
+}
+
+/** The gateway's two ingest sources: every fault case runs on each. */
+export type IngestKind = 'rtsp' | 'ffmpeg';
+
+/** Both kinds, or the one `npm run test:faults -- --ingest <kind>` chose (FACEGATE_FAULTS_INGEST). */
+export function faultIngests(): IngestKind[] {
+  const only = process.env['FACEGATE_FAULTS_INGEST'];
+  return only === 'rtsp' || only === 'ffmpeg' ? [only] : ['rtsp', 'ffmpeg'];
+}
+
+/**
+ * Config for a kind. `counting`: a case that counts frames per camera wants every keyframe decoded
+ * as it comes, so the rtsp ingest's activity gate (and, if asked, decode on demand) is off there.
+ */
+export function ingestSets(kind: IngestKind, o: { counting?: boolean; onDemand?: boolean } = {}): string[] {
+  const sets = [`gateway.ingest=${kind}`];
+  if (kind === 'rtsp' && o.counting) sets.push('gateway.ingest.activityGate=false');
+  if (kind === 'rtsp' && o.onDemand === false) sets.push('gateway.ingest.decodeOnDemand=false');
+  return sets;
+}
+
+/** The same as CLI flags. */
+export const ingestArgs = (kind: IngestKind, o: Parameters<typeof ingestSets>[1] = {}): string[] =>
+  ingestSets(kind, o).flatMap((s) => ['--set', s]);
+
+/** Registers a fault case once per ingest kind. */
+export function testEachIngest(name: string, fn: (t: TestContext, kind: IngestKind) => Promise<void>): void {
+  for (const kind of faultIngests()) test(`${name} (${kind} ingest)`, (t) => fn(t, kind));
 }

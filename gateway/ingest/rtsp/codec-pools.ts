@@ -1,7 +1,7 @@
 // One decoder pool per codec: an ffmpeg decoder reads one elementary stream format (`-f h264` or
 // `-f hevc`), so H.265 cameras get their own pool, made when the first of them sends a keyframe.
 // Outside, it looks like one pool: counters add up, decoders and pids are listed together.
-import type { Logger } from '../../shared/log.ts';
+import type { Logger } from '../../../shared/log.ts';
 import {
   createDecoderPool,
   type DecoderInfo,
@@ -10,7 +10,7 @@ import {
   type PoolCounters,
   type PoolEvents,
 } from './decoder-pool.ts';
-import type { StreamCodec } from './rtsp-client.ts';
+import type { StreamCodec } from '../rtsp-client.ts';
 
 export interface CodecPools {
   submit(codec: StreamCodec, cameraId: string, au: Buffer, captureTs: number): void;

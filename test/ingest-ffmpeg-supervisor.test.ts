@@ -8,12 +8,8 @@ import { makeTestClip } from '../bench/clip-fixture.ts';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
-import {
-  createDecoderSupervisor,
-  type DecoderSupervisor,
-  type CameraStatus,
-  type SupervisorOptions,
-} from '../gateway/decode/supervisor.ts';
+import { createFfmpegIngest, type FfmpegIngestOptions } from '../gateway/ingest/ffmpeg/supervisor.ts';
+import type { CameraStatus, Ingest } from '../gateway/ingest/contract.ts';
 import type { Frame } from '../gateway/frame.ts';
 import { testNeeding } from './helpers/tools.ts';
 
@@ -50,17 +46,17 @@ async function closedPort(): Promise<number> {
 }
 
 interface Run {
-  sup: DecoderSupervisor;
+  sup: Ingest;
   frames: Map<string, Frame[]>;
   statuses: [string, CameraStatus, string | undefined][];
   count(id: string): number;
   status(id: string): CameraStatus | undefined;
 }
 
-function run(extra: Partial<SupervisorOptions> = {}): Run {
+function run(extra: Partial<FfmpegIngestOptions> = {}): Run {
   const frames = new Map<string, Frame[]>();
   const statuses: Run['statuses'] = [];
-  const sup = createDecoderSupervisor(
+  const sup = createFfmpegIngest(
     {
       mode: 'keyframes',
       camerasPerDecoder: 8,

@@ -2,27 +2,17 @@
 // (~2.6 ms CPU and ~4 MB per camera-second against ~8 ms and 13 MB alone); a camera that fails
 // or stalls is taken out of its group, which restarts without it at once, and retried alone
 // ("quarantine") with backoff until it delivers frames long enough to rejoin a group.
-import type { FfmpegBinary } from '../../shared/ffmpeg.ts';
-import type { Logger } from '../../shared/log.ts';
-import type { Frame, PendingFrame } from '../frame.ts';
+import { cameraStats, type SourceOptions } from '../camera.ts';
 import { decoderCaps, parseMode, defaultArgsOptions, type ArgsOptions } from './args.ts';
-import { defaultBackoff, type BackoffOptions } from './backoff.ts';
+import { defaultBackoff } from '../backoff.ts';
+import type { Ingest, IngestDeps, ProcessStats } from '../contract.ts';
 import { startGroup } from './group.ts';
-import type { CameraStatus } from './status.ts';
+import { applyStatus, type CameraStatus } from '../status.ts';
 import { createSlots, type Cam, type ProcHandlers, type SlotHost } from './slots.ts';
 
-export type { CameraStatus } from './status.ts';
-
-export interface SupervisorOptions {
+export interface FfmpegIngestOptions extends SourceOptions {
   /** `keyframes` or `fps:<n>`. */
   mode: string;
-  camerasPerDecoder: number;
-  /** A camera without frames this long, while its process runs, is stalled. */
-  stallS: number;
-  ffmpeg: FfmpegBinary;
-  width: number;
-  height: number;
-  backoff?: Partial<BackoffOptions>;
   /** A process with no frame from any camera this long is stalled (default stallS / 2, >= 3 s). */
   processStallS?: number;
   /** How often quarantined cameras that work are moved back into groups (default 30 s). */
@@ -31,58 +21,11 @@ export interface SupervisorOptions {
   rejoinAfterS?: number;
   /** Concurrently running quarantine processes (default 64): bounds memory after a mass outage. */
   maxSolo?: number;
-  killTimeoutMs?: number;
   stderrLines?: number;
   args?: Partial<Pick<ArgsOptions, 'socketTimeoutMs' | 'probe' | 'analyzeDurationMs' | 'fit'>>;
 }
 
-export interface SupervisorDeps {
-  log: Logger;
-  onFrame(frame: Frame): void;
-  onStatus(cameraId: string, status: CameraStatus, detail?: string): void;
-  /** True while a camera's frames are not wanted (privacy suspend): decode only what keeps it healthy. */
-  idle?(cameraId: string): boolean;
-  /** Node ingest: true while a face is tracked on the camera, which keeps its keyframes decoded. */
-  tracked?(cameraId: string): boolean;
-  /** Node ingest: a keyframe left undecoded, and why ('still': the activity gate saw nothing). */
-  onSkip?(cameraId: string, reason: 'still' | 'compressed'): void;
-  /**
-   * Node ingest, decode on demand: keyframes come as pending frames, decoded only when analysis
-   * loads them ('compressed' skips are the ones it discarded). Without it, every keyframe is decoded.
-   */
-  onPending?(frame: PendingFrame): void;
-  /** Node ingest: a catch-up decode of a GOP on activity onset was made, or refused (bounded rate). */
-  onCatchUp?(cameraId: string, result: 'decoded' | 'refused'): void;
-}
-
-export interface CameraStats {
-  id: string;
-  status: CameraStatus | 'starting';
-  frames: number;
-  restarts: number;
-  /** ms since the last frame; null before the first. */
-  lastFrameAgeMs: number | null;
-  placement: 'group' | 'quarantine' | 'waiting';
-  pid: number | null;
-}
-
-export interface ProcessStats {
-  pid: number | null;
-  kind: 'group' | 'quarantine';
-  generation: number;
-  cameras: string[];
-  /** stderr lines that fell out of the bounded tail of the running process. */
-  stderrLinesDropped: number;
-}
-
-export interface DecoderSupervisor {
-  setCameras(list: readonly { id: string; url: string }[]): void;
-  stats(): { cameras: CameraStats[]; processes: ProcessStats[] };
-  pids(): number[];
-  close(): Promise<void>;
-}
-
-export function createDecoderSupervisor(o: SupervisorOptions, deps: SupervisorDeps): DecoderSupervisor {
+export function createFfmpegIngest(o: FfmpegIngestOptions, deps: IngestDeps): Ingest {
   const log = deps.log.child({ component: 'decode' });
   const mode = parseMode(o.mode);
   const caps = decoderCaps(o.ffmpeg);
@@ -137,12 +80,7 @@ export function createDecoderSupervisor(o: SupervisorOptions, deps: SupervisorDe
       });
     },
     setStatus(cam: Cam, status: CameraStatus, detail?: string) {
-      if (cam.status === status) return;
-      cam.status = status;
-      if (status === 'online') cam.wasOnline = true;
-      log.info({ camera: cam.id, status, detail }, 'camera status');
-      if (detail === undefined) deps.onStatus(cam.id, status);
-      else deps.onStatus(cam.id, status, detail);
+      applyStatus(cam, status, detail, log, deps.onStatus);
     },
   };
   const slots = createSlots(host);
@@ -159,17 +97,16 @@ export function createDecoderSupervisor(o: SupervisorOptions, deps: SupervisorDe
     },
     stats() {
       const now = Date.now();
-      const cameras = slots.cameras().map(
-        (c): CameraStats => ({
-          id: c.id,
-          status: c.status ?? 'starting',
-          frames: c.frames,
-          restarts: c.restarts,
-          lastFrameAgeMs: c.lastFrameAt === undefined ? null : now - c.lastFrameAt,
-          placement: c.slot ? (c.slot.quarantine ? 'quarantine' : 'group') : 'waiting',
-          pid: c.slot?.proc?.pid ?? null,
-        }),
-      );
+      const cameras = slots
+        .cameras()
+        .map((c) =>
+          cameraStats(
+            c,
+            now,
+            c.slot ? (c.slot.quarantine ? 'quarantine' : 'group') : 'waiting',
+            c.slot?.proc?.pid ?? null,
+          ),
+        );
       const processes = slots.all().map(
         (s): ProcessStats => ({
           pid: s.proc?.pid ?? null,

@@ -1,11 +1,11 @@
-// The activity gate (gateway/ingest/activity.ts) on the simulator's real streams: sensor grain
+// The activity gate (gateway/ingest/rtsp/activity.ts) on the simulator's real streams: sensor grain
 // alone leaves most keyframes undecoded, a tracked camera is decoded throughout, and a residential
 // city with the gate on keeps the recall it has without it (real simulator, ffmpeg, the model).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSimulator } from '../simulator/index.ts';
 import { createGateway } from '../gateway/index.ts';
-import { createIngestSupervisor } from '../gateway/ingest/supervisor.ts';
+import { createRtspIngest } from '../gateway/ingest/rtsp/supervisor.ts';
 import type { FaceEvent } from '../gateway/tracker.ts';
 import { scoreEvents, type Score } from '../bench/score.ts';
 import { startTestBroker } from './helpers/broker.ts';
@@ -35,7 +35,7 @@ test('grain alone leaves most keyframes undecoded; a camera with a tracked face 
   const decoded = new Map<string, number>();
   const skipped = new Map<string, number>();
   const online = new Set<string>();
-  const sup = createIngestSupervisor(
+  const sup = createRtspIngest(
     {
       mode: 'keyframes',
       camerasPerDecoder: 8,
@@ -98,8 +98,8 @@ async function residentialCity(gate: boolean): Promise<CityRun> {
     'city.residentialSeconds=30',
     'city.passagesPerHour=240',
     'gateway.settleS=0.5',
-    'gateway.ingest=node',
-    `gateway.activityGate=${gate}`,
+    'gateway.ingest=rtsp',
+    `gateway.ingest.activityGate=${gate}`,
   ]);
   const starts: FaceEvent[] = [];
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
@@ -163,9 +163,9 @@ test('decode on demand: under a budget below the keyframe rate, no decoded frame
     `mqtt.url=${broker.url}`,
     'city.cameras=6',
     'gateway.settleS=0.5',
-    'gateway.ingest=node',
+    'gateway.ingest=rtsp',
     'gateway.budgetFps=3',
-    'gateway.activityGate=false',
+    'gateway.ingest.activityGate=false',
   ]);
   const sim = await createSimulator(cfg, { log, ffmpeg: systemFfmpeg() });
   t.after(() => sim.close());

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createFrameReader } from '../gateway/decode/frame-reader.ts';
+import { createFrameReader } from '../gateway/ingest/frame-reader.ts';
 
 test('frame reader: random chunking yields exactly the frames written, no loss, no extra', () => {
   fc.assert(

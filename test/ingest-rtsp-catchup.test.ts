@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
-import { createIngestSupervisor } from '../gateway/ingest/supervisor.ts';
+import { createRtspIngest } from '../gateway/ingest/rtsp/supervisor.ts';
 import type { Frame } from '../gateway/frame.ts';
 import { testNeeding } from './helpers/tools.ts';
 import { waitFor } from './helpers/net.ts';
@@ -84,7 +84,7 @@ test('activity starting between keyframes: the GOP so far is decoded once and it
   const frames: { f: Frame; catchUp: boolean; at: number }[] = [];
   let catchUpNext = false;
   let online = false;
-  const sup = createIngestSupervisor(
+  const sup = createRtspIngest(
     {
       mode: 'keyframes',
       camerasPerDecoder: 8,

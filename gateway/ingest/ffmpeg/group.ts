@@ -2,10 +2,12 @@
 // sliced by its own frame reader. The group knows nothing of restarts; the supervisor decides.
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { spawnFfmpeg, type FfmpegBinary } from '../../shared/ffmpeg.ts';
-import type { Logger } from '../../shared/log.ts';
+import { spawnFfmpeg, type FfmpegBinary } from '../../../shared/ffmpeg.ts';
+import type { Logger } from '../../../shared/log.ts';
 import { buildDecoderArgs, type ArgsOptions, type DecoderCaps } from './args.ts';
-import { createFrameReader } from './frame-reader.ts';
+import { createFrameReader } from '../frame-reader.ts';
+import { stopProcess } from '../process-stop.ts';
+import { createStderrTail } from '../stderr-tail.ts';
 
 export interface GroupCamera {
   id: string;
@@ -51,7 +53,6 @@ export interface DecoderGroup {
   close(): Promise<void>;
 }
 
-const MAX_LINE = 400;
 // A pipe that ends just before the process exits is part of the exit, not one camera ending.
 const END_GRACE_MS = 300;
 
@@ -76,26 +77,8 @@ export function startGroup(o: GroupOptions, ev: GroupEvents, log: Logger): Decod
   let closing = false;
   let hasExited = false;
   let exitPromise: Promise<void> | undefined;
-  const tail: string[] = [];
-  let dropped = 0;
-  let partial = '';
+  const tail = createStderrTail(o.stderrLines, child.stderr);
   const timers = new Set<NodeJS.Timeout>();
-
-  function addLine(line: string): void {
-    if (!line) return;
-    tail.push(line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
-    if (tail.length > o.stderrLines) {
-      tail.shift();
-      dropped++;
-    }
-  }
-
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    const parts = (partial + s).split(/\r?\n|\r/);
-    partial = (parts.pop() ?? '').slice(0, MAX_LINE * 4);
-    for (const p of parts) addLine(p.trim());
-  });
 
   for (let i = 0; i < n; i++) {
     const pipe = child.stdio[3 + i] as Readable | null | undefined;
@@ -121,39 +104,25 @@ export function startGroup(o: GroupOptions, ev: GroupEvents, log: Logger): Decod
   const exited = new Promise<void>((resolve) => {
     child.once('error', (err) => {
       log.error({ err }, 'ffmpeg failed to start');
-      addLine(`spawn error: ${err.message}`);
+      tail.add(`spawn error: ${err.message}`);
       if (child.pid === undefined) finish(null, null);
     });
     child.once('exit', (code, signal) => finish(code, signal));
     function finish(code: number | null, signal: NodeJS.Signals | null): void {
       if (hasExited) return;
       hasExited = true;
-      addLine(partial.trim());
-      partial = '';
+      tail.end();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       resolve();
-      ev.onExit({ code, signal, stderr: [...tail] });
+      ev.onExit({ code, signal, stderr: tail.lines() });
     }
   });
 
   function close(): Promise<void> {
     closing = true;
     if (exitPromise !== undefined) return exitPromise;
-    exitPromise = (async () => {
-      if (hasExited) return;
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const killed = await Promise.race([
-        exited.then(() => true),
-        new Promise<false>((r) => (timer = setTimeout(() => r(false), o.killTimeoutMs))),
-      ]);
-      clearTimeout(timer);
-      if (killed) return;
-      child.kill('SIGKILL');
-      // SIGKILL cannot be ignored; the bound only guards against a lost exit event.
-      await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
-    })();
+    exitPromise = hasExited ? Promise.resolve() : stopProcess(child, exited, o.killTimeoutMs);
     return exitPromise;
   }
 
@@ -162,8 +131,8 @@ export function startGroup(o: GroupOptions, ev: GroupEvents, log: Logger): Decod
     cameras: o.cameras,
     startedAt,
     lastFrameAt: () => lastFrame,
-    stderrTail: () => [...tail],
-    stderrDropped: () => dropped,
+    stderrTail: () => tail.lines(),
+    stderrDropped: () => tail.dropped(),
     exited: () => hasExited,
     close,
   };

@@ -2,20 +2,13 @@
 // (restarted as often as needed): a group of healthy cameras or one quarantined camera.
 // Every process start bumps the slot's generation; events of an older generation are ignored,
 // so a stale process's exit or late frames never touch its successor.
-import type { Logger } from '../../shared/log.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { backoffDelay, type BackoffOptions } from '../backoff.ts';
 import type { DecoderGroup, ExitInfo } from './group.ts';
-import { attributeFailures, failureStatus, type CameraStatus, type Failure } from './status.ts';
+import { attributeFailures, failureStatus, type CameraStatus, type Failure } from '../status.ts';
+import { baseCamera, type BaseCamera } from '../camera.ts';
 
-export interface Cam {
-  id: string;
-  url: string;
-  status?: CameraStatus | undefined;
-  wasOnline: boolean;
-  frames: number;
-  restarts: number;
-  seq: number;
-  lastFrameAt?: number | undefined;
+export interface Cam extends BaseCamera {
   slot?: Slot | undefined;
   /** Times taken out of a group: each relapse doubles the healthy time needed to rejoin. */
   quarantines: number;
@@ -320,16 +313,7 @@ export function createSlots(h: SlotHost) {
     const added: Cam[] = [];
     for (const [id, url] of wanted) {
       if (cams.has(id)) continue;
-      const c: Cam = {
-        id,
-        url,
-        wasOnline: false,
-        frames: 0,
-        restarts: 0,
-        seq: 0,
-        quarantines: 0,
-        started: false,
-      };
+      const c: Cam = { ...baseCamera(id, url), quarantines: 0, started: false };
       cams.set(id, c);
       added.push(c);
     }

@@ -51,3 +51,26 @@ export function failureStatus(kind: FailureKind, wasOnline: boolean): CameraStat
   if (kind === 'unreachable') return 'unreachable';
   return wasOnline ? 'offline' : 'unreachable';
 }
+
+/** What both sources keep per camera for its status. */
+export interface StatusHolder {
+  id: string;
+  status?: CameraStatus | undefined;
+  wasOnline: boolean;
+}
+
+/** Sets a camera's status, logs and reports a change (nothing when it is the same). */
+export function applyStatus(
+  cam: StatusHolder,
+  status: CameraStatus,
+  detail: string | undefined,
+  log: { info(o: object, msg: string): void },
+  onStatus: (cameraId: string, status: CameraStatus, detail?: string) => void,
+): void {
+  if (cam.status === status) return;
+  cam.status = status;
+  if (status === 'online') cam.wasOnline = true;
+  log.info({ camera: cam.id, status, detail }, 'camera status');
+  if (detail === undefined) onStatus(cam.id, status);
+  else onStatus(cam.id, status, detail);
+}

@@ -7,7 +7,7 @@ import {
   parseMode,
   defaultArgsOptions,
   type ArgsOptions,
-} from '../gateway/decode/args.ts';
+} from '../gateway/ingest/ffmpeg/args.ts';
 
 const debian: FfmpegBinary = {
   path: '/usr/bin/ffmpeg',

@@ -1,6 +1,6 @@
 // Pure: the ffmpeg argument list for one decoder process (one or many cameras). Tests assert the
 // exact lists, as Frigate does, because a flag in the wrong place silently costs CPU or frames.
-import { ffmpegCommand, commandArgs, passthroughTiming, type FfmpegBinary } from '../../shared/ffmpeg.ts';
+import { ffmpegCommand, commandArgs, passthroughTiming, type FfmpegBinary } from '../../../shared/ffmpeg.ts';
 
 export type DecodeMode = { kind: 'keyframes' } | { kind: 'fps'; fps: number };
 

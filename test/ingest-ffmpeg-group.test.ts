@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg, type FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createLogger } from '../shared/log.ts';
-import { startGroup, type ExitInfo } from '../gateway/decode/group.ts';
-import { decoderCaps, parseMode, defaultArgsOptions } from '../gateway/decode/args.ts';
+import { startGroup, type ExitInfo } from '../gateway/ingest/ffmpeg/group.ts';
+import { decoderCaps, parseMode, defaultArgsOptions } from '../gateway/ingest/ffmpeg/args.ts';
 import { startGstPeer } from './helpers/decode-gst-peer.ts';
 import { needs } from './helpers/tools.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributeFailures, classifyLine, failureStatus } from '../gateway/decode/status.ts';
-import { backoffDelay } from '../gateway/decode/backoff.ts';
+import { attributeFailures, classifyLine, failureStatus } from '../gateway/ingest/status.ts';
+import { backoffDelay } from '../gateway/ingest/backoff.ts';
 
 test('status: ffmpeg stderr lines are pinned on the input whose URL prefixes them', () => {
   const urls = [

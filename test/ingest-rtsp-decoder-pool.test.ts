@@ -11,7 +11,7 @@ import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { parseAnnexB } from '../rtsp/h264.ts';
 import { buildKeyframe } from '../gateway/ingest/rtsp-client.ts';
-import { createDecoderPool, isSyncFrame } from '../gateway/ingest/decoder-pool.ts';
+import { createDecoderPool, isSyncFrame } from '../gateway/ingest/rtsp/decoder-pool.ts';
 import { testNeeding } from './helpers/tools.ts';
 
 const test = testNeeding('ffmpeg');

@@ -14,11 +14,11 @@ import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
 import {
-  createIngestSupervisor,
-  type IngestOptions,
-  type IngestSupervisor,
-} from '../gateway/ingest/supervisor.ts';
-import type { CameraStatus } from '../gateway/decode/status.ts';
+  createRtspIngest,
+  type RtspIngestOptions,
+  type RtspIngest,
+} from '../gateway/ingest/rtsp/supervisor.ts';
+import type { CameraStatus } from '../gateway/ingest/status.ts';
 import type { Frame } from '../gateway/frame.ts';
 import { testNeeding } from './helpers/tools.ts';
 
@@ -124,7 +124,7 @@ function mean(rgb: Buffer): number {
 }
 
 interface Run {
-  sup: IngestSupervisor;
+  sup: RtspIngest;
   frames: Map<string, Frame[]>;
   /** Frames whose brightness does not match their camera's clip. */
   wrong: string[];
@@ -133,11 +133,11 @@ interface Run {
   status(id: string): CameraStatus | undefined;
 }
 
-function run(extra: Partial<IngestOptions> = {}, skipCheck: readonly string[] = []): Run {
+function run(extra: Partial<RtspIngestOptions> = {}, skipCheck: readonly string[] = []): Run {
   const frames = new Map<string, Frame[]>();
   const statuses: Run['statuses'] = [];
   const wrong: string[] = [];
-  const sup = createIngestSupervisor(
+  const sup = createRtspIngest(
     {
       mode: 'keyframes',
       camerasPerDecoder: 8,
