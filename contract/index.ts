@@ -13,3 +13,4 @@ export * from './stats.ts';
 export * from './control.ts';
 export * from './truth.ts';
 export * from './privacy.ts';
+export * from './messages.ts';
