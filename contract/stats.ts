@@ -31,7 +31,10 @@ export const gatewayStatsSchema = z.object({
 });
 export type GatewayStats = z.infer<typeof gatewayStatsSchema>;
 
-/** The publisher's outbox of face events. */
+export const dropReasons = ['overflow', 'rejected', 'invalid', 'shutdown'] as const;
+export type DropReason = (typeof dropReasons)[number];
+
+/** The publisher's outbox of face events (gateway/publish/outbox.ts). */
 export const outboxStatsSchema = z.object({
   /** Acknowledged by the broker. */
   published: n,
@@ -39,7 +42,7 @@ export const outboxStatsSchema = z.object({
   inflight: n,
   waiting: n,
   dropped: n,
-  droppedBy: z.record(z.enum(['overflow', 'rejected', 'invalid', 'shutdown']), n),
+  droppedBy: z.record(z.enum(dropReasons), n),
   /** Age of the oldest pending item, 0 when none. */
   oldestPendingAgeMs: n,
   max: n,
