@@ -15,7 +15,14 @@ import { planScenes } from '../simulator/scenes/render.ts';
 import { createFleet, cameraId, type Fleet } from '../simulator/fleet.ts';
 import { sceneSpec } from '../simulator/index.ts';
 import type { FaceEvent } from '../gateway/tracker.ts';
-import type { StatsMessage } from '../gateway/publish/stats.ts';
+import type { StatsMessage } from '../contract/stats.ts';
+import {
+  createTopics,
+  faceEventSchema,
+  parsePayload,
+  parseTopic,
+  statsMessageSchema,
+} from '../contract/index.ts';
 import { defaultModelPath } from '../gateway/index.ts';
 import { cliPath, startChild, type Child } from './children.ts';
 import { treeMeter, type TreeMeter } from './proc-tree.ts';
@@ -262,22 +269,20 @@ export async function runBench(opts: BenchOptions, deps: BenchDeps): Promise<Ben
     await sub.waitConnected(10_000);
     const starts: SeenStart[] = [];
     const stats = new Map<string, StatsMessage>();
-    const statsRe = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/stats$`);
+    const topics = createTopics(prefix);
     sub.onMessage((topic, payload) => {
       const arrivedAt = Date.now();
-      try {
-        if (topic.endsWith('/faces')) {
-          const ev = JSON.parse(payload.toString()) as FaceEvent;
-          if (ev.type === 'start') starts.push({ cameraId: ev.cameraId, ts: Date.parse(ev.ts), arrivedAt });
-          return;
-        }
-        const sm = statsRe.exec(topic);
-        if (sm?.[1]) stats.set(sm[1], JSON.parse(payload.toString()) as StatsMessage);
-      } catch {
-        // not a message of ours
+      const t = parseTopic(topic, topics.prefix);
+      if (t?.kind === 'faces') {
+        const ev = parsePayload(faceEventSchema, payload, 'face event');
+        if (ev.ok && ev.data.type === 'start')
+          starts.push({ cameraId: ev.data.cameraId, ts: Date.parse(ev.data.ts), arrivedAt });
+      } else if (t?.kind === 'gatewayStats') {
+        const sm = parsePayload(statsMessageSchema, payload, 'stats');
+        if (sm.ok) stats.set(t.gateway, sm.data);
       }
     });
-    await sub.subscribe([`${prefix}/cameras/+/faces`, `${prefix}/gateways/+/stats`], 1);
+    await sub.subscribe([topics.allFaces, topics.allGatewayStats], 1);
     return { n, broker, sims, rtspBases, fleet, sub, starts, stats };
   };
 

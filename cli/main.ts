@@ -2,7 +2,7 @@
 // errors into one line on stderr with an exit code (never a stack trace).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import { UserError } from '../config/errors.ts';
+import { describeError, FACEGATE_ERR_USAGE } from '../shared/errors.ts';
 import { createLogger } from '../shared/log.ts';
 import type { Config } from '../config/schema.ts';
 import type { Command, CommandContext, FlagSpec } from './command.ts';
@@ -109,9 +109,8 @@ export async function main(
     try {
       parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UserError(
+      throw FACEGATE_ERR_USAGE(
         `${name}: ${(err as Error).message.split(/\. |\n/)[0]}; run \`facegate ${name} --help\``,
-        2,
       );
     }
     const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
@@ -146,9 +145,11 @@ export async function main(
     };
     return await cmd.run(ctx);
   } catch (err) {
-    if (err instanceof UserError) {
-      io.stderr.write(`facegate: ${err.message}\n`);
-      return err.exitCode;
+    // Named errors (shared/errors.ts): their one line and exit code; anything else is a bug.
+    const named = describeError(err);
+    if (named) {
+      io.stderr.write(`facegate: ${named.line}\n`);
+      return named.exitCode;
     }
     const e = err instanceof Error ? err : new Error(String(err));
     io.stderr.write(`facegate: internal error: ${e.message.split('\n')[0]}\n`);

@@ -1,8 +1,8 @@
 // The live view of `facegate up`: cameras online, face events per second, the last events and
 // each gateway's CPU and memory. Redrawn in place on a terminal; one log line per tick otherwise.
 import type { Logger } from '../shared/log.ts';
-import type { FaceEvent } from '../gateway/tracker.ts';
-import type { GatewayStats } from '../gateway/publish/stats.ts';
+import type { FaceEvent } from '../contract/faces.ts';
+import type { GatewayStats } from '../contract/stats.ts';
 
 export interface SummaryGateway {
   id: string;

@@ -1,7 +1,8 @@
 // What `facegate watch` subscribes to and how it prints each message: pure functions, so the
-// formats are tested without a broker. One message is always one line.
-import { badId } from '../gateway/publish/topics.ts';
-import { parseSimulatorTopic, simulatorFilters } from '../shared/simulator-topics.ts';
+// formats are tested without a broker. One message is always one line. Topics come from the
+// contract; payloads are read field by field on purpose: a viewer must show a message of another
+// version, or a malformed one, as well as it can rather than hide it.
+import { badId, createTopics, parseTopic } from '../contract/index.ts';
 
 export type TopicKind =
   | { kind: 'faces'; camera: string }
@@ -38,28 +39,24 @@ export function watchFilters(
   opts: { camera?: string | undefined; topics?: readonly string[] | undefined },
 ): string[] {
   if (opts.topics && opts.topics.length > 0) return [...new Set(opts.topics)];
-  if (opts.camera !== undefined)
-    return [`${prefix}/cameras/${opts.camera}/faces`, `${prefix}/cameras/${opts.camera}/status`];
-  return [
-    `${prefix}/cameras/+/faces`,
-    `${prefix}/cameras/+/status`,
-    `${prefix}/gateways/+/status`,
-    ...simulatorFilters(prefix),
-  ];
+  const t = createTopics(prefix);
+  if (opts.camera !== undefined) return [t.faces(opts.camera), t.cameraStatus(opts.camera)];
+  return [t.allFaces, t.allCameraStatus, t.allGatewayStatus, ...t.simulatorFilters];
 }
 
 export function classify(topic: string, prefix: string): TopicKind {
-  if (!topic.startsWith(prefix + '/')) return { kind: 'other' };
-  const rest = topic.slice(prefix.length + 1).split('/');
-  if (rest.length === 3 && rest[1]) {
-    if (rest[0] === 'cameras' && rest[2] === 'faces') return { kind: 'faces', camera: rest[1] };
-    if (rest[0] === 'cameras' && rest[2] === 'status') return { kind: 'cameraStatus', camera: rest[1] };
-    if (rest[0] === 'gateways' && rest[2] === 'status') return { kind: 'gatewayStatus', gateway: rest[1] };
-    if (rest[0] === 'gateways' && rest[2] === 'stats') return { kind: 'gatewayStats', gateway: rest[1] };
+  const t = parseTopic(topic, prefix);
+  switch (t?.kind) {
+    case 'faces':
+    case 'cameraStatus':
+    case 'gatewayStatus':
+    case 'gatewayStats':
+    case 'catalog':
+    case 'simulatorStatus':
+      return t;
+    default:
+      return { kind: 'other' };
   }
-  const sim = parseSimulatorTopic(topic, prefix);
-  if (sim) return { kind: sim.kind === 'catalog' ? 'catalog' : 'simulatorStatus', shard: sim.shard };
-  return { kind: 'other' };
 }
 
 /** With --camera, messages about other cameras are dropped (they can arrive through --topic). */

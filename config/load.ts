@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, secretPaths, type Config } from './schema.ts';
-import { ConfigError as BaseConfigError } from './errors.ts';
+import { ConfigError as BaseConfigError } from '../shared/errors.ts';
 import { oneLine, redactUrl } from '../shared/log.ts';
 
 /** Every error of the loader: one line, credentials in URLs masked (values and keys are user input). */

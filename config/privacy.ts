@@ -1,31 +1,10 @@
 // The privacy section of the configuration: masks applied to pixels before any analysis, and
 // windows in which detection is off. Kept apart from schema.ts so the rules live in one place;
-// the simulator catalog's optional `masks` field uses the same polygon schema.
+// the polygon schema lives in contract/masks.ts, since the simulator catalog's `masks` use it too.
 import { z } from 'zod';
+import { cameraMasksSchema, polygonArea2, polygonSchema, type Polygon } from '../contract/masks.ts';
 
-const unit = z.number().min(0).max(1);
-
-/** Twice the signed area of a polygon (shoelace); 0 for a degenerate one. */
-export function polygonArea2(points: readonly (readonly [number, number])[]): number {
-  let a = 0;
-  for (let i = 0; i < points.length; i++) {
-    const [x0, y0] = points[i]!;
-    const [x1, y1] = points[(i + 1) % points.length]!;
-    a += x0 * y1 - x1 * y0;
-  }
-  return a;
-}
-
-/** A polygon in normalised frame coordinates: [x, y] pairs in 0..1, top-left origin. */
-export const polygonSchema = z
-  .array(z.tuple([unit, unit]))
-  .min(3, 'a polygon needs at least 3 points')
-  .max(64, 'a polygon has at most 64 points')
-  .refine((p) => Math.abs(polygonArea2(p)) > 1e-9, 'a polygon must enclose an area');
-
-export type Polygon = z.infer<typeof polygonSchema>;
-
-export const cameraMasksSchema = z.array(polygonSchema).max(16, 'at most 16 polygons per camera');
+export { cameraMasksSchema, polygonArea2, polygonSchema, type Polygon };
 
 const maskEntry = z.strictObject({
   camera: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1 to 64)'),

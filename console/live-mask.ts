@@ -4,7 +4,7 @@
 // into bands whose covered spans are unioned (a band covers at least what any of its rows does),
 // and equal neighbouring bands merge. A rectangle is one box; a triangle a few dozen.
 import type { Polygon } from '../config/privacy.ts';
-import { maskRows } from '../gateway/privacy/mask.ts';
+import { maskRows } from '../contract/masks.ts';
 
 const GRID_W = 1280;
 const GRID_H = 720;

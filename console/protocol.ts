@@ -1,16 +1,16 @@
 // What the console server tells its pages (server-sent events, as JSON): the types shared by
 // console/state.ts, console/server.ts and the page's checked JavaScript (console/public), which
-// imports them in JSDoc. Types only, with no imports, so the browser check needs no Node types.
+// imports them in JSDoc. Types only; the payload types come from contract/ (zod types, no Node
+// types), so the browser check needs no Node types.
+import type { CatalogCamera as CatalogEntry } from '../contract/catalog.ts';
+import type { FaceEvent } from '../contract/faces.ts';
+import type { PrivacyRecord } from '../contract/privacy.ts';
 
-export interface CatalogCamera {
-  id: string;
-  url: string;
-  district: string;
-  building: number;
-  entrance: number;
-  /** Privacy masks from the catalog: polygons of [x, y] points in 0..1. */
-  masks?: [number, number][][];
-}
+/** A catalog camera with its city metadata filled in; masks are polygons of [x, y] in 0..1. */
+export type CatalogCamera = Required<
+  Pick<CatalogEntry, 'id' | 'url' | 'district' | 'building' | 'entrance'>
+> &
+  Pick<CatalogEntry, 'masks'>;
 
 export interface StatusView {
   status: string;
@@ -19,17 +19,11 @@ export interface StatusView {
   detail?: string;
 }
 
-/** A face event as the page needs it (the gateway's FaceEvent without the optional crop). */
-export interface FaceView {
-  type: 'start' | 'update' | 'end';
-  eventId: string;
-  trackId: number;
-  cameraId: string;
-  gatewayId: string;
-  ts: string;
-  box: [number, number, number, number];
-  score: number;
-}
+/** A face event as the page needs it (the contract's FaceEvent without crop, frame and end details). */
+export type FaceView = Pick<
+  FaceEvent,
+  'type' | 'eventId' | 'trackId' | 'cameraId' | 'gatewayId' | 'ts' | 'box' | 'score'
+>;
 
 /** One stats message of a gateway, reduced to what the charts draw. Counters are totals. */
 export interface StatsSample {
@@ -65,13 +59,7 @@ export type Delta =
   | { kind: 'privacy'; id: string; record: PrivacyView | null };
 
 /** A camera's privacy audit record (<prefix>/privacy/<id>/state), as the page shows it. */
-export interface PrivacyView {
-  state: 'suspended' | 'active';
-  since: string;
-  by: string;
-  reason?: string;
-  clientId?: string;
-}
+export type PrivacyView = Pick<PrivacyRecord, 'state' | 'since' | 'by' | 'reason' | 'clientId'>;
 
 export interface Snapshot {
   catalog: { count: number; cameras: CatalogCamera[] };

@@ -16,11 +16,11 @@ import { redactUrl } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { connectMqtt, mqttOptionsFrom } from '../shared/mqtt.ts';
 import { assemble, type Parts } from '../shared/lifecycle.ts';
-import { UserError } from '../config/errors.ts';
-import { badId, createTopics } from '../gateway/publish/topics.ts';
+import { FACEGATE_ERR_CONFIG } from '../shared/errors.ts';
+import { listen } from '../shared/listen.ts';
+import { badId, createTopics, type ControlMessage, type LiveViewAudit } from '../contract/index.ts';
 import type { Delta, LinkEvent, PageInfo, SnapshotEvent } from './protocol.ts';
 import { createConsoleState, defaultLimits, type StateLimits } from './state.ts';
-import { simulatorFilters } from '../shared/simulator-topics.ts';
 import { createLiveViews, type LiveStats } from './live.ts';
 import { createConsoleAuth, isLoopback } from './auth.ts';
 import type { Polygon } from '../config/privacy.ts';
@@ -138,15 +138,15 @@ async function build(cfg: Config, deps: ConsoleDeps, log: Logger, parts: Parts):
   const maxLiveViews = deps.maxLiveViews ?? cfg.console.maxLiveViews;
   const sseMax = deps.sseMaxBufferedBytes ?? 4 * 1024 * 1024;
   const maxPages = deps.maxPages ?? 64;
-  const prefix = cfg.mqtt.prefix.replace(/\/+$/, '');
+  const topics = createTopics(cfg.mqtt.prefix);
+  const prefix = topics.prefix;
   const mqttUrl = cfg.mqtt.url || deps.mqttUrl;
-  if (!mqttUrl) throw new UserError('console: no MQTT broker: set mqtt.url', 2);
+  if (!mqttUrl) throw FACEGATE_ERR_CONFIG('console: no MQTT broker: set mqtt.url');
   const auth = createConsoleAuth(cfg.console.auth, { sessionS: cfg.console.sessionS });
   // Live video of entrances is for the people it is meant for: off loopback, ask who they are.
   if (!auth.enabled && !isLoopback(host) && !cfg.console.allowAnonymous)
-    throw new UserError(
+    throw FACEGATE_ERR_CONFIG(
       `console: refusing to serve ${host} without a login: set console.auth (user and passwordHash, or token) or console.allowAnonymous=true`,
-      2,
     );
   const configMasks = new Map<string, Polygon[]>();
   for (const m of cfg.privacy.masks)
@@ -210,12 +210,12 @@ async function build(cfg: Config, deps: ConsoleDeps, log: Logger, parts: Parts):
   link.on('connect', () => broadcast('link', { connected: true } satisfies LinkEvent));
   link.on('offline', () => broadcast('link', { connected: false } satisfies LinkEvent));
   const filters = [
-    ...simulatorFilters(prefix),
-    `${prefix}/cameras/+/status`,
-    `${prefix}/cameras/+/faces`,
-    `${prefix}/gateways/+/status`,
-    `${prefix}/gateways/+/stats`,
-    `${prefix}/privacy/+/state`,
+    ...topics.simulatorFilters,
+    topics.allCameraStatus,
+    topics.allFaces,
+    topics.allGatewayStatus,
+    topics.allGatewayStats,
+    topics.allPrivacyState,
   ];
   // QoS 0: a viewer needs no acknowledgements; sent again on every reconnect.
   void link
@@ -268,7 +268,9 @@ async function build(cfg: Config, deps: ConsoleDeps, log: Logger, parts: Parts):
       return sendJson(res, 400, { error: 'cameras must be an integer from 1 to 100000' });
     if (!link.connected) return sendJson(res, 503, { error: 'not connected to the broker' });
     try {
-      await link.publish(`${prefix}/simulator/set`, JSON.stringify({ cameras: n }), { qos: 1 });
+      await link.publish(topics.simulatorSet, JSON.stringify({ cameras: n } satisfies ControlMessage), {
+        qos: 1,
+      });
     } catch (err) {
       return sendJson(res, 502, { error: `publish failed: ${(err as Error).message}` });
     }
@@ -372,10 +374,10 @@ async function build(cfg: Config, deps: ConsoleDeps, log: Logger, parts: Parts):
       const from = new Date().toISOString();
       const address = req.socket.remoteAddress ?? '?';
       const audit = (until: string | null): void => {
-        const rec = { v: 1, who, camera: id, from, until, address };
+        const rec: LiveViewAudit = { v: 1, who, camera: id, from, until, address };
         log.info(rec, until ? 'live view closed' : 'live view opened');
         link
-          .publish(createTopics(prefix).auditLiveView, JSON.stringify(rec), { qos: 1 })
+          .publish(topics.auditLiveView, JSON.stringify(rec), { qos: 1 })
           .catch((err: Error) =>
             log.warn({ err: err.message, camera: id }, 'live view audit record not published'),
           );
@@ -386,25 +388,8 @@ async function build(cfg: Config, deps: ConsoleDeps, log: Logger, parts: Parts):
     });
   });
 
-  let port: number;
-  try {
-    port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(wantPort, host, () => {
-        server.off('error', reject);
-        const addr = server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : wantPort);
-      });
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === 'EADDRINUSE'
-        ? `console: port ${wantPort} is in use; set console.port (0 = any free port)`
-        : `console: cannot listen on ${host}:${wantPort}: ${code ?? String(err)}`,
-      3,
-    );
-  }
+  // A port in use throws a named error; assemble() closes what was started.
+  const port = await listen(server, { host, port: wantPort, what: 'console', setting: 'console.port' });
   const url = `http://${hostForUrl(host)}:${port}/`;
   log.info({ url, mqtt: redactUrl(mqttUrl), maxLiveViews }, 'console ready');
 

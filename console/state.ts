@@ -3,8 +3,17 @@
 // faces on screen now, and the last M minutes of stats per gateway. Each applied message yields a
 // delta for the pages; a page that connects gets snapshot() first. Payloads are never trusted:
 // anything that does not parse into the expected shape is counted and ignored.
-import { badId } from '../gateway/publish/topics.ts';
-import { cameraMasksSchema } from '../config/privacy.ts';
+import {
+  cameraStatusSchema,
+  catalogCameraSchema,
+  createCatalogMerge,
+  faceEventSchema,
+  gatewayStatusSchema,
+  parseTopic,
+  privacyRecordSchema,
+  simulatorStatusSchema,
+  statsViewSchema,
+} from '../contract/index.ts';
 import type {
   CatalogCamera,
   Delta,
@@ -15,7 +24,6 @@ import type {
   StatsSample,
   StatusView,
 } from './protocol.ts';
-import { createCatalogMerge, parseSimulatorTopic } from '../shared/simulator-topics.ts';
 
 export interface StateLimits {
   /** Face events kept for a page that connects. */
@@ -66,94 +74,65 @@ function parseObject(payload: Buffer): Json | undefined {
   }
 }
 
-const str = (v: unknown, max = 256): string | undefined =>
-  typeof v === 'string' && v.length <= max ? v : undefined;
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-function parseStatus(o: Json): StatusView | undefined {
-  const status = str(o['status'], 32);
-  if (!status) return undefined;
-  const view: StatusView = { status, gatewayId: str(o['gatewayId'], 128) ?? '', ts: str(o['ts'], 64) ?? '' };
-  const detail = str(o['detail'], 512);
-  if (detail) view.detail = detail;
-  return view;
+/** The page's status line; a detail over 512 characters is left out. */
+function statusView(
+  o: Json,
+  schema: typeof cameraStatusSchema | typeof gatewayStatusSchema,
+): StatusView | undefined {
+  const r = schema.safeParse(o);
+  if (!r.success) return undefined;
+  const { status, gatewayId, ts, detail } = r.data;
+  return { status, gatewayId, ts, ...(detail && detail.length <= 512 ? { detail } : {}) };
 }
 
-function parseCatalogCamera(v: unknown): CatalogCamera | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Json;
-  const id = str(o['id'], 128);
-  const url = str(o['url'], 2048);
-  if (!id || badId(id) || !url || !/^rtsps?:\/\//.test(url)) return undefined;
+function catalogCamera(v: unknown): CatalogCamera | undefined {
   // A camera whose masks do not parse is left out rather than shown unmasked.
-  const masks = o['masks'] === undefined ? undefined : cameraMasksSchema.safeParse(o['masks']);
-  if (masks && !masks.success) return undefined;
+  const r = catalogCameraSchema.safeParse(v);
+  if (!r.success) return undefined;
+  const c = r.data;
   return {
-    id,
-    url,
-    district: str(o['district'], 64) ?? '',
-    building: num(o['building']) ?? 0,
-    entrance: num(o['entrance']) ?? 0,
-    ...(masks?.data.length ? { masks: masks.data } : {}),
+    id: c.id,
+    url: c.url,
+    district: c.district ?? '',
+    building: c.building ?? 0,
+    entrance: c.entrance ?? 0,
+    ...(c.masks?.length ? { masks: c.masks } : {}),
   };
 }
 
-function parsePrivacy(o: Json): PrivacyView | undefined {
-  const state = o['state'];
-  const since = str(o['since'], 64);
-  const by = str(o['by'], 16);
-  if ((state !== 'suspended' && state !== 'active') || !since || !by) return undefined;
-  const view: PrivacyView = { state, since, by };
-  const reason = str(o['reason'], 200);
-  const clientId = str(o['clientId'], 128);
-  if (reason) view.reason = reason;
-  if (clientId) view.clientId = clientId;
-  return view;
+function privacyView(o: Json): PrivacyView | undefined {
+  const r = privacyRecordSchema.safeParse(o);
+  if (!r.success) return undefined;
+  const { state, since, by, reason, clientId } = r.data;
+  return { state, since, by, ...(reason ? { reason } : {}), ...(clientId ? { clientId } : {}) };
 }
 
-function parseFace(o: Json): FaceView | undefined {
-  const type = o['type'];
-  if (type !== 'start' && type !== 'update' && type !== 'end') return undefined;
-  const eventId = str(o['eventId'], 128);
-  const cameraId = str(o['cameraId'], 128);
-  const box = o['box'];
-  if (!eventId || !cameraId || !Array.isArray(box) || box.length !== 4) return undefined;
-  const b = box.map(num);
-  const [x, y, w, h] = b;
-  if (x === undefined || y === undefined || w === undefined || h === undefined) return undefined;
-  return {
-    type,
-    eventId,
-    trackId: num(o['trackId']) ?? 0,
-    cameraId,
-    gatewayId: str(o['gatewayId'], 128) ?? '',
-    ts: str(o['ts'], 64) ?? '',
-    box: [x, y, w, h],
-    score: num(o['score']) ?? 0,
-  };
+function faceView(o: Json): FaceView | undefined {
+  const r = faceEventSchema.safeParse(o);
+  if (!r.success) return undefined;
+  const { type, eventId, trackId, cameraId, gatewayId, ts, box, score } = r.data;
+  return { type, eventId, trackId, cameraId, gatewayId, ts, box, score };
 }
 
-function parseStats(o: Json, t: number): StatsSample | undefined {
-  const cams = o['cameras'];
-  const frames = o['frames'];
-  if (typeof cams !== 'object' || cams === null || typeof frames !== 'object' || frames === null)
-    return undefined;
-  const c = cams as Json;
-  const f = frames as Json;
+function statsSample(o: Json, t: number): StatsSample | undefined {
+  const r = statsViewSchema.safeParse(o);
+  if (!r.success) return undefined;
+  const { cameras: c, frames: f } = r.data;
   let dropped = 0;
-  const d = f['dropped'];
-  if (typeof d === 'object' && d !== null) for (const v of Object.values(d as Json)) dropped += num(v) ?? 0;
+  for (const v of Object.values(f.dropped ?? {})) dropped += num(v);
   return {
     t,
-    assigned: num(c['assigned']) ?? 0,
-    online: num(c['online']) ?? 0,
-    decoded: num(f['decoded']) ?? 0,
-    skippedStill: num((f['skipped'] as Json | undefined)?.['still']) ?? 0,
-    catchUp: num((f['catchUp'] as Json | undefined)?.['decoded']) ?? 0,
-    analysed: num(f['analysed']) ?? 0,
+    assigned: c.assigned ?? 0,
+    online: c.online ?? 0,
+    decoded: f.decoded ?? 0,
+    skippedStill: f.skipped?.still ?? 0,
+    catchUp: f.catchUp?.decoded ?? 0,
+    analysed: f.analysed ?? 0,
     dropped,
-    cpu: num(o['cpuPercent']) ?? 0,
-    rss: num(o['rssMb']) ?? 0,
+    cpu: r.data.cpuPercent ?? 0,
+    rss: r.data.rssMb ?? 0,
   };
 }
 
@@ -195,73 +174,89 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
 
   const apply = (topic: string, payload: Buffer, now = Date.now()): Delta | undefined => {
     counters.messages++;
-    if (!topic.startsWith(p + '/')) return ignore();
-    const levels = topic.slice(p.length + 1).split('/');
-    const [kind, id, what] = levels;
-    const sim = parseSimulatorTopic(topic, p);
-    if (sim)
-      return sim.kind === 'catalog' ? applyCatalog(sim.shard, payload) : applySimStatus(sim.shard, payload);
-    if (levels.length !== 3 || id === undefined || badId(id)) return ignore();
-    if (kind === 'cameras' && what === 'status') {
-      if (payload.length === 0) {
-        cameras.delete(id);
-        return { kind: 'camera', id, status: null };
-      }
-      const o = parseObject(payload);
-      const s = o && parseStatus(o);
-      if (!s) return ignore();
-      boundedSet(cameras, id, s, limits.cameras);
-      return { kind: 'camera', id, status: s };
+    const t = parseTopic(topic, p);
+    switch (t?.kind) {
+      case 'catalog':
+        return applyCatalog(t.shard, payload);
+      case 'simulatorStatus':
+        return applySimStatus(t.shard, payload);
+      case 'cameraStatus':
+        return applyCameraStatus(t.camera, payload);
+      case 'faces':
+        return applyFace(t.camera, payload, now);
+      case 'privacyState':
+        return applyPrivacy(t.camera, payload);
+      case 'gatewayStatus':
+        return applyGatewayStatus(t.gateway, payload);
+      case 'gatewayStats':
+        return applyStats(t.gateway, payload, now);
+      default:
+        return ignore();
     }
-    if (kind === 'cameras' && what === 'faces') {
-      const o = parseObject(payload);
-      const ev = o && parseFace(o);
-      if (!ev || ev.cameraId !== id) return ignore();
-      events.push(ev);
-      if (events.length > limits.events) events.splice(0, events.length - limits.events);
-      expireActive(now);
-      if (ev.type === 'end') active.delete(ev.eventId);
-      else boundedSet(active, ev.eventId, { ev, at: now }, limits.activeMax);
-      return { kind: 'face', event: ev };
-    }
-    if (kind === 'privacy' && what === 'state') {
-      if (payload.length === 0) {
-        privacy.delete(id);
-        return { kind: 'privacy', id, record: null };
-      }
-      const o = parseObject(payload);
-      const r = o && parsePrivacy(o);
-      if (!r) return ignore();
-      boundedSet(privacy, id, r, limits.cameras);
-      return { kind: 'privacy', id, record: r };
-    }
-    if (kind === 'gateways' && what === 'status') {
-      if (payload.length === 0) {
-        const g = gateways.get(id);
-        if (g) g.status = null;
-        return { kind: 'gateway', id, status: null };
-      }
-      const o = parseObject(payload);
-      const s = o && parseStatus(o);
-      if (!s) return ignore();
-      gateway(id).status = s;
-      return { kind: 'gateway', id, status: s };
-    }
-    if (kind === 'gateways' && what === 'stats') {
-      const o = parseObject(payload);
-      const sample = o && parseStats(o, now);
-      if (!sample) return ignore();
-      const g = gateway(id);
-      g.stats.push(sample);
-      const from = now - limits.statsMinutes * 60_000;
-      let drop = 0;
-      while (drop < g.stats.length && (g.stats[drop]?.t ?? now) < from) drop++;
-      drop = Math.max(drop, g.stats.length - limits.statsSamples);
-      if (drop > 0) g.stats.splice(0, drop);
-      return { kind: 'stats', id, sample };
-    }
-    return ignore();
   };
+
+  function applyCameraStatus(id: string, payload: Buffer): Delta | undefined {
+    if (payload.length === 0) {
+      cameras.delete(id);
+      return { kind: 'camera', id, status: null };
+    }
+    const o = parseObject(payload);
+    const s = o && statusView(o, cameraStatusSchema);
+    if (!s) return ignore();
+    boundedSet(cameras, id, s, limits.cameras);
+    return { kind: 'camera', id, status: s };
+  }
+
+  function applyFace(id: string, payload: Buffer, now: number): Delta | undefined {
+    const o = parseObject(payload);
+    const ev = o && faceView(o);
+    if (!ev || ev.cameraId !== id) return ignore();
+    events.push(ev);
+    if (events.length > limits.events) events.splice(0, events.length - limits.events);
+    expireActive(now);
+    if (ev.type === 'end') active.delete(ev.eventId);
+    else boundedSet(active, ev.eventId, { ev, at: now }, limits.activeMax);
+    return { kind: 'face', event: ev };
+  }
+
+  function applyPrivacy(id: string, payload: Buffer): Delta | undefined {
+    if (payload.length === 0) {
+      privacy.delete(id);
+      return { kind: 'privacy', id, record: null };
+    }
+    const o = parseObject(payload);
+    const r = o && privacyView(o);
+    if (!r) return ignore();
+    boundedSet(privacy, id, r, limits.cameras);
+    return { kind: 'privacy', id, record: r };
+  }
+
+  function applyGatewayStatus(id: string, payload: Buffer): Delta | undefined {
+    if (payload.length === 0) {
+      const g = gateways.get(id);
+      if (g) g.status = null;
+      return { kind: 'gateway', id, status: null };
+    }
+    const o = parseObject(payload);
+    const s = o && statusView(o, gatewayStatusSchema);
+    if (!s) return ignore();
+    gateway(id).status = s;
+    return { kind: 'gateway', id, status: s };
+  }
+
+  function applyStats(id: string, payload: Buffer, now: number): Delta | undefined {
+    const o = parseObject(payload);
+    const sample = o && statsSample(o, now);
+    if (!sample) return ignore();
+    const g = gateway(id);
+    g.stats.push(sample);
+    const from = now - limits.statsMinutes * 60_000;
+    let drop = 0;
+    while (drop < g.stats.length && (g.stats[drop]?.t ?? now) < from) drop++;
+    drop = Math.max(drop, g.stats.length - limits.statsSamples);
+    if (drop > 0) g.stats.splice(0, drop);
+    return { kind: 'stats', id, sample };
+  }
 
   // Shards' catalogs and statuses, merged into one city and one simulator line.
   function applyCatalog(shard: string, payload: Buffer): Delta | undefined {
@@ -270,7 +265,7 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
     const list = o && Array.isArray(o['cameras']) ? o['cameras'] : [];
     const cams: CatalogCamera[] = [];
     for (const c of list.slice(0, limits.cameras)) {
-      const cam = parseCatalogCamera(c);
+      const cam = catalogCamera(c);
       if (cam) cams.push(cam);
     }
     shardCatalogs.set(shard, o ? cams : undefined);
@@ -284,11 +279,11 @@ export function createConsoleState(prefix: string, limits: StateLimits = default
     const o = parseObject(payload);
     if (!o) simStatuses.delete(shard);
     else {
-      const status = str(o['status'], 32);
-      if (!status) return ignore();
-      const view: SimulatorView = { status };
+      const r = simulatorStatusSchema.safeParse(o);
+      if (!r.success) return ignore();
+      const view: SimulatorView = { status: r.data.status };
       for (const k of ['cameras', 'sessions', 'playing'] as const) {
-        const n = num(o[k]);
+        const n = r.data[k];
         if (n !== undefined) view[k] = n;
       }
       boundedSet(simStatuses, shard, view, limits.gateways);

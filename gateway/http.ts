@@ -2,7 +2,7 @@
 // default; the address is the operator's choice (http.host).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.ts';
-import { UserError } from '../config/errors.ts';
+import { listen } from '../shared/listen.ts';
 
 export interface Health {
   ok: boolean;
@@ -66,22 +66,8 @@ export async function createHttpServer(
     send(res, 404, 'text/plain', 'not found\n');
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new UserError(
-              `http: port ${opts.port} on ${opts.host} is in use; set http.port (0 = any free port)`,
-              3,
-            )
-          : new UserError(`http: cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}`, 3),
-      );
-    });
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  const port = await listen(server, { host: opts.host, port: opts.port, what: 'http', setting: 'http.port' });
   server.on('error', (err) => log.warn({ err: err.message }, 'http server error'));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   log.info({ host: opts.host, port }, 'http listening (/metrics, /healthz)');
   return {
     port,

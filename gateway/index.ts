@@ -1,7 +1,7 @@
 // The gateway: cameras in (config list or the simulator's catalog, shared among gateways by
 // rendezvous hashing), ffmpeg decoding, motion gate, detector pool, tracker, MQTT events out.
 import { hostname } from 'node:os';
-import { catalogFilters, createCatalogMerge, parseSimulatorTopic } from '../shared/simulator-topics.ts';
+import { createCatalogMerge, parseJson, parseTopic } from '../contract/index.ts';
 import { fileURLToPath } from 'node:url';
 import type { Config, CameraSource } from '../config/schema.ts';
 import type { Polygon } from '../config/privacy.ts';
@@ -16,7 +16,7 @@ import { SampleWindow } from './analysis/window.ts';
 import { createMotionGate } from './motion.ts';
 import { createTracker, type FaceEvent } from './tracker.ts';
 import { createPublisher, type Publisher } from './publish/publisher.ts';
-import type { GatewayStats } from './publish/stats.ts';
+import type { GatewayStats } from '../contract/stats.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from './membership.ts';
@@ -288,11 +288,8 @@ async function build(
     // One simulator's catalog or several shards', merged into one city.
     // Each camera keeps its catalog masks and district, so the merged list is the one source of both.
     const shards = createCatalogMerge<CameraSource & { masks?: Polygon[] }>();
-    const statusRe = new RegExp(
-      `^${cfg.mqtt.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gateways/([^/]+)/status$`,
-    );
     pub.link.onMessage((topic, payload) => {
-      const sim = parseSimulatorTopic(topic, cfg.mqtt.prefix);
+      const sim = parseTopic(topic, pub.topics.prefix);
       if (sim?.kind === 'catalog') {
         if (payload.length === 0) {
           shards.set(sim.shard, undefined);
@@ -320,19 +317,14 @@ async function build(
         reassign();
         return;
       }
-      const m = statusRe.exec(topic);
-      if (m?.[1]) {
-        let status = 'offline';
-        try {
-          status = String((JSON.parse(payload.toString()) as { status?: unknown }).status);
-        } catch {
-          // not ours
-        }
-        membership?.onStatus(m[1], status);
+      if (sim?.kind === 'gatewayStatus') {
+        const parsed = parseJson(payload);
+        const o = parsed.ok ? (parsed.data as { status?: unknown } | null) : undefined;
+        membership?.onStatus(sim.gateway, o ? String(o.status) : 'offline');
       }
     });
     void pub.link
-      .subscribe([...catalogFilters(cfg.mqtt.prefix), `${cfg.mqtt.prefix}/gateways/+/status`], 1)
+      .subscribe([...pub.topics.catalogFilters, pub.topics.allGatewayStatus], 1)
       .catch(() => undefined);
     // Retained statuses arrive right after subscribing; take cameras once they had a moment.
     const first = setTimeout(

@@ -2,7 +2,7 @@
 // (several run in one process in tests and in `facegate up`), filled at scrape time from one stats
 // snapshot through collect callbacks: nothing is updated per frame.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { StatsMessage } from './publish/stats.ts';
+import type { StatsMessage } from '../contract/stats.ts';
 
 export interface Metrics {
   readonly registry: Registry;

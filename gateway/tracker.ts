@@ -3,31 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { iou, type Box, type Detection } from './detect/ultraface.ts';
 
-export type FaceEventType = 'start' | 'update' | 'end';
-export type EndReason = 'unseen' | 'left' | 'offline' | 'removed' | 'suspended' | 'closed';
+import type { EndReason, FaceEvent, FaceEventType } from '../contract/faces.ts';
 
-export interface FaceEvent {
-  v: 1;
-  type: FaceEventType;
-  eventId: string;
-  trackId: number;
-  cameraId: string;
-  gatewayId: string;
-  /** ISO capture time of the frame the event describes; for `end`, when the face was last seen. */
-  ts: string;
-  box: Box;
-  /** Latest score; for `end`, the best of the appearance. */
-  score: number;
-  frame: { width: number; height: number };
-  startedTs?: string;
-  durationS?: number;
-  hits?: number;
-  endReason?: EndReason;
-  /** Opt-in (gateway.crops), start events only: the face as a small JPEG, base64. */
-  crop?: string;
-  /** With a crop: when consumers must delete it (the event's time plus mqtt.messageExpiryS). */
-  retainUntil?: string;
-}
+export type { EndReason, FaceEvent, FaceEventType };
 
 export interface TrackerOptions {
   gatewayId: string;

@@ -13,7 +13,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { createLogger } from '../shared/log.ts';
 import { connectMqtt } from '../shared/mqtt.ts';
-import { catalogFilters, createCatalogMerge, parseSimulatorTopic } from '../shared/simulator-topics.ts';
+import {
+  catalogSchema,
+  createCatalogMerge,
+  createTopics,
+  faceEventSchema,
+  parseTopic,
+  cameraStatusSchema,
+  gatewayStatusSchema,
+} from '../contract/index.ts';
 import { cameraId, createFleet } from '../simulator/fleet.ts';
 import { sceneSpec } from '../simulator/index.ts';
 import { planScenes } from '../simulator/scenes/render.ts';
@@ -34,6 +42,7 @@ const { positionals, values } = parseArgs({
   },
 });
 const P = values.prefix;
+const topics = createTopics(P);
 const N = Number(values.cameras);
 const timeoutMs = Number(values.timeout) * 1000;
 const all = Array.from({ length: N }, (_, i) => cameraId(i));
@@ -55,34 +64,31 @@ const link = connectMqtt(
 );
 link.onMessage((topic, payload) => {
   const at = Date.now();
-  const sim = parseSimulatorTopic(topic, P);
+  const t = parseTopic(topic, P);
   try {
-    if (sim?.kind === 'catalog') {
+    if (t?.kind === 'catalog') {
       shards.set(
-        sim.shard,
-        payload.length
-          ? (JSON.parse(payload.toString()) as { cameras: { id: string; url: string }[] }).cameras
-          : undefined,
+        t.shard,
+        payload.length ? catalogSchema.parse(JSON.parse(payload.toString())).cameras : undefined,
       );
       return;
     }
-    const m = /^[^/]+\/(cameras|gateways)\/([^/]+)\/(status|faces)$/.exec(topic);
-    if (!m?.[2] || payload.length === 0) return;
-    const p = JSON.parse(payload.toString()) as {
-      status?: string;
-      gatewayId?: string;
-      type?: string;
-      ts?: string;
-    };
-    if (m[3] === 'faces') {
-      if (p.type === 'start' && p.ts) starts.push({ cameraId: m[2], ts: Date.parse(p.ts), arrivedAt: at });
+    if (!t || payload.length === 0) return;
+    const json: unknown = JSON.parse(payload.toString());
+    if (t.kind === 'faces') {
+      const p = faceEventSchema.parse(json);
+      if (p.type === 'start') starts.push({ cameraId: t.camera, ts: Date.parse(p.ts), arrivedAt: at });
       return;
     }
-    const s: Status = { status: String(p.status), at, ...(p.gatewayId ? { gatewayId: p.gatewayId } : {}) };
-    if (m[1] === 'cameras') {
-      cameras.set(m[2], s);
-      history.push({ camera: m[2], gatewayId: s.gatewayId ?? '', status: s.status, at });
-    } else gateways.set(m[2], s);
+    if (t.kind === 'cameraStatus') {
+      const p = cameraStatusSchema.parse(json);
+      const s: Status = { status: p.status, at, ...(p.gatewayId ? { gatewayId: p.gatewayId } : {}) };
+      cameras.set(t.camera, s);
+      history.push({ camera: t.camera, gatewayId: s.gatewayId ?? '', status: s.status, at });
+    } else if (t.kind === 'gatewayStatus') {
+      const p = gatewayStatusSchema.parse(json);
+      gateways.set(t.gateway, { status: p.status, at, ...(p.gatewayId ? { gatewayId: p.gatewayId } : {}) });
+    }
   } catch {
     // not a message of ours
   }
@@ -113,7 +119,7 @@ const state = (): string =>
 
 await link.waitConnected(10_000);
 await link.subscribe(
-  [...catalogFilters(P), `${P}/cameras/+/status`, `${P}/gateways/+/status`, `${P}/cameras/+/faces`],
+  [...topics.catalogFilters, topics.allCameraStatus, topics.allGatewayStatus, topics.allFaces],
   1,
 );
 const t0 = Date.now();

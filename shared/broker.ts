@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from './log.ts';
-import { UserError } from '../config/errors.ts';
+import { listen } from './listen.ts';
 
 export interface EmbeddedBroker {
   port: number;
@@ -22,25 +22,18 @@ export async function startEmbeddedBroker(
     socket.on('close', () => sockets.delete(socket));
     broker.handle(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      broker.close();
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new UserError(
-              `broker: port ${opts.port} on ${opts.host} is in use; set broker.port (0 = any free port) or give --mqtt-url`,
-              3,
-            )
-          : new UserError(
-              `broker: cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}`,
-              3,
-            ),
-      );
+  let port: number;
+  try {
+    port = await listen(server, {
+      ...opts,
+      what: 'broker',
+      setting: 'broker.port',
+      hint: ' or give --mqtt-url',
     });
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  } catch (err) {
+    broker.close();
+    throw err;
+  }
   const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   log.info({ port, host: opts.host }, 'embedded MQTT broker (aedes, MQTT 3.1.1) listening');
   return {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
 import fluent from 'fluent-ffmpeg';
-import { UserError } from '../config/errors.ts';
+import { FACEGATE_ERR_FFMPEG } from './errors.ts';
 
 export type FfmpegCommand = fluent.FfmpegCommand;
 
@@ -46,7 +46,9 @@ function bundledPath(): string | undefined {
 function probeVersion(path: string): { version: string; hasFpsMode: boolean } {
   const r = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
   if (r.status !== 0)
-    throw new UserError(`ffmpeg at ${path} does not run: ${r.error?.message ?? r.stderr.split('\n')[0]}`, 3);
+    throw FACEGATE_ERR_FFMPEG(
+      `ffmpeg at ${path} does not run: ${r.error?.message ?? r.stderr.split('\n')[0]}`,
+    );
   const version = /ffmpeg version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown';
   const m = /^(\d+)\.(\d+)/.exec(version);
   const hasFpsMode = m ? Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 1) : false;
@@ -69,9 +71,8 @@ function locateFfmpeg(configured: string, pathEnv: string): Pick<FfmpegBinary, '
   if (system) return { path: system, source: 'system' };
   const bundled = bundledPath();
   if (bundled) return { path: bundled, source: 'bundled' };
-  throw new UserError(
+  throw FACEGATE_ERR_FFMPEG(
     'ffmpeg not found: install ffmpeg (apt-get install ffmpeg) or reinstall with optional dependencies',
-    3,
   );
 }
 

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient, type IClientPublishOptions } from 'mqtt';
 import type { Logger } from './log.ts';
 import { oneLine, redactUrl } from './log.ts';
-import { UserError } from '../config/errors.ts';
+import { FACEGATE_ERR_BROKER, FACEGATE_ERR_BROKER_URL, FACEGATE_ERR_FILE } from './errors.ts';
 
 export interface MqttOptions {
   url: string;
@@ -54,7 +54,7 @@ export interface MqttLink {
   unsubscribe(filter: string | string[]): Promise<void>;
   onMessage(handler: MessageHandler): void;
   on(event: 'connect' | 'offline', fn: () => void): void;
-  /** Resolves on the first connection; rejects with a UserError after timeoutMs. */
+  /** Resolves on the first connection; rejects with FACEGATE_ERR_BROKER (exit 4) after timeoutMs. */
   waitConnected(timeoutMs: number): Promise<void>;
   close(opts?: { force?: boolean; timeoutMs?: number }): Promise<void>;
 }
@@ -79,9 +79,8 @@ function readTls(file: string | undefined, what: string): Buffer | undefined {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new UserError(
+    throw FACEGATE_ERR_FILE(
       `mqtt: cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      2,
     );
   }
 }
@@ -138,7 +137,7 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
   try {
     client = mqtt.connect(opts.url, options);
   } catch (err) {
-    throw new UserError(`mqtt: bad broker URL ${redactUrl(opts.url)}: ${(err as Error).message}`, 2);
+    throw FACEGATE_ERR_BROKER_URL(`mqtt: bad broker URL ${redactUrl(opts.url)}: ${(err as Error).message}`);
   }
 
   const schedule = (): void => {
@@ -233,9 +232,8 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
         const t = setTimeout(() => {
           events.off('connect', ok);
           reject(
-            new UserError(
+            FACEGATE_ERR_BROKER(
               `mqtt: cannot reach the broker at ${redactUrl(opts.url)} within ${timeoutMs} ms${lastError ? `: ${lastError}` : ''}`,
-              4,
             ),
           );
         }, timeoutMs);

@@ -6,12 +6,14 @@ import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { hostname } from 'node:os';
 import type { MqttLink } from '../shared/mqtt.ts';
-import { UserError } from '../config/errors.ts';
 import { assemble, type Parts } from '../shared/lifecycle.ts';
+import { FACEGATE_ERR_CONFIG } from '../shared/errors.ts';
+import { listenError } from '../shared/listen.ts';
+import type { CatalogCamera as ContractCamera } from '../contract/catalog.ts';
 import { ensureScenes } from './scenes/render.ts';
 import type { SceneClip, SceneSpec } from './scenes/types.ts';
 import { createRtspServer, type RtspServer } from './rtsp/server.ts';
-import { createFleet, type Fleet, type CameraInfo } from './fleet.ts';
+import { createFleet, type Fleet } from './fleet.ts';
 import { parseShard, shardId, shardLabel, shardOwns } from './shard.ts';
 import { startSimulatorLink, type ShardInfo, type SimulatorLink } from './link.ts';
 
@@ -24,9 +26,9 @@ export interface SimulatorDeps {
   mqttUrl?: string;
 }
 
-export interface CatalogCamera extends Omit<CameraInfo, 'clip' | 'phaseS'> {
-  url: string;
-}
+/** A camera as the catalog lists it (contract/catalog.ts), with every field the fleet knows. */
+export type CatalogCamera = ContractCamera &
+  Required<Pick<ContractCamera, 'district' | 'building' | 'entrance'>>;
 
 export interface Simulator {
   port: number;
@@ -78,7 +80,7 @@ async function build(cfg: Config, deps: SimulatorDeps, log: Logger, parts: Parts
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
   });
   const spec = parseShard(cfg.simulator.shard);
-  if ('error' in spec) throw new UserError(`simulator: simulator.shard: ${spec.error}`, 2);
+  if ('error' in spec) throw FACEGATE_ERR_CONFIG(`simulator: simulator.shard: ${spec.error}`);
   const memberId = cfg.simulator.id || `sim-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}`;
   // Auto shards serve nothing until they know their peers (simulator/link.ts).
   const owns = spec.kind === 'auto' ? () => false : shardOwns(spec, memberId, [memberId]);
@@ -113,13 +115,8 @@ async function build(cfg: Config, deps: SimulatorDeps, log: Logger, parts: Parts
   try {
     ({ port } = await rtsp.listen());
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === 'EADDRINUSE'
-        ? `simulator: RTSP port ${cfg.simulator.port} is in use; set simulator.port (0 = any free port)`
-        : `simulator: cannot listen on ${cfg.simulator.host}:${cfg.simulator.port}: ${code ?? String(err)}`,
-      3,
-    );
+    const where = { host: cfg.simulator.host, port: cfg.simulator.port };
+    throw listenError(err, { ...where, what: 'simulator', setting: 'simulator.port' });
   }
   // @hostname: this machine's name, for replicas that cannot be told their own (compose --scale).
   const publicHost = cfg.simulator.publicHost === '@hostname' ? hostname() : cfg.simulator.publicHost;

@@ -3,7 +3,15 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/log.ts';
 import { connectMqtt, mqttOptionsFrom, type MqttLink } from '../shared/mqtt.ts';
-import { simulatorTopics } from '../shared/simulator-topics.ts';
+import {
+  createTopics,
+  parseJson,
+  parseTopic,
+  type Catalog,
+  type CatalogCamera,
+  type SimulatorStatus,
+  type Truth,
+} from '../contract/index.ts';
 import { createMembership, type Membership } from '../gateway/membership.ts';
 import type { RtspServer } from './rtsp/server.ts';
 import type { Fleet } from './fleet.ts';
@@ -27,7 +35,7 @@ export interface LinkDeps {
   rtsp: RtspServer;
   port: number;
   shard: ShardInfo;
-  catalog(): unknown[];
+  catalog(): CatalogCamera[];
   setCameras(n: number): void;
 }
 
@@ -40,15 +48,17 @@ export interface SimulatorLink {
 
 export function startSimulatorLink(cfg: Config, mqttUrl: string, deps: LinkDeps): SimulatorLink {
   const { log, fleet, rtsp, shard } = deps;
-  const prefix = cfg.mqtt.prefix;
-  const topics = simulatorTopics(prefix, shard.id);
-  const statusOf = (status: string): string =>
-    JSON.stringify({
-      v: 1,
-      status,
-      ts: new Date().toISOString(),
-      ...(shard.id ? { shard: shard.id, shardOf: shard.label(), mode: shard.auto ? 'auto' : 'fixed' } : {}),
-    });
+  const all = createTopics(cfg.mqtt.prefix);
+  const topics = { catalog: all.simulatorCatalog(shard.id), status: all.simulatorStatus(shard.id) };
+  const statusBody = (status: SimulatorStatus['status']): SimulatorStatus => ({
+    v: 1,
+    status,
+    ts: new Date().toISOString(),
+    ...(shard.id
+      ? { shard: shard.id, shardOf: shard.label(), mode: shard.auto ? ('auto' as const) : ('fixed' as const) }
+      : {}),
+  });
+  const statusOf = (status: SimulatorStatus['status']): string => JSON.stringify(statusBody(status));
   const mqtt = connectMqtt(
     {
       // Fixed shards of one host differ by shard id; a client id taken twice would drop the other.
@@ -73,14 +83,14 @@ export function startSimulatorLink(cfg: Config, mqttUrl: string, deps: LinkDeps)
       count: cameras.length,
       ...(shard.id ? { shard: shard.id, shardOf: shard.label(), cityCameras: fleet.count() } : {}),
       cameras,
-    });
+    } satisfies Catalog);
     mqtt.publish(topics.catalog, payload, { qos: 1, retain: true }).catch(() => undefined);
   };
   const publishStatus = (): void => {
     if (!mqtt.connected) return;
     const s = rtsp.stats();
-    const payload = {
-      ...(JSON.parse(statusOf('online')) as object),
+    const payload: SimulatorStatus = {
+      ...statusBody('online'),
       cameras: shard.served(),
       cityCameras: fleet.count(),
       rtspPort: deps.port,
@@ -98,7 +108,7 @@ export function startSimulatorLink(cfg: Config, mqttUrl: string, deps: LinkDeps)
     publishStatus();
   });
 
-  const setTopic = `${prefix}/simulator/set`;
+  const setTopic = all.simulatorSet;
   const membership = shard.auto ? autoMembership(cfg, mqtt, deps, () => (ready = true)) : undefined;
   if (cfg.simulator.control) {
     void mqtt.subscribe(setTopic, 1).catch(() => undefined);
@@ -120,7 +130,7 @@ export function startSimulatorLink(cfg: Config, mqttUrl: string, deps: LinkDeps)
   }
   const statusTimer = setInterval(publishStatus, 5000);
   statusTimer.unref();
-  const truthTimer = cfg.simulator.publishTruth ? startTruthPublisher(fleet, mqtt, prefix) : undefined;
+  const truthTimer = cfg.simulator.publishTruth ? startTruthPublisher(fleet, mqtt, all.truth) : undefined;
 
   return {
     mqtt,
@@ -153,30 +163,30 @@ export function startSimulatorLink(cfg: Config, mqttUrl: string, deps: LinkDeps)
  */
 function autoMembership(cfg: Config, mqtt: MqttLink, deps: LinkDeps, onReady: () => void): Membership {
   const { shard, log } = deps;
-  const prefix = cfg.mqtt.prefix;
+  const topics = createTopics(cfg.mqtt.prefix);
   let ready = false;
   const membership = createMembership(shard.memberId, cfg.simulator.shardSettleS * 1000, (m) => {
     if (!ready) return;
     log.info({ members: m.length }, 'auto simulator shards changed; resharding');
     shard.onMembers(m);
   });
-  const re = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/simulator/shards/([^/]+)/status$`);
   mqtt.onMessage((topic, payload) => {
-    const id = re.exec(topic)?.[1];
+    const t = parseTopic(topic, topics.prefix);
+    const id = t?.kind === 'simulatorStatus' ? t.shard : undefined;
     if (!id || id === shard.memberId) return;
-    let o: { status?: unknown; mode?: unknown } = {};
-    try {
-      o = JSON.parse(payload.toString()) as typeof o;
-    } catch {
-      // an empty (cleared) status: gone
-    }
+    // An empty (cleared) status: gone. Peers of other versions may add fields: read two.
+    const json = parseJson(payload);
+    const o = (json.ok && typeof json.data === 'object' && json.data !== null ? json.data : {}) as {
+      status?: unknown;
+      mode?: unknown;
+    };
     if (payload.length > 0 && o.mode !== 'auto') return;
     const status = typeof o.status === 'string' ? o.status : 'offline';
     membership.onStatus(id, status);
     if (status !== 'online' && payload.length > 0)
-      mqtt.publish(simulatorTopics(prefix, id).catalog, '', { qos: 1, retain: true }).catch(() => undefined);
+      mqtt.publish(topics.simulatorCatalog(id), '', { qos: 1, retain: true }).catch(() => undefined);
   });
-  void mqtt.subscribe(`${prefix}/simulator/shards/+/status`, 1).catch(() => undefined);
+  void mqtt.subscribe(topics.allShardStatus, 1).catch(() => undefined);
   const first = setTimeout(() => {
     ready = true;
     onReady();
@@ -193,7 +203,11 @@ function autoMembership(cfg: Config, mqtt: MqttLink, deps: LinkDeps, onReady: ()
 }
 
 /** Once a second, publishes the appearances that started or ended on each camera. */
-function startTruthPublisher(fleet: Fleet, mqtt: MqttLink, prefix: string): NodeJS.Timeout {
+function startTruthPublisher(
+  fleet: Fleet,
+  mqtt: MqttLink,
+  topic: (cameraId: string) => string,
+): NodeJS.Timeout {
   let last = Date.now();
   const timer = setInterval(() => {
     const now = Date.now();
@@ -203,11 +217,11 @@ function startTruthPublisher(fleet: Fleet, mqtt: MqttLink, prefix: string): Node
     }
     for (const cam of fleet.list()) {
       for (const iv of fleet.truth(cam.id, last, now)) {
-        const events: [string, number][] = [];
+        const events: [Truth['type'], number][] = [];
         if (iv.startMs > last) events.push(['start', iv.startMs]);
         if (iv.endMs < now) events.push(['end', iv.endMs]);
         for (const [type, at] of events) {
-          const payload = {
+          const payload: Truth = {
             v: 1,
             type,
             camera: cam.id,
@@ -216,9 +230,7 @@ function startTruthPublisher(fleet: Fleet, mqtt: MqttLink, prefix: string): Node
             kind: iv.asset,
             ts: new Date(at).toISOString(),
           };
-          mqtt
-            .publish(`${prefix}/truth/${cam.id}`, JSON.stringify(payload), { qos: 0 })
-            .catch(() => undefined);
+          mqtt.publish(topic(cam.id), JSON.stringify(payload), { qos: 0 }).catch(() => undefined);
         }
       }
     }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSimulator } from '../simulator/index.ts';
 import { createGateway } from '../gateway/index.ts';
-import type { FaceEvent } from '../gateway/tracker.ts';
+import { parseMessage, type FaceEvent } from '../contract/index.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { collect } from './helpers/mqtt.ts';
 import { captureLogger } from './helpers/logs.ts';
@@ -46,6 +46,11 @@ for (const ingest of ['ffmpeg', 'rtsp'] as const)
     const to = Date.now();
     await closeGateway();
 
+    // Every message received parses with its contract schema (contract/messages.ts).
+    for (const m of sub.messages) {
+      const r = parseMessage(m.topic, m.payload, 'facegate');
+      assert.ok(r && r.status !== 'invalid', `${m.topic}: ${r?.status === 'invalid' ? r.error : 'not ours'}`);
+    }
     const events = sub.json<FaceEvent>(/\/faces$/);
     const ids = new Set<string>();
     for (const ev of events) {

@@ -13,16 +13,15 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
 import { envAliases, envName, loadConfig, schemaLeaves } from '../config/load.ts';
-import { ConfigError, UserError } from '../config/errors.ts';
+import { ConfigError, UserError } from '../shared/errors.ts';
 import { parseControl, applyControl, type ControlTarget } from '../simulator/control.ts';
 import { parseCatalog } from '../gateway/catalog.ts';
-import { assertId, badId, createTopics, isValidId } from '../gateway/publish/topics.ts';
+import { assertId, badId, createTopics, isValidId, parseTopic } from '../contract/index.ts';
 import { createRequestParser, type ParseEvent } from '../rtsp/request.ts';
 import { createStreamParser, type Reader } from '../simulator/rtsp/load-stream.ts';
 import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/describe.ts';
 import type { LoadedClip } from '../simulator/rtsp/clip.ts';
 import { redactUrl } from '../shared/log.ts';
-import { parseSimulatorTopic, simulatorTopics } from '../shared/simulator-topics.ts';
 import { createConsoleState } from '../console/state.ts';
 
 setFlagsFromString('--expose_gc');
@@ -587,15 +586,25 @@ test('shard topics and catalogs: random topics and payloads never throw; the con
       .map((o) => Buffer.from(JSON.stringify(o))),
     fc.jsonValue().map((j) => Buffer.from(JSON.stringify(j))),
   );
+  const topics = createTopics(P);
+  // The simulator's topics as the old shared/simulator-topics.ts named them: catalog or status of a shard.
+  const parseSimulatorTopic = (topic: string): { kind: 'catalog' | 'status'; shard: string } | undefined => {
+    const t = parseTopic(topic, P);
+    if (t?.kind === 'catalog') return { kind: 'catalog', shard: t.shard };
+    if (t?.kind === 'simulatorStatus') return { kind: 'status', shard: t.shard };
+    return undefined;
+  };
+  const simulatorTopic = (shard: string | undefined, kind: 'catalog' | 'status'): string =>
+    kind === 'catalog' ? topics.simulatorCatalog(shard) : topics.simulatorStatus(shard);
   fc.assert(
     fc.property(fc.array(fc.tuple(topicArb, payloadArb), { maxLength: 20 }), (msgs) => {
       const state = createConsoleState(P);
       const shards = new Map<string, Set<string>>();
       for (const [topic, payload] of msgs) {
-        const t = parseSimulatorTopic(topic, P);
+        const t = parseSimulatorTopic(topic);
         if (t) {
-          // What it parsed is what simulatorTopics would have named.
-          assert.equal(simulatorTopics(P, t.shard || undefined)[t.kind], topic);
+          // What it parsed is what the topic builders would have named.
+          assert.equal(simulatorTopic(t.shard || undefined, t.kind), topic);
         }
         state.apply(topic, payload);
         if (t?.kind !== 'catalog') continue;
@@ -628,8 +637,9 @@ test('shard topics and catalogs: random topics and payloads never throw; the con
   );
   for (const shard of ['', '2of8', 'sim-a'])
     for (const kind of ['catalog', 'status'] as const)
-      assert.deepEqual(parseSimulatorTopic(simulatorTopics(P, shard || undefined)[kind], P), { kind, shard });
-  assert.equal(parseSimulatorTopic(`${P}/simulator/set`, P), undefined);
+      assert.deepEqual(parseSimulatorTopic(simulatorTopic(shard || undefined, kind)), { kind, shard });
+  assert.equal(parseSimulatorTopic(`${P}/simulator/set`), undefined);
+  assert.deepEqual(parseTopic(`${P}/simulator/set`, P), { kind: 'simulatorSet' });
 });
 
 // ---------------------------------------------------------------- topic ids

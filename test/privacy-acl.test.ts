@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGatewayPrivacy } from '../gateway/privacy/index.ts';
-import { createTopics } from '../gateway/publish/topics.ts';
+import { createTopics } from '../contract/topics.ts';
 import { connectMqtt } from '../shared/mqtt.ts';
 import { startMosquitto } from './helpers/broker.ts';
 import { captureLogger } from './helpers/logs.ts';

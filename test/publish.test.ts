@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import type { StatusPayload } from '../gateway/publish/topics.ts';
-import type { StatsMessage } from '../gateway/publish/stats.ts';
+import type { CameraStatusPayload as StatusPayload } from '../contract/status.ts';
+import type { StatsMessage } from '../contract/stats.ts';
 import { startEmbeddedBroker } from '../shared/broker.ts';
 import { startMosquitto } from './helpers/broker.ts';
 import { needs } from './helpers/tools.ts';
@@ -178,7 +178,7 @@ test('last will: a gateway process killed with SIGKILL is reported offline by th
   const mod = (p: string): string => pathToFileURL(new URL(p, import.meta.url).pathname).href;
   const code = `
     import { createPublisher } from ${JSON.stringify(mod('../gateway/publish/publisher.ts'))};
-    import { emptyGatewayStats } from ${JSON.stringify(mod('../gateway/publish/stats.ts'))};
+    import { emptyGatewayStats } from ${JSON.stringify(mod('../contract/stats.ts'))};
     import { createLogger } from ${JSON.stringify(mod('../shared/log.ts'))};
     const pub = createPublisher({ gatewayId: 'gw-doomed', prefix: ${JSON.stringify(P)}, mqtt: { url: ${JSON.stringify(broker.url)} },
       outboxMax: 10, messageExpiryS: 0, statsEveryS: 0 }, { log: createLogger({ level: 'silent', format: 'json' }), getStats: emptyGatewayStats });

@@ -15,7 +15,7 @@ import { freePort, waitFor, waitForPort } from './helpers/net.ts';
 import { testConfig, systemFfmpeg } from './helpers/city.ts';
 import { connectMqtt, type MqttLink, type MqttOptions } from '../shared/mqtt.ts';
 import { createLogger } from '../shared/log.ts';
-import { UserError } from '../config/errors.ts';
+import { UserError } from '../shared/errors.ts';
 import { defaultConfig } from '../config/load.ts';
 import { createSimulator, type Simulator } from '../simulator/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';

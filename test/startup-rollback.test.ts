@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test as plainTest } from 'node:test';
-import { UserError } from '../config/errors.ts';
+import { UserError } from '../shared/errors.ts';
 import { createGateway } from '../gateway/index.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { createConsole } from '../console/server.ts';
@@ -51,7 +51,7 @@ plainTest(
 
 plainTest('assemble: a failure closes what was started, in reverse, and rethrows the failure', async () => {
   const order: string[] = [];
-  const failure = new UserError('port in use', 3);
+  const failure = new UserError('FACEGATE_ERR_PORT_IN_USE', 'port in use');
   await assert.rejects(
     assemble(
       async (parts) => {
@@ -156,7 +156,7 @@ test('simulator with its RTSP port taken: rejects with the one line; its broker 
   await assert.rejects(createSimulator(cfg, { log, ffmpeg: systemFfmpeg() }), (err) => {
     assert.ok(err instanceof UserError);
     assert.equal(err.exitCode, 3);
-    assert.match(err.message, /^simulator: RTSP port \d+ is in use/);
+    assert.match(err.message, /^simulator: port \d+ on \S+ is in use/);
     return true;
   });
   await new Promise((r) => setTimeout(r, 1000));

@@ -1,13 +1,13 @@
 import type { Command } from '../command.ts';
 import { findFfmpeg } from '../runtime.ts';
-import { UserError } from '../../config/errors.ts';
+import { FACEGATE_ERR_USAGE } from '../../shared/errors.ts';
 import { runBench, Aborted, type BenchOptions } from '../../bench/run.ts';
 
 const num = (v: unknown, name: string, def: number): number => {
   if (v === undefined) return def;
   const n = Number(v);
   if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0)
-    throw new UserError(`bench: --${name} needs a positive number`, 2);
+    throw FACEGATE_ERR_USAGE(`bench: --${name} needs a positive number`);
   return n;
 };
 

@@ -1,5 +1,5 @@
 import { maskSecrets, toYaml, exampleYaml, jsonSchema } from '../../config/print.ts';
-import { UserError } from '../../config/errors.ts';
+import { FACEGATE_ERR_USAGE } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
 
 export const configCommand: Command = {
@@ -27,9 +27,8 @@ facegate config example  the commented example file with every default`,
         ctx.stdout.write(exampleYaml());
         return 0;
       default:
-        throw new UserError(
+        throw FACEGATE_ERR_USAGE(
           `config: unknown subcommand ${JSON.stringify(sub)}; use print, check, schema or example`,
-          2,
         );
     }
   },

@@ -4,14 +4,15 @@ import { untilSignal } from '../lifecycle.ts';
 import { findFfmpeg } from '../runtime.ts';
 import { defaultMqttUrl } from './watch.ts';
 import { hashPassword } from '../../console/auth.ts';
-import { UserError } from '../../config/errors.ts';
+import { FACEGATE_ERR_USAGE } from '../../shared/errors.ts';
 
 /** The password on stdin (one line; the newline is not part of it). */
 async function readPassword(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) {
     chunks.push(c as Buffer);
-    if (Buffer.concat(chunks).length > 4096) throw new UserError('console hash-password: input too long', 2);
+    if (Buffer.concat(chunks).length > 4096)
+      throw FACEGATE_ERR_USAGE('console hash-password: input too long');
   }
   return Buffer.concat(chunks)
     .toString('utf8')
@@ -45,12 +46,14 @@ refuses to start without it unless console.allowAnonymous=true.`,
     if (ctx.args[0] === 'hash-password') {
       const pw = await readPassword();
       if (pw.length < 8)
-        throw new UserError('console hash-password: give a password of 8 or more characters on stdin', 2);
+        throw FACEGATE_ERR_USAGE('console hash-password: give a password of 8 or more characters on stdin');
       ctx.stdout.write(`${hashPassword(pw)}\n`);
       return 0;
     }
     if (ctx.args.length > 0)
-      throw new UserError(`console: unknown subcommand ${JSON.stringify(ctx.args[0])}; use hash-password`, 2);
+      throw FACEGATE_ERR_USAGE(
+        `console: unknown subcommand ${JSON.stringify(ctx.args[0])}; use hash-password`,
+      );
     const cfg = ctx.config();
     const log = ctx.logger(cfg);
     const ffmpeg = findFfmpeg(cfg, ctx.env, log);

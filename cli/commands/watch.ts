@@ -1,6 +1,6 @@
 import type { Command, CommandContext } from '../command.ts';
 import type { Config } from '../../config/schema.ts';
-import { UserError } from '../../config/errors.ts';
+import { FACEGATE_ERR_BROKER, FACEGATE_ERR_USAGE } from '../../shared/errors.ts';
 import { createLogger, redactUrl } from '../../shared/log.ts';
 import { connectMqtt, mqttOptionsFrom } from '../../shared/mqtt.ts';
 import {
@@ -33,9 +33,8 @@ function positiveNumber(ctx: CommandContext, flag: string, integer: boolean): nu
     n <= 0 ||
     (integer && !Number.isInteger(n))
   ) {
-    throw new UserError(
+    throw FACEGATE_ERR_USAGE(
       `watch: --${flag} takes a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`,
-      2,
     );
   }
   return n;
@@ -78,12 +77,12 @@ Retained messages (statuses as they stand) come first, marked [retained]; the ca
     const camera = typeof ctx.flags['camera'] === 'string' ? ctx.flags['camera'] : undefined;
     if (camera !== undefined) {
       const why = cameraIdProblem(camera);
-      if (why) throw new UserError(`watch: --camera ${JSON.stringify(camera)} ${why}`, 2);
+      if (why) throw FACEGATE_ERR_USAGE(`watch: --camera ${JSON.stringify(camera)} ${why}`);
     }
     const topics = stringList(ctx.flags['topic']);
     for (const t of topics) {
       const why = badFilter(t);
-      if (why) throw new UserError(`watch: --topic ${JSON.stringify(t)} is not an MQTT filter: ${why}`, 2);
+      if (why) throw FACEGATE_ERR_USAGE(`watch: --topic ${JSON.stringify(t)} is not an MQTT filter: ${why}`);
     }
     const count = positiveNumber(ctx, 'count', true);
     const timeoutS = positiveNumber(ctx, 'timeout', false) ?? 5;
@@ -135,9 +134,8 @@ Retained messages (statuses as they stand) come first, marked [retained]; the ca
       try {
         await link.subscribe(filters, 0);
       } catch (err) {
-        throw new UserError(
+        throw FACEGATE_ERR_BROKER(
           `mqtt: the broker at ${redactUrl(url)} refused the subscription: ${(err as Error).message.split('\n')[0]}`,
-          4,
         );
       }
       ctx.stderr.write(`facegate watch: ${filters.join(', ')} on ${redactUrl(url)}\n`);

@@ -6,7 +6,7 @@ import type { Polygon } from '../../config/privacy.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { MqttLink } from '../../shared/mqtt.ts';
 import type { Frame } from '../frame.ts';
-import type { Topics } from '../publish/topics.ts';
+import type { Topics } from '../../contract/topics.ts';
 import { createMasks, type Masks } from './mask.ts';
 import { createPrivacyControl, type PrivacyControl } from './suspend.ts';
 

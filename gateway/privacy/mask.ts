@@ -1,7 +1,7 @@
 // Privacy masks on pixels. Each camera's polygons are rasterised once per resolution into runs of
 // masked pixels per row (even-odd rule, sampled at pixel centres); blanking a frame is then one
 // Buffer.fill per run, before the motion gate and the detector ever see it.
-import type { Polygon } from '../../config/privacy.ts';
+import { maskRows, type Polygon } from '../../contract/masks.ts';
 
 /** Masked pixels as [start, end) byte ranges of a packed RGB24 frame, merged across row ends. */
 export interface MaskRuns {
@@ -11,52 +11,6 @@ export interface MaskRuns {
   runs: Uint32Array;
   /** How many pixels are masked. */
   pixels: number;
-}
-
-/** The x where the edge (x0,y0)-(x1,y1) crosses the horizontal line y, if it does (half-open in y). */
-function crossing(y: number, x0: number, y0: number, x1: number, y1: number): number | undefined {
-  if (y0 <= y === y1 <= y) return undefined;
-  return x0 + ((y - y0) / (y1 - y0)) * (x1 - x0);
-}
-
-/** Masked pixel spans [x0, x1) of row `row` for polygons in pixel units. */
-function rowSpans(
-  polys: readonly (readonly [number, number])[][],
-  row: number,
-  width: number,
-): [number, number][] {
-  const y = row + 0.5;
-  const spans: [number, number][] = [];
-  for (const p of polys) {
-    const xs: number[] = [];
-    for (let i = 0; i < p.length; i++) {
-      const [ax, ay] = p[i]!;
-      const [bx, by] = p[(i + 1) % p.length]!;
-      const x = crossing(y, ax, ay, bx, by);
-      if (x !== undefined) xs.push(x);
-    }
-    xs.sort((a, b) => a - b);
-    for (let i = 0; i + 1 < xs.length; i += 2) {
-      // Pixel centres x + 0.5 inside [xa, xb).
-      const a = Math.max(0, Math.ceil(xs[i]! - 0.5));
-      const b = Math.min(width, Math.ceil(xs[i + 1]! - 0.5));
-      if (b > a) spans.push([a, b]);
-    }
-  }
-  spans.sort((s, t) => s[0] - t[0]);
-  const merged: [number, number][] = [];
-  for (const s of spans) {
-    const last = merged[merged.length - 1];
-    if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
-    else merged.push([s[0], s[1]]);
-  }
-  return merged;
-}
-
-/** Per row, the masked pixel spans of `polygons` (normalised) on a width x height picture. */
-export function maskRows(polygons: readonly Polygon[], width: number, height: number): [number, number][][] {
-  const px = polygons.map((p) => p.map(([x, y]) => [x * width, y * height] as [number, number]));
-  return Array.from({ length: height }, (_, row) => rowSpans(px, row, width));
 }
 
 export function rasterise(polygons: readonly Polygon[], width: number, height: number): MaskRuns {

@@ -4,60 +4,26 @@
 // names a camera wins (its own id, its district, or all); `"state":"schedule"` hands it back to
 // the schedule. Commands reach every gateway; per-camera results survive in the retained records,
 // which a gateway that takes a camera over reads back (records made by a command act as a command).
-import { z } from 'zod';
 import type { SuspendRule } from '../../config/privacy.ts';
 import type { Logger } from '../../shared/log.ts';
 import { oneLine } from '../../shared/log.ts';
-import { badId } from '../publish/topics.ts';
+import {
+  privacyCommandSchema,
+  privacyRecordSchema,
+  type PrivacyCommandPayload,
+  type PrivacyRecord,
+  type PrivacyState,
+} from '../../contract/privacy.ts';
 import { scheduledSuspension } from './schedule.ts';
 
-export type PrivacyState = 'suspended' | 'active';
+export type { PrivacyState };
+/** The retained audit record of one camera (contract/privacy.ts). */
+export type StateRecord = PrivacyRecord;
 
-/** The retained audit record of one camera. */
-export interface StateRecord {
-  v: 1;
-  camera: string;
-  state: PrivacyState;
-  /** ISO time the state began. */
-  since: string;
-  by: 'schedule' | 'command';
-  /** True while a command holds the state; false when the schedule decides (a new owner needs to know). */
-  pinned: boolean;
-  /** Who sent the command: an MQTT 5 user property `clientId`, else the payload's field. */
-  clientId?: string | undefined;
-  reason?: string | undefined;
-  gatewayId: string;
-}
+export type PrivacyCommand = PrivacyCommandPayload & { clientId: string };
 
-const text = z.string().min(1).max(200);
-const commandSchema = z
-  .strictObject({
-    v: z.literal(1).optional(),
-    camera: z
-      .string()
-      .refine((s) => badId(s) === undefined, 'not a valid camera id')
-      .optional(),
-    district: z.string().min(1).max(64).optional(),
-    all: z.literal(true).optional(),
-    state: z.enum(['suspended', 'active', 'schedule']),
-    reason: text.optional(),
-    clientId: z.string().min(1).max(128).optional(),
-  })
-  .refine((c) => [c.camera, c.district, c.all].filter((x) => x !== undefined).length === 1, {
-    message: 'name exactly one of camera, district or all',
-  });
-
-export type PrivacyCommand = z.infer<typeof commandSchema> & { clientId: string };
-
-const recordSchema = z.object({
-  camera: z.string(),
-  state: z.enum(['suspended', 'active']),
-  since: z.iso.datetime(),
-  by: z.enum(['schedule', 'command']),
-  pinned: z.boolean(),
-  clientId: z.string().max(128).optional(),
-  reason: z.string().max(200).optional(),
-});
+// Our own records, read back: the fields a new owner needs (older records may lack v and gatewayId).
+const recordSchema = privacyRecordSchema.omit({ v: true, gatewayId: true });
 
 type UserProps = Record<string, string | string[]> | undefined;
 
@@ -73,7 +39,7 @@ export function parsePrivacyCommand(
   } catch {
     return { ok: false, error: 'privacy command is not JSON' };
   }
-  const res = commandSchema.safeParse(json);
+  const res = privacyCommandSchema.safeParse(json);
   if (!res.success) {
     const i = res.error.issues[0];
     return { ok: false, error: oneLine(`privacy command: ${i?.path.join('.') || '(root)'}: ${i?.message}`) };

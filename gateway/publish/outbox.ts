@@ -3,21 +3,9 @@
 // only a window of them is handed over at a time and the rest waits here, under one bound.
 // When full, the oldest waiting item goes: a face event is worth less the older it is.
 import type { Logger } from '../../shared/log.ts';
+import type { DropReason, OutboxStats } from '../../contract/stats.ts';
 
-export type DropReason = 'overflow' | 'rejected' | 'invalid' | 'shutdown';
-
-export interface OutboxStats {
-  /** Acknowledged by the broker. */
-  published: number;
-  pending: number;
-  inflight: number;
-  waiting: number;
-  dropped: number;
-  droppedBy: Record<DropReason, number>;
-  /** Age of the oldest pending item, 0 when none. */
-  oldestPendingAgeMs: number;
-  max: number;
-}
+export type { DropReason, OutboxStats };
 
 export interface OutboxOptions<T> {
   max: number;

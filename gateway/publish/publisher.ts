@@ -2,10 +2,12 @@
 // statuses (last will included), periodic stats. It owns one MqttLink; others may subscribe on it.
 import { connectMqtt, type MqttLink, type MqttOptions } from '../../shared/mqtt.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { FaceEvent } from '../tracker.ts';
 import { createOutbox, type OutboxStats } from './outbox.ts';
-import { assertId, badId, createTopics, statusPayload, type CameraStatus, type Topics } from './topics.ts';
-import type { GatewayStats, StatsMessage } from './stats.ts';
+import { assertId, badId } from '../../contract/ids.ts';
+import { createTopics, type Topics } from '../../contract/topics.ts';
+import { statusPayload, type CameraStatus } from '../../contract/status.ts';
+import type { GatewayStats, StatsMessage } from '../../contract/stats.ts';
+import type { FaceEvent } from '../../contract/faces.ts';
 
 /** The mqtt section of the config; empty strings mean "not set". */
 export interface PublisherMqttConfig {

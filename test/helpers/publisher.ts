@@ -1,7 +1,7 @@
 // Face events, a publisher with test settings, and the checks that the publisher tests share.
 import { createPublisher, type Publisher, type PublisherOptions } from '../../gateway/publish/publisher.ts';
-import { emptyGatewayStats } from '../../gateway/publish/stats.ts';
-import type { FaceEvent } from '../../gateway/tracker.ts';
+import { emptyGatewayStats } from '../../contract/stats.ts';
+import type { FaceEvent } from '../../contract/faces.ts';
 import { captureLogger } from './logs.ts';
 import type { Collector } from './mqtt.ts';
 import { waitFor } from './net.ts';
