@@ -78,8 +78,9 @@ export function figures(r: Report): Map<string, number> {
   return out;
 }
 
-export function compareReports(before: Report, after: object, file: string, thresholdPct = 10): BaselineDiff {
-  const a = figures(before);
+export function compareReports(before: object, after: object, file: string, thresholdPct = 10): BaselineDiff {
+  const b0 = reportShape.parse(before);
+  const a = figures(b0);
   const b = figures(reportShape.parse(after));
   const changes: BaselineChange[] = [];
   for (const [path, x] of a) {
@@ -94,7 +95,7 @@ export function compareReports(before: Report, after: object, file: string, thre
       marked: Math.abs(changePct) > thresholdPct,
     });
   }
-  return { file, at: before.at ?? '', thresholdPct, changes };
+  return { file, at: b0.at ?? '', thresholdPct, changes };
 }
 
 export function readReport(file: string): Report {
