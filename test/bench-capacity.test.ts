@@ -27,7 +27,7 @@ test('capacity search brackets the true capacity within its resolution', async (
     // Doubling first: the counts tried before the first fail are min, 2min, 4min, ... (capped at max).
     const firstFail = r.points.findIndex((p) => !p.pass);
     const doubling = firstFail < 0 ? r.points : r.points.slice(0, firstFail + 1);
-    doubling.forEach((p, i) => assert.equal(p.cameras, Math.min(opts.max, opts.min * 2 ** i)));
+    for (const [i, p] of doubling.entries()) assert.equal(p.cameras, Math.min(opts.max, opts.min * 2 ** i));
     // The answer is a count that passed (or 0), and the points record each outcome.
     if (r.cameras > 0) assert.ok(r.points.some((p) => p.cameras === r.cameras && p.pass));
     for (const p of r.points) assert.equal(p.pass, p.cameras <= cap);
