@@ -104,7 +104,7 @@ export function barChartSvg(title: string, yLabel: string, bars: readonly Bar[])
   for (let i = 0; i <= 5; i++) {
     const y = (yMax * i) / 5;
     out.push(`<line x1="${L}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#ddd"/>`);
-    out.push(`<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${+y.toFixed(0)}</text>`);
+    out.push(`<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${+y.toFixed(yMax < 10 ? 1 : 0)}</text>`);
   }
   out.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`);
   out.push(

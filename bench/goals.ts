@@ -32,7 +32,7 @@ const checks = (): Check[] => {
     {
       issue: 15,
       profile: 'busy',
-      text: 'frigate-like / gateway CPU >= 5x (busy)',
+      text: 'Frigate-like / gateway CPU >= 5x (busy)',
       value: (w) => w?.ratios.frigateToGateway,
       ok: (v) => v >= 5,
       atCount: true,
@@ -40,7 +40,7 @@ const checks = (): Check[] => {
     {
       issue: 15,
       profile: 'residential',
-      text: 'frigate-like / gateway CPU >= 15x (residential)',
+      text: 'Frigate-like / gateway CPU >= 15x (residential)',
       value: (w) => w?.ratios.frigateToGateway,
       ok: (v) => v >= 15,
       atCount: true,
@@ -162,7 +162,7 @@ export function evaluateGoals(
     if (c.atCount && w && w.cameras !== GOAL_CAMERAS)
       notes.push(`at ${w.cameras} cameras; the goal is at ${GOAL_CAMERAS}`);
     if (c.atCount && c.text.includes('frigate') && w)
-      notes.push(`frigate-like side at ${w.frigate.cameras} cameras`);
+      notes.push(`Frigate-like side at ${w.frigate.cameras} cameras`);
     if (c.atCount && c.text.includes('naive') && w) notes.push(`naive side at ${w.naive.cameras} cameras`);
     const cap = capacity[c.profile];
     if (!c.atCount && cap?.hitMax) notes.push(`search stopped at its maximum ${cap.maxCameras}`);

@@ -110,7 +110,7 @@ export function readmeSection(r: BenchResult): string {
         r.goals.map((g) => [
           `#${g.issue}`,
           g.text,
-          `${g.measured === null ? '-' : String(g.measured)}${g.note ? ` (${g.note})` : ''}`,
+          `${g.measured === null ? '-' : String(+g.measured.toFixed(2))}${g.note ? ` (${g.note})` : ''}`,
           g.met === null ? 'not measured' : g.met ? 'met' : 'missed',
         ]),
       ),

@@ -225,7 +225,7 @@ export function formatTable(r: BenchResult): string {
     lines.push('', 'goals:');
     for (const g of r.goals)
       lines.push(
-        `  [${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'}] #${g.issue} ${g.text}: ${g.measured === null ? 'not measured' : g.measured}${g.note ? ` (${g.note})` : ''}`,
+        `  [${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'}] #${g.issue} ${g.text}: ${g.measured === null ? 'not measured' : +g.measured.toFixed(3)}${g.note ? ` (${g.note})` : ''}`,
       );
   }
   if (r.baseline) {

@@ -104,9 +104,9 @@ function report(gwBusy: number, gwRes: number, capBusy: number): BenchResult {
 test('goals: met, missed with where the CPU goes, and not measured', () => {
   const r = report(4, 1, 350);
   const goal = (text: string) => r.goals.find((g) => g.text === text);
-  const fr = r.goals.find((g) => g.text === 'frigate-like / gateway CPU >= 5x (busy)');
+  const fr = r.goals.find((g) => g.text === 'Frigate-like / gateway CPU >= 5x (busy)');
   assert.equal(fr?.met, true); // 30 / 4 = 7.5
-  const frRes = r.goals.find((g) => g.text === 'frigate-like / gateway CPU >= 15x (residential)');
+  const frRes = r.goals.find((g) => g.text === 'Frigate-like / gateway CPU >= 15x (residential)');
   assert.equal(frRes?.met, true); // 30 / 1
   const gl = r.goals.find((g) => g.text === 'gateway / limit CPU <= 1.0x (busy)');
   assert.equal(gl?.met, true);
