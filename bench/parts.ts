@@ -53,6 +53,8 @@ function threads(pid: number): Map<number, TaskStat> {
 export interface CpuParts {
   totalMs: number;
   parts: { name: string; ms: number; share: number }[];
+  /** Cross-check of the detection share: frames analysed x the gateway's own inference p50. */
+  detectionMsFromInference?: number;
   note: string;
 }
 

@@ -207,6 +207,10 @@ export function formatTable(r: BenchResult): string {
       if (w[k].note) lines.push(`note (${k}): ${w[k].note}`);
     if (w.cpuProfile) {
       lines.push(`gateway CPU by part (${w.cpuProfile.totalMs} ms in the window):`);
+      if (w.cpuProfile.detectionMsFromInference !== undefined)
+        lines.push(
+          `  (detection cross-check: ${w.gateway.framesAnalysed} frames x inference p50 = ${w.cpuProfile.detectionMsFromInference} ms)`,
+        );
       for (const part of w.cpuProfile.parts)
         lines.push(
           `  ${(part.share * 100).toFixed(1).padStart(5)} %  ${String(part.ms).padStart(7)} ms  ${part.name}`,

@@ -130,6 +130,7 @@ export async function runGateway(ctx: Ctx, p: Point): Promise<{ side: SideResult
       motionMsPerFrame: motionMsPerFrame(),
       ingest: ingestKind(ctx.cfg),
     });
+    cpu.detectionMsFromInference = Math.round(r.framesAnalysed * (s1?.inferenceMs.p50 ?? 0));
     return { side: r, cpu };
   } finally {
     await scope.close(deps.log);
