@@ -61,7 +61,7 @@ export async function searchCapacity<T>(
   return { cameras: lo, hitMax: false, points };
 }
 
-/** The most points a search with these bounds can take, whatever the outcomes (exact: every capacity tried). */
+/** The most points a search with these bounds can take, whatever the outcomes (exact up to max 2000: every capacity tried). */
 export async function worstCasePoints(o: SearchOptions): Promise<number> {
   let worst = 0;
   const caps = new Set<number>([0, o.max]);

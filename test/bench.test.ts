@@ -143,10 +143,10 @@ test('facegate bench --quick --simulators 2 writes plausible figures', { timeout
   for (const k of ['gateway', 'naive', 'frigate'] as const) assertFigures(k, w[k], true);
   assertFigures('limit', w.limit, false);
   assert.equal(w.gateway.cpuMsPerCameraSecond, j.gateway.cpuMsPerCameraSecond);
-  // The Frigate-like peer decodes at 5 fps (about 5 frames a camera-second, far more than the
-  // gateway's keyframes), lets the motion gate hold some back, and finds the busy scenes' faces.
+  // The Frigate-like peer decodes at 5 fps (about 5 frames a camera-second, where fps=1 would give
+  // 1), lets the motion gate hold some back, and finds the busy scenes' faces.
   assert.equal(w.frigate.cameras, 6);
-  assert.ok(w.frigate.framesDecoded >= 2 * 6 * j.durationS, `frigate decoded ${w.frigate.framesDecoded}`);
+  assert.ok(w.frigate.framesDecoded >= 1.5 * 6 * j.durationS, `frigate decoded ${w.frigate.framesDecoded}`);
   assert.ok(w.frigate.framesAnalysed > 0 && w.frigate.framesAnalysed <= w.frigate.framesDecoded);
   assert.ok(
     w.frigate.framesSkipped && 'still' in w.frigate.framesSkipped,
