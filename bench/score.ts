@@ -17,6 +17,8 @@ export interface Score {
   /** False starts that fell on movement without a face (door, pet, back of a head, a cat, a face
    * too small or blurred): the share of the precision loss that the distractors caused. */
   distractorStarts: number;
+  /** Start events beyond the first for one appearance (an appearance ended and started again). */
+  duplicateStarts: number;
   recall: number;
   precision: number;
   latencyMsP50: number;
@@ -55,6 +57,7 @@ export function scoreEvents(
   }
   let appearances = 0;
   let found = 0;
+  let duplicateStarts = 0;
   const latencies: number[] = [];
   for (const cam of cameras) {
     const evs = byCam.get(cam) ?? [];
@@ -65,6 +68,7 @@ export function scoreEvents(
       const hits = evs.filter((e) => e.ts >= iv.startMs - EARLY_MS && e.ts <= iv.endMs + LATE_MS);
       if (hits.length === 0) continue;
       found++;
+      duplicateStarts += hits.length - 1;
       latencies.push(Math.min(...hits.map((h) => h.arrivedAt)) - iv.startMs);
     }
   }
@@ -84,6 +88,7 @@ export function scoreEvents(
     starts: inWindow.length,
     trueStarts,
     distractorStarts,
+    duplicateStarts,
     recall: appearances > 0 ? found / appearances : 0,
     precision: inWindow.length > 0 ? trueStarts / inWindow.length : 0,
     latencyMsP50: quantile(latencies, 0.5),

@@ -10,28 +10,79 @@ const cli = fileURLToPath(new URL('../bin/facegate.js', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 interface Side {
+  cameras: number;
   cpuMsPerCameraSecond: number;
   rssMbPerCamera: number;
+  framesDecoded: number;
   framesAnalysed: number;
   framesDropped: number;
+  framesSkipped?: Record<string, number>;
+  recall: number | null;
+  precision: number | null;
+  latencyMsP50: number | null;
+  latencyMsP95: number | null;
+  duplicateStarts: number | null;
 }
 
-test('facegate bench --quick --simulators 2 writes plausible figures', { timeout: 240_000 }, (t) => {
+const FIGURES = [
+  'cpuMsPerCameraSecond',
+  'rssMbPerCamera',
+  'recall',
+  'precision',
+  'latencyMsP50',
+  'latencyMsP95',
+  'duplicateStarts',
+] as const;
+
+/** Every v2 figure is present on a side: a number, or null (the limit makes no events). */
+function assertFigures(name: string, s: Side, events: boolean): void {
+  for (const k of FIGURES) {
+    assert.ok(k in s, `${name}.${k} missing`);
+    const eventFigure = k !== 'cpuMsPerCameraSecond' && k !== 'rssMbPerCamera';
+    if (eventFigure && !events) assert.equal(s[k], null, `${name}.${k}`);
+    else assert.equal(typeof s[k], 'number', `${name}.${k} = ${s[k]}`);
+  }
+  assert.ok(s.cpuMsPerCameraSecond > 0, `${name} CPU`);
+  assert.ok(s.rssMbPerCamera > 0, `${name} memory`);
+}
+
+test('facegate bench --quick --simulators 2 writes plausible figures', { timeout: 290_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'facegate-bench-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'bench.json');
   const r = spawnSync(
     process.execPath,
-    [cli, 'bench', '--quick', '--simulators', '2', '--out', out, '--set', 'log.level=warn'],
+    [
+      cli,
+      'bench',
+      '--quick',
+      '--simulators',
+      '2',
+      '--frigate-cameras',
+      '6',
+      '--out',
+      out,
+      '--set',
+      'log.level=warn',
+    ],
     {
       cwd: root,
       encoding: 'utf8',
-      timeout: 230_000,
+      timeout: 280_000,
     },
   );
   assert.equal(r.status, 0, `bench failed (${r.status} ${r.signal}): ${r.stderr.slice(-2000)}`);
   assert.match(r.stdout, /cpu ms\/cam-s/);
   const j = JSON.parse(readFileSync(out, 'utf8')) as {
+    version: number;
+    profile: string;
+    profiles: string[];
+    workloads: Record<
+      string,
+      Record<'gateway' | 'limit' | 'naive' | 'frigate', Side> & { ratios: Record<string, number> }
+    >;
+    goals: { issue: number; text: string; met: boolean | null }[];
+    frigate: Side;
     cameras: number;
     simulators: number;
     durationS: number;
@@ -83,4 +134,27 @@ test('facegate bench --quick --simulators 2 writes plausible figures', { timeout
   assert.ok(j.events.latencyMsP95 >= j.events.latencyMsP50);
   assert.ok(Number.isFinite(j.ratios.gatewayToLimit) && j.ratios.gatewayToLimit > 0);
   assert.ok(Number.isFinite(j.ratios.naiveToGateway) && j.ratios.naiveToGateway > 0);
+  // v2: the default workload (the configured profile, busy) under workloads.busy, the top-level
+  // keys being its figures; every side has every figure.
+  assert.equal(j.version, 2);
+  assert.deepEqual(j.profiles, ['busy']);
+  const w = j.workloads['busy'];
+  assert.ok(w, 'workloads.busy');
+  for (const k of ['gateway', 'naive', 'frigate'] as const) assertFigures(k, w[k], true);
+  assertFigures('limit', w.limit, false);
+  assert.equal(w.gateway.cpuMsPerCameraSecond, j.gateway.cpuMsPerCameraSecond);
+  // The Frigate-like peer decodes at 5 fps (about 5 frames a camera-second, where fps=1 would give
+  // 1), lets the motion gate hold some back, and finds the busy scenes' faces.
+  assert.equal(w.frigate.cameras, 6);
+  assert.ok(w.frigate.framesDecoded >= 1.5 * 6 * j.durationS, `frigate decoded ${w.frigate.framesDecoded}`);
+  assert.ok(w.frigate.framesAnalysed > 0 && w.frigate.framesAnalysed <= w.frigate.framesDecoded);
+  assert.ok(
+    w.frigate.framesSkipped && 'still' in w.frigate.framesSkipped,
+    'frigate counts frames without motion',
+  );
+  assert.ok((w.frigate.recall ?? 0) >= 0.5, `frigate recall ${w.frigate.recall}`);
+  assert.ok((w.frigate.precision ?? 0) >= 0.8, `frigate precision ${w.frigate.precision}`);
+  assert.ok(w.ratios['frigateToGateway']! > 0);
+  assert.ok(j.goals.some((g) => g.issue === 15) && j.goals.some((g) => g.issue === 13));
+  assert.match(r.stdout, /goals:/);
 });
