@@ -19,7 +19,7 @@ import { createPublisher, type Publisher } from './publish/publisher.ts';
 import type { GatewayStats } from '../contract/stats.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
-import { assigned, createMembership, type Membership } from './membership.ts';
+import { assigned, createMembership, type Membership } from '../shared/membership.ts';
 import { parseCatalog } from './catalog.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH, type PendingFrame } from './frame.ts';
 import { createCropper, createCropStage } from './crop.ts';
