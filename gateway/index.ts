@@ -287,18 +287,18 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
     // Each camera keeps its catalog masks and district, so the merged list is the one source of both.
     const shards = createCatalogMerge<CameraSource & { masks?: Polygon[] }>();
     pub.link.onMessage((topic, payload) => {
-      const sim = parseTopic(topic, pub.topics.prefix);
-      if (sim?.kind === 'catalog') {
+      const t = parseTopic(topic, pub.topics.prefix);
+      if (t?.kind === 'catalog') {
         if (payload.length === 0) {
-          shards.set(sim.shard, undefined);
+          shards.set(t.shard, undefined);
         } else {
           const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
           if (!parsed.ok) {
-            log.warn({ error: parsed.error, shard: sim.shard || undefined }, 'simulator catalog ignored');
+            log.warn({ error: parsed.error, shard: t.shard || undefined }, 'simulator catalog ignored');
             return;
           }
           shards.set(
-            sim.shard,
+            t.shard,
             parsed.cameras.map((c) => {
               const masks = parsed.masks.get(c.id);
               const district = parsed.districts.get(c.id);
@@ -315,10 +315,10 @@ export async function createGateway(cfg: Config, deps: GatewayDeps): Promise<Gat
         reassign();
         return;
       }
-      if (sim?.kind === 'gatewayStatus') {
+      if (t?.kind === 'gatewayStatus') {
         const parsed = parseJson(payload);
         const o = parsed.ok ? (parsed.data as { status?: unknown } | null) : undefined;
-        membership?.onStatus(sim.gateway, o ? String(o.status) : 'offline');
+        membership?.onStatus(t.gateway, o ? String(o.status) : 'offline');
       }
     });
     void pub.link
