@@ -1,8 +1,23 @@
 // What `facegate watch` subscribes to and how it prints each message: pure functions, so the
-// formats are tested without a broker. One message is always one line. Topics come from the
-// contract; payloads are read field by field on purpose: a viewer must show a message of another
-// version, or a malformed one, as well as it can rather than hide it.
-import { badId, createTopics, parseTopic } from '../contract/index.ts';
+// formats are tested without a broker. One message is always one line. Topics and payload
+// schemas come from the contract; payloads are parsed with the schemas made partial, since a
+// viewer must show a message of another version, or a half-formed one, as well as it can: what
+// does not parse at all prints as topic and text.
+import {
+  badId,
+  cameraStatusSchema,
+  createTopics,
+  faceEventSchema,
+  gatewayStatusSchema,
+  parseTopic,
+  simulatorStatusSchema,
+  statsViewSchema,
+} from '../contract/index.ts';
+
+const faceView = faceEventSchema.partial().required({ type: true, box: true });
+const cameraStatusView = cameraStatusSchema.partial().required({ status: true });
+const gatewayStatusView = gatewayStatusSchema.partial().required({ status: true });
+const simulatorStatusView = simulatorStatusSchema.partial().required({ status: true });
 
 export type TopicKind =
   | { kind: 'faces'; camera: string }
@@ -85,7 +100,6 @@ export function parsePayload(payload: Buffer): unknown {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** The catalog lists every camera (hundreds of KB for a city): only its size is shown. */
@@ -144,54 +158,49 @@ function boxText(box: number[], frame: unknown): string {
   return `${Math.round(x)},${Math.round(y)} ${Math.round(w)}x${Math.round(h)}`;
 }
 
-function faceLine(camera: string, p: Obj, at: number): string | undefined {
-  const type = str(p['type']);
-  const box = p['box'];
-  if (!type || !Array.isArray(box) || box.length !== 4 || !box.every((x) => typeof x === 'number'))
-    return undefined;
-  const parts = [
-    when(p['ts'], at),
-    `camera ${camera}`,
-    type.padEnd(6),
-    `box ${boxText(box as number[], p['frame'])}`,
-  ];
-  const score = num(p['score']);
-  if (score !== undefined) parts.push(`score ${score.toFixed(2)}`);
-  const dur = num(p['durationS']);
-  if (type === 'end' && dur !== undefined)
-    parts.push(`after ${dur.toFixed(1)}s${str(p['endReason']) ? ` (${str(p['endReason'])})` : ''}`);
-  parts.push(`gateway ${str(p['gatewayId']) ?? '?'}`);
+function faceLine(camera: string, o: Obj, at: number): string | undefined {
+  const r = faceView.safeParse(o);
+  if (!r.success) return undefined;
+  const p = r.data;
+  const parts = [when(p.ts, at), `camera ${camera}`, p.type.padEnd(6), `box ${boxText(p.box, p.frame)}`];
+  if (p.score !== undefined) parts.push(`score ${p.score.toFixed(2)}`);
+  if (p.type === 'end' && p.durationS !== undefined)
+    parts.push(`after ${p.durationS.toFixed(1)}s${p.endReason ? ` (${p.endReason})` : ''}`);
+  parts.push(`gateway ${p.gatewayId ?? '?'}`);
   // The JPEG crop (gateway.crops) is base64: its size tells it is there; --json carries it.
-  const crop = str(p['crop']);
-  if (crop) parts.push(`crop ${Math.round((crop.length * 3) / 4 / 1024)} KB`);
-  const ev = str(p['eventId']);
-  if (ev) parts.push(`event ${ev.slice(0, 8)}`);
+  if (p.crop) parts.push(`crop ${Math.round((p.crop.length * 3) / 4 / 1024)} KB`);
+  if (p.eventId) parts.push(`event ${p.eventId.slice(0, 8)}`);
   return parts.join('  ');
 }
 
-function statusLine(who: string, p: Obj, at: number, gateway: string | undefined): string | undefined {
-  const status = str(p['status']);
-  if (!status) return undefined;
-  const detail = str(p['detail']);
-  const parts = [when(p['ts'], at), who, 'status', detail ? `${status} (${oneLine(detail, 80)})` : status];
-  if (gateway) parts.push(`gateway ${gateway}`);
+function statusLine(
+  who: string,
+  o: Obj,
+  at: number,
+  view: typeof cameraStatusView | typeof gatewayStatusView,
+  showGateway: boolean,
+): string | undefined {
+  const r = view.safeParse(o);
+  if (!r.success) return undefined;
+  const { status, detail, ts, gatewayId } = r.data;
+  const parts = [when(ts, at), who, 'status', detail ? `${status} (${oneLine(detail, 80)})` : status];
+  if (showGateway && gatewayId) parts.push(`gateway ${gatewayId}`);
   return parts.join('  ');
 }
 
-function statsLine(gateway: string, p: Obj, at: number): string {
-  const cams = isObj(p['cameras']) ? p['cameras'] : {};
-  const frames = isObj(p['frames']) ? p['frames'] : {};
-  const events = isObj(p['events']) ? p['events'] : {};
+function statsLine(gateway: string, o: Obj, at: number): string | undefined {
+  const r = statsViewSchema.safeParse(o);
+  if (!r.success) return undefined;
+  const { cameras: c, frames: f, events: e, cpuPercent } = r.data;
   const parts = [
-    when(p['ts'], at),
+    when(r.data.ts, at),
     `gateway ${gateway}`,
     'stats',
-    `cameras ${num(cams['online']) ?? '?'}/${num(cams['assigned']) ?? '?'} online`,
-    `frames ${num(frames['analysed']) ?? '?'} analysed`,
-    `events ${num(events['published']) ?? '?'} sent, ${num(events['pending']) ?? '?'} pending`,
+    `cameras ${c.online ?? '?'}/${c.assigned ?? '?'} online`,
+    `frames ${f.analysed ?? '?'} analysed`,
+    `events ${e?.published ?? '?'} sent, ${e?.pending ?? '?'} pending`,
   ];
-  const cpu = num(p['cpuPercent']);
-  if (cpu !== undefined) parts.push(`cpu ${Math.round(cpu)}%`);
+  if (cpuPercent !== undefined) parts.push(`cpu ${Math.round(cpuPercent)}%`);
   return parts.join('  ');
 }
 
@@ -219,11 +228,10 @@ function simulatorLine(
     }
     return parts.join('  ');
   }
-  const status = str(p['status']);
-  if (!status) return undefined;
-  const parts = [when(p['ts'], at), who, 'status', status];
-  const cams = num(p['cameras']);
-  if (cams !== undefined) parts.push(`${cams} cameras, ${num(p['playing']) ?? 0} playing`);
+  const r = simulatorStatusView.safeParse(p);
+  if (!r.success) return undefined;
+  const parts = [when(r.data.ts, at), who, 'status', r.data.status];
+  if (r.data.cameras !== undefined) parts.push(`${r.data.cameras} cameras, ${r.data.playing ?? 0} playing`);
   return parts.join('  ');
 }
 
@@ -241,10 +249,10 @@ export function readableLine(m: Received, prefix: string, tally?: CatalogTally):
         line = faceLine(k.camera, p, m.at);
         break;
       case 'cameraStatus':
-        line = statusLine(`camera ${k.camera}`, p, m.at, str(p['gatewayId']));
+        line = statusLine(`camera ${k.camera}`, p, m.at, cameraStatusView, true);
         break;
       case 'gatewayStatus':
-        line = statusLine(`gateway ${k.gateway}`, p, m.at, undefined);
+        line = statusLine(`gateway ${k.gateway}`, p, m.at, gatewayStatusView, false);
         break;
       case 'gatewayStats':
         line = statsLine(k.gateway, p, m.at);

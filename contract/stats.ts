@@ -77,6 +77,7 @@ export function emptyGatewayStats(): GatewayStats {
  */
 const opt = n.optional();
 export const statsViewSchema = z.object({
+  ts: z.string().max(64).optional(),
   cameras: z.object({ assigned: opt, online: opt }),
   frames: z.object({
     decoded: opt,
@@ -85,6 +86,7 @@ export const statsViewSchema = z.object({
     skipped: z.object({ still: opt }).optional(),
     catchUp: z.object({ decoded: opt }).optional(),
   }),
+  events: z.object({ published: opt, pending: opt }).optional(),
   cpuPercent: opt,
   rssMb: opt,
 });

@@ -19,7 +19,7 @@ import { createPublisher, type Publisher } from './publish/publisher.ts';
 import type { GatewayStats } from '../contract/stats.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
-import { assigned, createMembership, type Membership } from './membership.ts';
+import { assigned, createMembership, type Membership } from '../shared/membership.ts';
 import { parseCatalog } from './catalog.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH, type PendingFrame } from './frame.ts';
 import { createCropper, createCropStage } from './crop.ts';
@@ -289,18 +289,18 @@ async function build(
     // Each camera keeps its catalog masks and district, so the merged list is the one source of both.
     const shards = createCatalogMerge<CameraSource & { masks?: Polygon[] }>();
     pub.link.onMessage((topic, payload) => {
-      const sim = parseTopic(topic, pub.topics.prefix);
-      if (sim?.kind === 'catalog') {
+      const t = parseTopic(topic, pub.topics.prefix);
+      if (t?.kind === 'catalog') {
         if (payload.length === 0) {
-          shards.set(sim.shard, undefined);
+          shards.set(t.shard, undefined);
         } else {
           const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
           if (!parsed.ok) {
-            log.warn({ error: parsed.error, shard: sim.shard || undefined }, 'simulator catalog ignored');
+            log.warn({ error: parsed.error, shard: t.shard || undefined }, 'simulator catalog ignored');
             return;
           }
           shards.set(
-            sim.shard,
+            t.shard,
             parsed.cameras.map((c) => {
               const masks = parsed.masks.get(c.id);
               const district = parsed.districts.get(c.id);
@@ -317,10 +317,10 @@ async function build(
         reassign();
         return;
       }
-      if (sim?.kind === 'gatewayStatus') {
+      if (t?.kind === 'gatewayStatus') {
         const parsed = parseJson(payload);
         const o = parsed.ok ? (parsed.data as { status?: unknown } | null) : undefined;
-        membership?.onStatus(sim.gateway, o ? String(o.status) : 'offline');
+        membership?.onStatus(t.gateway, o ? String(o.status) : 'offline');
       }
     });
     void pub.link

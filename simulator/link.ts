@@ -12,7 +12,7 @@ import {
   type SimulatorStatus,
   type Truth,
 } from '../contract/index.ts';
-import { createMembership, type Membership } from '../gateway/membership.ts';
+import { createMembership, type Membership } from '../shared/membership.ts';
 import type { RtspServer } from './rtsp/server.ts';
 import type { Fleet } from './fleet.ts';
 import { parseControl, applyControl } from './control.ts';

@@ -1,7 +1,7 @@
 // Simulator shards: several simulators serve disjoint parts of one city. A camera's id, metadata,
 // clip and phase derive from (seed, index) alone (fleet.ts), so which process serves it changes
 // nothing a gateway or the ground truth sees; only the host in its URL differs.
-import { owner } from '../gateway/membership.ts';
+import { owner } from '../shared/membership.ts';
 import { cameraId } from './fleet.ts';
 
 /**

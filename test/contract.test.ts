@@ -85,6 +85,11 @@ test('imports keep their fences', () => {
     bad('cli', (t) => !internal(t)),
     [],
   );
+  // The simulator takes nothing from the gateway (membership lives in shared/).
+  assert.deepEqual(
+    bad('simulator', (t) => !t.startsWith('gateway/')),
+    [],
+  );
 });
 
 test('every payload of a real simulator, gateway and console parses with its contract schema', {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assigned, owner, createMembership } from '../gateway/membership.ts';
+import { assigned, owner, createMembership } from '../shared/membership.ts';
 
 const cams = Array.from({ length: 1000 }, (_, i) => ({ id: String(i + 1).padStart(6, '0') }));
 

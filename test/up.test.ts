@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { processTree } from '../shared/proc.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
-import { assigned } from '../gateway/membership.ts';
+import { assigned } from '../shared/membership.ts';
 import type { FaceEvent } from '../gateway/tracker.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { collect } from './helpers/mqtt.ts';

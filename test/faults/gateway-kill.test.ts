@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createSimulator } from '../../simulator/index.ts';
 import { createGateway, type Gateway } from '../../gateway/index.ts';
-import { assigned } from '../../gateway/membership.ts';
+import { assigned } from '../../shared/membership.ts';
 import { startTestBroker } from '../helpers/broker.ts';
 import { collect } from '../helpers/mqtt.ts';
 import { captureLogger } from '../helpers/logs.ts';

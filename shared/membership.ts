@@ -1,6 +1,7 @@
-// Scale-out without a coordinator: gateways announce themselves with retained statuses (and a last
-// will); each one takes the cameras that rendezvous (highest random weight) hashing over the online
-// gateways gives it. Every gateway computes the same answer from the same broker state.
+// Scale-out without a coordinator, for gateways and for the simulator's auto shards: members
+// announce themselves with retained statuses (and a last will); each takes the cameras that
+// rendezvous (highest random weight) hashing over the online members gives it. Every member
+// computes the same answer from the same broker state.
 import { createHash } from 'node:crypto';
 
 /** Weight of (gateway, camera): the first 48 bits of sha1, so ties are practically impossible. */
