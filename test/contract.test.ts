@@ -1,11 +1,10 @@
-// contract/: the README's topic table names exactly the topics contract/ builds; the imports keep
-// their fences (contract/ below everything, console/ and cli/ off the internals of gateway/ and
-// simulator/, shared/ off config/); and every payload a real simulator, gateway and console emit
-// parses with its schema.
+// contract/: the README's topic table names exactly the topics contract/ builds, and every payload
+// a real simulator, gateway and console emit parses with its schema. (The import fences are
+// test/imports.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSimulator } from '../simulator/index.ts';
 import { createGateway } from '../gateway/index.ts';
@@ -26,70 +25,6 @@ test('the README topic table lists exactly the topics contract/ builds', () => {
   assert.ok(documented.length >= 10, `found the table (${documented.length} rows)`);
   assert.deepEqual([...documented].sort(), [...built].sort());
   assert.equal(new Set(built).size, built.length, 'one row per topic');
-});
-
-/** Relative imports of every .ts file under `dir`, as paths from the repository root. */
-function importsUnder(dir: string): { file: string; target: string }[] {
-  const out: { file: string; target: string }[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) {
-        const src = readFileSync(p, 'utf8');
-        for (const m of src.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
-          const spec = m[1] ?? '';
-          const target = spec.startsWith('.') ? relative(root, resolve(dirname(p), spec)) : spec;
-          out.push({ file: relative(root, p), target });
-        }
-      }
-    }
-  };
-  walk(join(root, dir));
-  return out;
-}
-
-test('imports keep their fences', () => {
-  const bad = (dir: string, ok: (target: string) => boolean): string[] =>
-    importsUnder(dir)
-      .filter((i) => !ok(i.target))
-      .map((i) => `${i.file} -> ${i.target}`);
-  // contract/ sits below every process: zod, node:, itself, and the two leaf modules of shared/.
-  const leaves = new Set(['shared/errors.ts', 'shared/text.ts']);
-  assert.deepEqual(
-    bad(
-      'contract',
-      (t) => t === 'zod' || t.startsWith('node:') || t.startsWith('contract/') || leaves.has(t),
-    ),
-    [],
-  );
-  for (const leaf of leaves)
-    assert.deepEqual(
-      importsUnder('shared').filter((i) => i.file === leaf),
-      [],
-      `${leaf} imports nothing`,
-    );
-  assert.deepEqual(
-    bad('shared', (t) => !t.startsWith('config/')),
-    [],
-    'shared/ does not import config/',
-  );
-  // console/ and cli/ use the entry points of the processes they start, never their internals.
-  const entries = new Set(['gateway/index.ts', 'simulator/index.ts', 'bench/run.ts', 'console/server.ts']);
-  const internal = (t: string): boolean => /^(gateway|simulator|bench)\//.test(t) && !entries.has(t);
-  assert.deepEqual(
-    bad('console', (t) => !/^(gateway|simulator|bench)\//.test(t)),
-    [],
-  );
-  assert.deepEqual(
-    bad('cli', (t) => !internal(t)),
-    [],
-  );
-  // The simulator takes nothing from the gateway (membership lives in shared/).
-  assert.deepEqual(
-    bad('simulator', (t) => !t.startsWith('gateway/')),
-    [],
-  );
 });
 
 test('every payload of a real simulator, gateway and console parses with its contract schema', {
