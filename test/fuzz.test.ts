@@ -18,7 +18,8 @@ import { parseControl, applyControl, type ControlTarget } from '../simulator/con
 import { parseCatalog } from '../gateway/catalog.ts';
 import { assertId, badId, createTopics, isValidId } from '../gateway/publish/topics.ts';
 import { createRequestParser, type ParseEvent } from '../rtsp/request.ts';
-import { createStreamParser, type Reader } from '../simulator/rtsp/load-stream.ts';
+import { createResponseParser, type RtspResponse } from '../rtsp/response.ts';
+import { countPacket, newCounts, type SessionCounts } from '../simulator/rtsp/load-stream.ts';
 import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/describe.ts';
 import type { LoadedClip } from '../simulator/rtsp/clip.ts';
 import { redactUrl } from '../shared/log.ts';
@@ -931,24 +932,32 @@ function sSerialize(it: SItem): Buffer {
   }
   return pkt;
 }
-function newReader(): Reader & { destroyed: number } {
-  const r = {
-    destroyed: 0,
-    socket: { destroy: () => void r.destroyed++ } as unknown as Reader['socket'],
-    state: 'playing' as const,
-    packets: 0,
-    bytes: 0,
-    frames: 0,
-    seqGaps: 0,
-    lost: 0,
-    expectSeq: -1,
-    lastTs: 0,
-    extTs: 0,
-    minOffset: Infinity,
-    maxLag: 0,
-    sessionId: '',
+function newReader(): SessionCounts & { destroyed: number } {
+  return { ...newCounts(), state: 'playing', destroyed: 0 };
+}
+
+/**
+ * The load reader's view of a server's byte stream: rtsp/response.ts with its limits and the
+ * 12-byte frame heads, load-stream.ts counting; an error drops the connection, as rtsp/client.ts does.
+ */
+function createStreamParser(
+  r: SessionCounts & { destroyed: number },
+  onResponse: (res: RtspResponse) => void,
+): (chunk: Buffer) => void {
+  const p = createResponseParser({ maxHeaderBytes: 16_384, maxBodyBytes: 49_152, keepFrameBytes: 12 });
+  let dead = false;
+  return (chunk) => {
+    if (dead) return;
+    for (const e of p.push(chunk)) {
+      if (e.kind === 'frame') countPacket(r, e.frame.channel, e.frame.length, e.frame.data);
+      else if (e.kind === 'response') onResponse(e.response);
+      else {
+        dead = true;
+        r.destroyed++;
+        return;
+      }
+    }
   };
-  return r;
 }
 
 test('stream parser: responses and interleaved packets are counted exactly however the bytes are cut', () => {
