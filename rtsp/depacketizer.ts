@@ -168,10 +168,10 @@ export function createAccessUnitDepacketizer(
     if (bytes > maxAu) return drop('too-large', pkt.marker);
     if (nals.length > maxNals) return drop('too-many-nals', pkt.marker);
     if (!pkt.marker) return { kind: 'more' };
+    // A marker on a fragment that did not end it: the NAL unit's end never came.
+    if (got.length === 0) return drop('fu-without-end', true);
     state = 'idle';
     reader.reset();
-    // A marker in the middle of a fragment: the unit's end never came.
-    if (nals.length === 0) return { kind: 'more' };
     return { kind: 'au', ...take() };
   }
 
