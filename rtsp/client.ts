@@ -16,6 +16,9 @@ import {
 } from './response.ts';
 import { parseRtpHeader, type RtpHeader } from './rtp.ts';
 import { readSdp, resolveControl, type SessionDescription, type SdpVideo } from './sdp.ts';
+import { parseTarget, type Target } from './url.ts';
+
+export { parseTarget, type Target } from './url.ts';
 
 export type ClientState = 'connecting' | 'OPTIONS' | 'DESCRIBE' | 'SETUP' | 'PLAY' | 'playing' | 'ended';
 export type ClientCloseKind = 'unauthorized' | 'unreachable' | 'stalled' | 'closed' | 'error';
@@ -62,31 +65,6 @@ export interface Client {
   close(): Promise<void>;
 }
 
-export interface Target {
-  host: string;
-  port: number;
-  /** The URL without credentials: what goes on the wire. */
-  url: string;
-  creds: Credentials | undefined;
-}
-
-export function parseTarget(url: string): Target | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (u.protocol !== 'rtsp:') return undefined;
-  const creds = u.username
-    ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
-    : undefined;
-  u.username = '';
-  u.password = '';
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: u.port ? Number(u.port) : 554, url: u.toString(), creds };
-}
-
 /** Mutable state of one connection, shared by the steps below. */
 interface Conn {
   o: ClientOptions;
@@ -105,6 +83,8 @@ interface Conn {
   sessionUrl: string;
   channel: number;
   play: PlayInfo | undefined;
+  /** Media since the watch last looked; it stamps lastMediaAt (no clock read per packet). */
+  gotMedia: boolean;
   lastMediaAt: number;
   timers: NodeJS.Timeout[];
   closedByUser: boolean;
@@ -224,8 +204,10 @@ function playing(c: Conn): void {
   if (mediaTimeoutMs > 0) {
     const watch = setInterval(
       () => {
-        if (Date.now() - c.lastMediaAt > mediaTimeoutMs)
-          end(c, 'stalled', `no media for ${mediaTimeoutMs} ms`);
+        const now = Date.now();
+        if (c.gotMedia) c.lastMediaAt = now;
+        c.gotMedia = false;
+        if (now - c.lastMediaAt > mediaTimeoutMs) end(c, 'stalled', `no media for ${mediaTimeoutMs} ms`);
       },
       Math.min(1000, mediaTimeoutMs / 2),
     );
@@ -252,12 +234,17 @@ function onData(c: Conn, chunk: Buffer): void {
       continue;
     }
     if (c.state !== 'playing') continue; // early media
-    c.lastMediaAt = Date.now();
-    const { onFrame, onRtp } = c.ev;
-    if (onFrame) safe(() => onFrame(e.frame));
-    if (!onRtp || e.frame.channel !== c.channel) continue; // RTCP
-    const h = parseRtpHeader(e.frame.data);
-    if (h) safe(() => onRtp(h, e.frame.data));
+    c.gotMedia = true;
+    // No closure per packet: this runs for every RTP packet.
+    try {
+      c.ev.onFrame?.(e.frame);
+      if (c.ev.onRtp && e.frame.channel === c.channel) {
+        const h = parseRtpHeader(e.frame.data);
+        if (h) c.ev.onRtp(h, e.frame.data);
+      }
+    } catch {
+      // the listener's problem
+    }
   }
 }
 
@@ -309,6 +296,7 @@ export function startClient(o: ClientOptions, ev: ClientEvents): Client {
     sessionUrl: target.url,
     channel: 0,
     play: undefined,
+    gotMedia: false,
     lastMediaAt: 0,
     timers: [],
     closedByUser: false,

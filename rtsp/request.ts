@@ -42,18 +42,11 @@ function requestHead(h: MessageHead): HeadResult<RtspRequest> {
 export function createRequestParser(
   limits: ParserLimits = { maxHeaderBytes: 8192, maxBodyBytes: 8192 },
 ): RequestParser {
-  const p = createMessageParser({ ...limits, keepFrameBytes: 0 }, true, requestHead);
-  return {
-    push(chunk) {
-      return p.push(chunk).map((e): ParseEvent => {
-        if (e.kind === 'message') {
-          e.message.body = e.body;
-          return { kind: 'request', request: e.message };
-        }
-        if (e.kind === 'frame')
-          return { kind: 'interleaved', channel: e.frame.channel, length: e.frame.length };
-        return e;
-      });
+  return createMessageParser<RtspRequest, ParseEvent>({ ...limits, keepFrameBytes: 0 }, true, requestHead, {
+    message: (request, body) => {
+      request.body = body;
+      return { kind: 'request', request };
     },
-  };
+    frame: (f) => ({ kind: 'interleaved', channel: f.channel, length: f.length }),
+  });
 }

@@ -18,7 +18,7 @@ export interface RtspResponse {
 export type ResponseEvent =
   | { kind: 'response'; response: RtspResponse }
   | { kind: 'frame'; frame: InterleavedFrame }
-  | { kind: 'error'; reason: string };
+  | { kind: 'error'; reason: string; cseq?: string };
 
 export interface ResponseLimits {
   maxHeaderBytes: number;
@@ -49,19 +49,18 @@ function responseHead(h: MessageHead): HeadResult<RtspResponse> {
 export function createResponseParser(
   limits: ResponseLimits = { maxHeaderBytes: 16_384, maxBodyBytes: 49_152 },
 ): ResponseParser {
-  const p = createMessageParser({ keepFrameBytes: Infinity, ...limits }, false, responseHead);
-  return {
-    push(chunk) {
-      return p.push(chunk).map((e): ResponseEvent => {
-        if (e.kind === 'message') {
-          e.message.body = e.body;
-          return { kind: 'response', response: e.message };
-        }
-        if (e.kind === 'error') return { kind: 'error', reason: e.reason };
-        return e;
-      });
+  return createMessageParser<RtspResponse, ResponseEvent>(
+    { keepFrameBytes: Infinity, ...limits },
+    false,
+    responseHead,
+    {
+      message: (response, body) => {
+        response.body = body;
+        return { kind: 'response', response };
+      },
+      frame: (frame) => ({ kind: 'frame', frame }),
     },
-  };
+  );
 }
 
 /** Values of a header that may repeat (RFC 7616 3.3: one WWW-Authenticate per challenge). */
