@@ -7,13 +7,8 @@ import { connect, type Socket } from 'node:net';
 import type { InterleavedFrame } from './interleaved.ts';
 import { createDigestClient, type Credentials, type DigestClient } from './digest.ts';
 import { formatSession, formatTransport, parseSession, parseTransport } from './headers.ts';
-import {
-  createResponseParser,
-  formatRequest,
-  headerValues,
-  type ResponseParser,
-  type RtspResponse,
-} from './response.ts';
+import { formatRequest } from './request.ts';
+import { createResponseParser, headerValues, type ResponseParser, type RtspResponse } from './response.ts';
 import { parseRtpHeader, type RtpHeader } from './rtp.ts';
 import { readSdp, resolveControl, type SessionDescription, type SdpVideo } from './sdp.ts';
 import { parseTarget, type Target } from './url.ts';

@@ -102,15 +102,3 @@ export function formatResponse(r: Response, cseq: string | undefined, server: st
   if (body.length > 0 || r.status === 200) s += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
   return `${s}\r\n${body}`;
 }
-
-/** A request's bytes (the client side): request line, CSeq, then the given headers. */
-export function formatRequest(
-  method: string,
-  uri: string,
-  cseq: number,
-  headers: readonly (readonly [string, string])[],
-): string {
-  let s = `${method} ${uri} RTSP/1.0\r\nCSeq: ${cseq}\r\n`;
-  for (const [k, v] of headers) s += `${k}: ${v}\r\n`;
-  return `${s}\r\n`;
-}

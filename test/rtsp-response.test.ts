@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createFrameReader, encodeInterleaved } from '../rtsp/interleaved.ts';
-import { createResponseParser, formatRequest, headerValues, type ResponseEvent } from '../rtsp/response.ts';
+import { formatRequest } from '../rtsp/request.ts';
+import { createResponseParser, headerValues, type ResponseEvent } from '../rtsp/response.ts';
 import { bytes, cut, printable, runs } from './helpers/fuzz.ts';
 
 const resp = (status: number, headers: string[], body = ''): Buffer =>
