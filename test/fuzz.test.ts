@@ -1,8 +1,9 @@
 // Property tests for every parser that reads input from outside the process: the config loader
 // (YAML, environment, --set), simulator control messages, the simulator catalog, MQTT topic ids,
-// the RTSP request parser, the client-side interleaved stream parser and the SDP. Each must
-// answer every input with a value or a one-line error and never throw, with bounded memory.
-// (test/rtsp-fuzz.test.ts fuzzes the live RTSP server; these run the parsers directly.)
+// the RTSP request parser, the load reader's view of a server stream (rtsp/response.ts with its
+// counting) and the simulator's SDP. Each must answer every input with a value or a one-line error
+// and never throw, with bounded memory. (test/rtsp-fuzz.test.ts fuzzes the live RTSP server; the
+// other rtsp/ parsers have their own targets in test/rtsp-*.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { parseCatalog } from '../gateway/catalog.ts';
 import { assertId, badId, createTopics, isValidId } from '../gateway/publish/topics.ts';
 import { createRequestParser, type ParseEvent } from '../rtsp/request.ts';
 import { createResponseParser, type RtspResponse } from '../rtsp/response.ts';
-import { countPacket, newCounts, type SessionCounts } from '../simulator/rtsp/load-stream.ts';
+import { countPacket, newCounts, type SessionCounts } from '../simulator/rtsp/load-counts.ts';
 import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/describe.ts';
 import type { LoadedClip } from '../simulator/rtsp/clip.ts';
 import { redactUrl } from '../shared/log.ts';
@@ -885,7 +886,7 @@ test('RTSP request parser: a header without end and a large interleaved frame ar
   assert.deepEqual(events.map(describeEvent), ['$1/65535', 'req OPTIONS * 9  cseq,9']);
 });
 
-// ---------------------------------------------------------------- client stream parser
+// ---------------------------------------------------------------- load reader stream
 
 interface Resp {
   status: number;
@@ -938,7 +939,7 @@ function newReader(): SessionCounts & { destroyed: number } {
 
 /**
  * The load reader's view of a server's byte stream: rtsp/response.ts with its limits and the
- * 12-byte frame heads, load-stream.ts counting; an error drops the connection, as rtsp/client.ts does.
+ * 12-byte frame heads, load-counts.ts counting; an error drops the connection, as rtsp/client.ts does.
  */
 function createStreamParser(
   r: SessionCounts & { destroyed: number },

@@ -1,13 +1,13 @@
 // Load: thousands of TCP-interleaved sessions from one process, each an rtsp/client.ts that keeps
 // only the 12-byte RTP header of each packet and skips the payload, counting packets, bytes,
-// sequence gaps and how far arrival lags behind RTP time (load-stream.ts).
+// sequence gaps and how far arrival lags behind RTP time (load-counts.ts).
 import type { Logger } from '../../shared/log.ts';
 import { startClient, type Client } from '../../rtsp/client.ts';
 import type { Credentials } from '../../rtsp/digest.ts';
 import { RTP_HEADER_BYTES } from '../../rtsp/rtp.ts';
-import { countPacket, newCounts, type SessionCounts } from './load-stream.ts';
+import { countPacket, newCounts, type SessionCounts } from './load-counts.ts';
 
-export { rawExchange } from './load-stream.ts';
+export { rawExchange } from './load-counts.ts';
 
 export interface LoadReaderOptions {
   host: string;
