@@ -4,11 +4,16 @@
 // timeout; TEARDOWN on close; setup and media timeouts. It hands out RTP packets of the media
 // channel and ends exactly once with a reason. Nothing here throws out of a socket callback.
 import { connect, type Socket } from 'node:net';
+import type { InterleavedFrame } from './interleaved.ts';
 import { createDigestClient, type Credentials, type DigestClient } from './digest.ts';
 import { formatSession, formatTransport, parseSession, parseTransport } from './headers.ts';
-import { createResponseParser, formatRequest, headerValues, type RtspResponse } from './response.ts';
+import { formatRequest } from './request.ts';
+import { createResponseParser, headerValues, type ResponseParser, type RtspResponse } from './response.ts';
 import { parseRtpHeader, type RtpHeader } from './rtp.ts';
 import { readSdp, resolveControl, type SessionDescription, type SdpVideo } from './sdp.ts';
+import { parseTarget, type Target } from './url.ts';
+
+export { parseTarget, type Target } from './url.ts';
 
 export type ClientState = 'connecting' | 'OPTIONS' | 'DESCRIBE' | 'SETUP' | 'PLAY' | 'playing' | 'ended';
 export type ClientCloseKind = 'unauthorized' | 'unreachable' | 'stalled' | 'closed' | 'error';
@@ -18,9 +23,17 @@ export interface ClientOptions {
   url: string;
   /** TCP connect + OPTIONS..PLAY must finish within this (default 10 s). */
   setupTimeoutMs?: number;
-  /** No RTP packet for this long after PLAY: the stream is stalled (default 5 s). */
+  /** No RTP packet for this long after PLAY: the stream is stalled (default 5 s; 0: never). */
   mediaTimeoutMs?: number;
   userAgent?: string;
+  /** Credentials for Digest; default: those of the URL. */
+  credentials?: Credentials;
+  /** Start with OPTIONS (default true; a load client may go straight to DESCRIBE). */
+  sendOptions?: boolean;
+  /** Bytes of each interleaved frame handed out (default whole; 12: RTP headers only, payloads skipped). */
+  keepFrameBytes?: number;
+  /** GET_PARAMETER period (default half the session timeout). */
+  keepAliveMs?: number;
 }
 
 export interface PlayInfo {
@@ -34,7 +47,9 @@ export interface PlayInfo {
 export interface ClientEvents {
   onPlaying?(info: PlayInfo): void;
   /** One RTP packet of the media: its parsed header and the whole packet (a view, valid during the call). */
-  onRtp(h: RtpHeader, packet: Buffer): void;
+  onRtp?(h: RtpHeader, packet: Buffer): void;
+  /** Every interleaved frame after PLAY, any channel, as kept (keepFrameBytes). */
+  onFrame?(frame: InterleavedFrame): void;
   /** Called exactly once, also after close() (kind 'closed'). */
   onClose(kind: ClientCloseKind, detail: string): void;
 }
@@ -43,31 +58,6 @@ export interface Client {
   state(): ClientState;
   /** TEARDOWN (best effort), then the socket is destroyed; bounded by ~200 ms. */
   close(): Promise<void>;
-}
-
-export interface Target {
-  host: string;
-  port: number;
-  /** The URL without credentials: what goes on the wire. */
-  url: string;
-  creds: Credentials | undefined;
-}
-
-export function parseTarget(url: string): Target | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (u.protocol !== 'rtsp:') return undefined;
-  const creds = u.username
-    ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
-    : undefined;
-  u.username = '';
-  u.password = '';
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: u.port ? Number(u.port) : 554, url: u.toString(), creds };
 }
 
 /** Mutable state of one connection, shared by the steps below. */
@@ -88,9 +78,14 @@ interface Conn {
   sessionUrl: string;
   channel: number;
   play: PlayInfo | undefined;
+  /** Media since the watch last looked; it stamps lastMediaAt (no clock read per packet). */
+  gotMedia: boolean;
   lastMediaAt: number;
   timers: NodeJS.Timeout[];
   closedByUser: boolean;
+  creds: Credentials | undefined;
+  parser: ResponseParser;
+  ended: boolean;
 }
 
 function send(c: Conn, method: string, uri: string, extra: [string, string][] = []): number {
@@ -144,15 +139,15 @@ function onResponse(c: Conn, res: RtspResponse): [ClientCloseKind, string] | 'pl
     // RFC 7616 3.3: retry once with the challenge; a second 401 means wrong credentials, unless it
     // says stale=TRUE (our nonce expired, e.g. on a long session): then a few more.
     const stale = challenges.some((h) => /stale\s*=\s*"?true/i.test(h));
-    if (c.target.creds && c.authTries < (stale ? 3 : 1)) {
-      c.digest ??= createDigestClient(c.target.creds);
+    if (c.creds && c.authTries < (stale ? 3 : 1)) {
+      c.digest ??= createDigestClient(c.creds);
       if (c.digest.challenge(challenges)) {
         c.authTries++;
         step(c);
         return;
       }
     }
-    return ['unauthorized', `${c.state} 401${c.target.creds ? '' : ' (no credentials)'}`];
+    return ['unauthorized', `${c.state} 401${c.creds ? '' : ' (no credentials)'}`];
   }
   if (res.status !== 200) {
     // OPTIONS is optional for some cameras: carry on without it.
@@ -168,26 +163,117 @@ function onResponse(c: Conn, res: RtspResponse): [ClientCloseKind, string] | 'pl
   return;
 }
 
+function end(c: Conn, kind: ClientCloseKind, detail: string): void {
+  if (c.ended) return;
+  c.ended = true;
+  c.state = 'ended';
+  for (const t of c.timers) clearTimeout(t);
+  c.sock.destroy();
+  try {
+    c.ev.onClose(c.closedByUser ? 'closed' : kind, detail);
+  } catch {
+    // the listener's own failure is not the client's
+  }
+}
+
+function safe(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // the listener's problem
+  }
+}
+
+function playing(c: Conn): void {
+  c.state = 'playing';
+  clearTimeout(c.timers[0]);
+  c.lastMediaAt = Date.now();
+  // RFC 2326 12.37 / A.1: any request refreshes the session; GET_PARAMETER is the usual one.
+  const keepAlive = setInterval(
+    () => send(c, 'GET_PARAMETER', c.sessionUrl),
+    c.o.keepAliveMs ?? (c.sessionTimeoutS * 1000) / 2,
+  );
+  keepAlive.unref();
+  c.timers.push(keepAlive);
+  const mediaTimeoutMs = c.o.mediaTimeoutMs ?? 5000;
+  if (mediaTimeoutMs > 0) {
+    const watch = setInterval(
+      () => {
+        const now = Date.now();
+        if (c.gotMedia) c.lastMediaAt = now;
+        c.gotMedia = false;
+        if (now - c.lastMediaAt > mediaTimeoutMs) end(c, 'stalled', `no media for ${mediaTimeoutMs} ms`);
+      },
+      Math.min(1000, mediaTimeoutMs / 2),
+    );
+    watch.unref();
+    c.timers.push(watch);
+  }
+  if (c.play) safe(() => c.ev.onPlaying?.(c.play!));
+}
+
+function onData(c: Conn, chunk: Buffer): void {
+  for (const e of c.parser.push(chunk)) {
+    if (c.ended) return;
+    if (e.kind === 'error') {
+      end(c, 'error', `bad response: ${e.reason}`);
+      return;
+    }
+    if (e.kind === 'response') {
+      const r = onResponse(c, e.response);
+      if (r === 'playing') playing(c);
+      else if (r) {
+        end(c, r[0], r[1]);
+        return;
+      }
+      continue;
+    }
+    if (c.state !== 'playing') continue; // early media
+    c.gotMedia = true;
+    // No closure per packet: this runs for every RTP packet.
+    try {
+      c.ev.onFrame?.(e.frame);
+      if (c.ev.onRtp && e.frame.channel === c.channel) {
+        const h = parseRtpHeader(e.frame.data);
+        if (h) c.ev.onRtp(h, e.frame.data);
+      }
+    } catch {
+      // the listener's problem
+    }
+  }
+}
+
+function closeClient(c: Conn): Promise<void> {
+  if (c.ended) return Promise.resolve();
+  const wasPlaying = c.state === 'playing' && !c.closedByUser;
+  c.closedByUser = true;
+  if (wasPlaying && !c.sock.destroyed) {
+    send(c, 'TEARDOWN', c.sessionUrl);
+    c.sock.end();
+  }
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      end(c, 'closed', 'closed');
+      resolve();
+    };
+    const t = setTimeout(done, wasPlaying ? 200 : 0);
+    t.unref();
+    c.sock.once('close', done);
+  });
+}
+
 export function startClient(o: ClientOptions, ev: ClientEvents): Client {
   const target = parseTarget(o.url);
-  let ended = false;
-  const end = (c: Conn | undefined, kind: ClientCloseKind, detail: string): void => {
-    if (ended) return;
-    ended = true;
-    if (c) {
-      c.state = 'ended';
-      for (const t of c.timers) clearTimeout(t);
-      c.sock.destroy();
-    }
-    try {
-      ev.onClose(c?.closedByUser ? 'closed' : kind, detail);
-    } catch {
-      // the listener's own failure is not the client's
-    }
-  };
   if (!target) {
-    queueMicrotask(() => end(undefined, 'unreachable', 'not an rtsp:// URL'));
-    return { state: () => 'ended', close: async () => end(undefined, 'closed', 'closed') };
+    let done = false;
+    const fail = (kind: ClientCloseKind, detail: string): void => {
+      if (done) return;
+      done = true;
+      safe(() => ev.onClose(kind, detail));
+    };
+    queueMicrotask(() => fail('unreachable', 'not an rtsp:// URL'));
+    return { state: () => 'ended', close: async () => fail('closed', 'closed') };
   }
   const c: Conn = {
     o,
@@ -205,104 +291,32 @@ export function startClient(o: ClientOptions, ev: ClientEvents): Client {
     sessionUrl: target.url,
     channel: 0,
     play: undefined,
+    gotMedia: false,
     lastMediaAt: 0,
     timers: [],
     closedByUser: false,
+    creds: o.credentials ?? target.creds,
+    parser: createResponseParser({
+      maxHeaderBytes: 16_384,
+      maxBodyBytes: 49_152,
+      keepFrameBytes: o.keepFrameBytes ?? Infinity,
+    }),
+    ended: false,
   };
-  const setupTimer = setTimeout(
-    () => end(c, 'unreachable', `setup timed out in ${c.state}`),
-    o.setupTimeoutMs ?? 10_000,
+  // timers[0] is the setup timer: playing() clears it.
+  c.timers.push(
+    setTimeout(() => end(c, 'unreachable', `setup timed out in ${c.state}`), o.setupTimeoutMs ?? 10_000),
   );
-  c.timers.push(setupTimer);
-  const parser = createResponseParser({ maxHeaderBytes: 16_384, maxBodyBytes: 49_152 });
-
-  function playing(): void {
-    c.state = 'playing';
-    clearTimeout(setupTimer);
-    c.lastMediaAt = Date.now();
-    const mediaTimeoutMs = o.mediaTimeoutMs ?? 5000;
-    // RFC 2326 12.37 / A.1: any request refreshes the session; GET_PARAMETER is the usual one.
-    const keepAlive = setInterval(
-      () => send(c, 'GET_PARAMETER', c.sessionUrl),
-      (c.sessionTimeoutS * 1000) / 2,
-    );
-    const mediaWatch = setInterval(
-      () => {
-        if (Date.now() - c.lastMediaAt > mediaTimeoutMs)
-          end(c, 'stalled', `no media for ${mediaTimeoutMs} ms`);
-      },
-      Math.min(1000, mediaTimeoutMs / 2),
-    );
-    keepAlive.unref();
-    mediaWatch.unref();
-    c.timers.push(keepAlive, mediaWatch);
-    try {
-      if (c.play) ev.onPlaying?.(c.play);
-    } catch {
-      // listener's problem
-    }
-  }
-
-  function onData(chunk: Buffer): void {
-    for (const e of parser.push(chunk)) {
-      if (ended) return;
-      if (e.kind === 'error') {
-        end(c, 'error', `bad response: ${e.reason}`);
-        return;
-      }
-      if (e.kind === 'response') {
-        const r = onResponse(c, e.response);
-        if (r === 'playing') playing();
-        else if (r) {
-          end(c, r[0], r[1]);
-          return;
-        }
-        continue;
-      }
-      if (e.frame.channel !== c.channel || c.state !== 'playing') continue; // RTCP, or early
-      const h = parseRtpHeader(e.frame.data);
-      if (!h) continue;
-      c.lastMediaAt = Date.now();
-      try {
-        ev.onRtp(h, e.frame.data);
-      } catch {
-        // listener's problem
-      }
-    }
-  }
-
   c.sock.on('connect', () => {
-    c.state = 'OPTIONS';
+    c.state = o.sendOptions === false ? 'DESCRIBE' : 'OPTIONS';
     step(c);
   });
-  c.sock.on('data', onData);
+  c.sock.on('data', (chunk: Buffer) => onData(c, chunk));
   c.sock.on('error', (err: NodeJS.ErrnoException) => {
     end(c, c.state === 'playing' ? 'closed' : 'unreachable', `socket ${err.code ?? err.message}`);
   });
   c.sock.on('close', () =>
     end(c, c.state === 'playing' ? 'closed' : 'unreachable', `connection closed in ${c.state}`),
   );
-
-  return {
-    state: () => c.state,
-    close() {
-      if (ended) return Promise.resolve();
-      c.closedByUser = true;
-      const wasPlaying = c.state === 'playing';
-      if (wasPlaying && !c.sock.destroyed) {
-        send(c, 'TEARDOWN', c.sessionUrl);
-        c.sock.end();
-      }
-      return new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(t);
-          end(c, 'closed', 'closed');
-          resolve();
-        };
-        const t = setTimeout(done, wasPlaying ? 200 : 0);
-        t.unref();
-        c.sock.once('close', done);
-      });
-    },
-  };
+  return { state: () => c.state, close: () => closeClient(c) };
 }

@@ -127,6 +127,9 @@ export function fuStep(
 
 type UnitState = 'idle' | 'open' | 'broken' | 'skipping';
 
+/** Shared: most packets answer this, and it is never changed. */
+const MORE: DepacketizeResult = Object.freeze({ kind: 'more' });
+
 export function createAccessUnitDepacketizer(
   reader: PayloadReader,
   limits: DepacketizerLimits = {},
@@ -167,11 +170,11 @@ export function createAccessUnitDepacketizer(
     }
     if (bytes > maxAu) return drop('too-large', pkt.marker);
     if (nals.length > maxNals) return drop('too-many-nals', pkt.marker);
-    if (!pkt.marker) return { kind: 'more' };
+    if (!pkt.marker) return MORE;
+    // A marker on a fragment that did not end it: the NAL unit's end never came.
+    if (got.length === 0) return drop('fu-without-end', true);
     state = 'idle';
     reader.reset();
-    // A marker in the middle of a fragment: the unit's end never came.
-    if (nals.length === 0) return { kind: 'more' };
     return { kind: 'au', ...take() };
   }
 
@@ -208,10 +211,9 @@ export function createAccessUnitDepacketizer(
       }
       if (state === 'open') return payload(pkt);
       if (pkt.marker) state = 'idle';
-      return { kind: 'more' };
+      return MORE;
     })();
-    if (flushed) out.flushed = flushed;
-    return out;
+    return flushed ? { ...out, flushed } : out;
   }
 
   return {

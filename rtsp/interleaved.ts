@@ -4,6 +4,7 @@
 // memory is bounded by `keep` (at most one 64 KiB frame).
 
 export const INTERLEAVED_MAGIC = 0x24; // '$'
+const EMPTY = Buffer.alloc(0);
 
 export interface InterleavedFrame {
   channel: number;
@@ -20,10 +21,13 @@ export interface FrameReader {
   /** True while a frame is partly read: the next bytes belong to it, not to a message. */
   busy(): boolean;
   /**
-   * Reads frame bytes from `chunk` at `off` (where a frame starts, or the current one goes on).
-   * Returns the new offset and the frame once its kept bytes are complete (the rest is skipped).
+   * Reads frame bytes from `chunk` at `off` (where a frame starts, or the current one goes on);
+   * returns the new offset. Once a frame's kept bytes are complete, take() hands it out (the rest
+   * of it is skipped).
    */
-  read(chunk: Buffer, off: number): { off: number; frame?: InterleavedFrame };
+  read(chunk: Buffer, off: number): number;
+  /** The frame the last read() completed, once; undefined otherwise. */
+  take(): InterleavedFrame | undefined;
 }
 
 /** keep: how many bytes of each frame to hand out (Infinity: whole frames). */
@@ -37,6 +41,7 @@ export function createFrameReader(keep: number): FrameReader {
   let kept: Buffer | undefined; // kept bytes gathered across chunks
   let keptLen = 0;
   let skip = 0; // bytes after the kept part still to drop
+  let done: InterleavedFrame | undefined;
 
   function skipIn(chunk: Buffer, i: number): number {
     const n = Math.min(skip, chunk.length - i);
@@ -47,37 +52,53 @@ export function createFrameReader(keep: number): FrameReader {
 
   return {
     busy: () => headLen > 0 || inFrame,
+    take() {
+      const f = done;
+      done = undefined;
+      return f;
+    },
     read(chunk, off) {
       let i = off;
       if (!inFrame) {
-        while (headLen < 4 && i < chunk.length) head[headLen++] = chunk[i++]!;
-        if (headLen < 4) return { off: i };
-        headLen = 0;
+        if (headLen === 0 && chunk.length - i >= 4) {
+          // Common case: the whole header in this chunk.
+          channel = chunk[i + 1]!;
+          length = (chunk[i + 2]! << 8) | chunk[i + 3]!;
+          i += 4;
+        } else {
+          while (headLen < 4 && i < chunk.length) head[headLen++] = chunk[i++]!;
+          if (headLen < 4) return i;
+          headLen = 0;
+          channel = head[1]!;
+          length = head.readUInt16BE(2);
+        }
         inFrame = true;
-        channel = head[1]!;
-        length = head.readUInt16BE(2);
         want = Math.min(length, keep);
         skip = length - want;
-        if (want === 0) return { off: skipIn(chunk, i), frame: { channel, length, data: Buffer.alloc(0) } };
+        if (want === 0) {
+          done = { channel, length, data: EMPTY };
+          return skipIn(chunk, i);
+        }
         if (chunk.length - i >= want) {
           // Common case: the kept part lies inside this chunk: a view, no copy.
-          const data = chunk.subarray(i, i + want);
+          done = { channel, length, data: chunk.subarray(i, i + want) };
+          i += want;
           want = 0;
-          return { off: skipIn(chunk, i + data.length), frame: { channel, length, data } };
+          return skipIn(chunk, i);
         }
         kept = Buffer.allocUnsafe(want);
         keptLen = 0;
       }
-      if (want === 0 || !kept) return { off: skipIn(chunk, i) };
+      if (want === 0 || !kept) return skipIn(chunk, i);
       const n = Math.min(want, chunk.length - i);
       chunk.copy(kept, keptLen, i, i + n);
       keptLen += n;
       want -= n;
       i += n;
-      if (want > 0) return { off: i };
-      const data = kept;
+      if (want > 0) return i;
+      done = { channel, length, data: kept };
       kept = undefined;
-      return { off: skipIn(chunk, i), frame: { channel, length, data } };
+      return skipIn(chunk, i);
     },
   };
 }

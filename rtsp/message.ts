@@ -22,12 +22,16 @@ export interface MessageHead {
 
 export type HeadResult<M> = { ok: M } | { error: string; cseq?: string };
 
-export type MessageEvent<M> =
-  | { kind: 'message'; message: M; body: Buffer }
-  | { kind: 'frame'; frame: InterleavedFrame }
-  | { kind: 'error'; reason: string; cseq?: string };
+export type MessageError = { kind: 'error'; reason: string; cseq?: string };
+
+/** How the parser's findings become the caller's events (no second pass over them). */
+export interface MessageEvents<M, E> {
+  message(message: M, body: Buffer): E;
+  frame(frame: InterleavedFrame): E;
+}
 
 const TOKEN = /^[A-Za-z_-][A-Za-z0-9_.-]*$/;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Splits a head into start line and header fields. strict: a line without a colon or a bad name
@@ -59,28 +63,29 @@ export function parseHead(head: string, strict: boolean): MessageHead | { error:
   };
 }
 
-export interface MessageParser<M> {
-  push(chunk: Buffer): MessageEvent<M>[];
+export interface MessageParser<E> {
+  push(chunk: Buffer): (E | MessageError)[];
 }
 
 /** `build` checks a parsed head and makes the message (request or response) from it. */
-export function createMessageParser<M>(
+export function createMessageParser<M, E>(
   limits: MessageLimits,
   strictHeaders: boolean,
   build: (head: MessageHead) => HeadResult<M>,
-): MessageParser<M> {
-  let buf: Buffer = Buffer.alloc(0);
+  events: MessageEvents<M, E>,
+): MessageParser<E> {
+  let buf: Buffer = EMPTY;
   let failed = false;
   const frames = createFrameReader(limits.keepFrameBytes ?? 0);
 
-  function fail(reason: string, cseq?: string): MessageEvent<M> {
+  function fail(reason: string, cseq?: string): MessageError {
     failed = true;
-    buf = Buffer.alloc(0);
+    buf = EMPTY;
     return cseq === undefined ? { kind: 'error', reason } : { kind: 'error', reason, cseq };
   }
 
   /** One message from the start of `buf`: the event, or undefined when more bytes are needed. */
-  function message(): MessageEvent<M> | undefined {
+  function message(): E | MessageError | undefined {
     let end = buf.indexOf('\r\n\r\n');
     let sep = 4;
     const lf = buf.indexOf('\n\n');
@@ -104,31 +109,36 @@ export function createMessageParser<M>(
     if (buf.length < end + sep + bodyLen) return undefined;
     const body = Buffer.from(buf.subarray(end + sep, end + sep + bodyLen));
     buf = buf.subarray(end + sep + bodyLen);
-    return { kind: 'message', message: built.ok, body };
+    return events.message(built.ok, body);
   }
 
   return {
     push(chunk) {
-      const out: MessageEvent<M>[] = [];
+      const out: (E | MessageError)[] = [];
       if (failed) return out;
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      while (buf.length > 0 && !failed) {
+      // An offset, not a slice per frame: this loop runs for every RTP packet of a stream.
+      let off = 0;
+      while (off < buf.length && !failed) {
         // A frame in progress takes the bytes first (it only starts at a message boundary).
-        if (frames.busy() || buf[0] === INTERLEAVED_MAGIC) {
-          const r = frames.read(buf, 0);
-          buf = buf.subarray(r.off);
-          if (r.frame) out.push({ kind: 'frame', frame: r.frame });
+        if (frames.busy() || buf[off] === INTERLEAVED_MAGIC) {
+          off = frames.read(buf, off);
+          const frame = frames.take();
+          if (frame) out.push(events.frame(frame));
           continue;
         }
         // Tolerate blank lines between messages (a bare CRLF keep-alive).
-        if (buf[0] === 0x0d || buf[0] === 0x0a) {
-          buf = buf.subarray(1);
+        if (buf[off] === 0x0d || buf[off] === 0x0a) {
+          off++;
           continue;
         }
+        buf = buf.subarray(off);
+        off = 0;
         const ev = message();
         if (!ev) break;
         out.push(ev);
       }
+      buf = off >= buf.length ? EMPTY : buf.subarray(off);
       // Keep no reference to a large chunk for a small remainder.
       if (buf.length > 0 && buf.buffer.byteLength > 4 * buf.length + 1024) buf = Buffer.from(buf);
       return out;

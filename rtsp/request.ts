@@ -1,6 +1,7 @@
-// Incremental RTSP request parser (RFC 2326 6), the server side. Never throws: every input yields
-// requests, skipped interleaved frames, or one terminal error. Memory is bounded by the header and
-// body limits; interleaved frames from clients (RTCP receiver reports) are skipped without buffering.
+// RTSP requests (RFC 2326 6): the incremental parser for the server side (never throws: every
+// input yields requests, skipped interleaved frames, or one terminal error; memory is bounded by
+// the header and body limits; client frames such as RTCP receiver reports are skipped without
+// buffering) and the writer for the client side.
 import { createMessageParser, type HeadResult, type MessageHead } from './message.ts';
 
 export interface RtspRequest {
@@ -42,18 +43,23 @@ function requestHead(h: MessageHead): HeadResult<RtspRequest> {
 export function createRequestParser(
   limits: ParserLimits = { maxHeaderBytes: 8192, maxBodyBytes: 8192 },
 ): RequestParser {
-  const p = createMessageParser({ ...limits, keepFrameBytes: 0 }, true, requestHead);
-  return {
-    push(chunk) {
-      return p.push(chunk).map((e): ParseEvent => {
-        if (e.kind === 'message') {
-          e.message.body = e.body;
-          return { kind: 'request', request: e.message };
-        }
-        if (e.kind === 'frame')
-          return { kind: 'interleaved', channel: e.frame.channel, length: e.frame.length };
-        return e;
-      });
+  return createMessageParser<RtspRequest, ParseEvent>({ ...limits, keepFrameBytes: 0 }, true, requestHead, {
+    message: (request, body) => {
+      request.body = body;
+      return { kind: 'request', request };
     },
-  };
+    frame: (f) => ({ kind: 'interleaved', channel: f.channel, length: f.length }),
+  });
+}
+
+/** A request's bytes (the client side): request line, CSeq, then the given headers. */
+export function formatRequest(
+  method: string,
+  uri: string,
+  cseq: number,
+  headers: readonly (readonly [string, string])[],
+): string {
+  let s = `${method} ${uri} RTSP/1.0\r\nCSeq: ${cseq}\r\n`;
+  for (const [k, v] of headers) s += `${k}: ${v}\r\n`;
+  return `${s}\r\n`;
 }

@@ -18,7 +18,7 @@ export interface RtspResponse {
 export type ResponseEvent =
   | { kind: 'response'; response: RtspResponse }
   | { kind: 'frame'; frame: InterleavedFrame }
-  | { kind: 'error'; reason: string };
+  | { kind: 'error'; reason: string; cseq?: string };
 
 export interface ResponseLimits {
   maxHeaderBytes: number;
@@ -49,19 +49,18 @@ function responseHead(h: MessageHead): HeadResult<RtspResponse> {
 export function createResponseParser(
   limits: ResponseLimits = { maxHeaderBytes: 16_384, maxBodyBytes: 49_152 },
 ): ResponseParser {
-  const p = createMessageParser({ keepFrameBytes: Infinity, ...limits }, false, responseHead);
-  return {
-    push(chunk) {
-      return p.push(chunk).map((e): ResponseEvent => {
-        if (e.kind === 'message') {
-          e.message.body = e.body;
-          return { kind: 'response', response: e.message };
-        }
-        if (e.kind === 'error') return { kind: 'error', reason: e.reason };
-        return e;
-      });
+  return createMessageParser<RtspResponse, ResponseEvent>(
+    { keepFrameBytes: Infinity, ...limits },
+    false,
+    responseHead,
+    {
+      message: (response, body) => {
+        response.body = body;
+        return { kind: 'response', response };
+      },
+      frame: (frame) => ({ kind: 'frame', frame }),
     },
-  };
+  );
 }
 
 /** Values of a header that may repeat (RFC 7616 3.3: one WWW-Authenticate per challenge). */
@@ -102,16 +101,4 @@ export function formatResponse(r: Response, cseq: string | undefined, server: st
   if (r.close) s += 'Connection: close\r\n';
   if (body.length > 0 || r.status === 200) s += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
   return `${s}\r\n${body}`;
-}
-
-/** A request's bytes (the client side): request line, CSeq, then the given headers. */
-export function formatRequest(
-  method: string,
-  uri: string,
-  cseq: number,
-  headers: readonly (readonly [string, string])[],
-): string {
-  let s = `${method} ${uri} RTSP/1.0\r\nCSeq: ${cseq}\r\n`;
-  for (const [k, v] of headers) s += `${k}: ${v}\r\n`;
-  return `${s}\r\n`;
 }

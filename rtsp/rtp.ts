@@ -2,8 +2,6 @@
 // once and shares them by every session; a session adds only its own 16-byte prefix per packet:
 // the interleaved frame header (RFC 2326 10.12) and the 12-byte RTP header with its SSRC,
 // sequence number and timestamp.
-import { writeInterleavedHeader } from './interleaved.ts';
-
 export const RTP_PT = 96;
 export const RTP_CLOCK = 90_000;
 export const RTP_HEADER_BYTES = 12;
@@ -27,7 +25,7 @@ export interface RtpHeader {
   payloadOffset: number;
 }
 
-/** Writes a 12-byte RTP header (V=2, no padding, extension or CSRC) at `off`. Plain byte stores: this runs for every packet. */
+/** Writes a 12-byte RTP header (V=2, no padding, extension or CSRC) at `off`. */
 export function writeRtpHeader(
   buf: Buffer,
   off: number,
@@ -41,7 +39,10 @@ export function writeRtpHeader(
   buf.writeUInt32BE(h.ssrc >>> 0, off + 8);
 }
 
-/** Writes the interleaved + RTP prefix of one packet at `off` in `buf` (16 bytes). */
+/**
+ * Writes the interleaved + RTP prefix of one packet at `off` in `buf` (16 bytes).
+ * Plain byte stores, no objects: this runs for every packet of every session.
+ */
 export function writePrefix(
   buf: Buffer,
   off: number,
@@ -52,8 +53,17 @@ export function writePrefix(
   ts: number,
   ssrc: number,
 ): void {
-  writeInterleavedHeader(buf, off, channel, payloadLen + RTP_HEADER_BYTES);
-  writeRtpHeader(buf, off + 4, { marker, payloadType: RTP_PT, seq, ts, ssrc });
+  const len = payloadLen + RTP_HEADER_BYTES;
+  buf[off] = 0x24; // '$' (RFC 2326 10.12)
+  buf[off + 1] = channel;
+  buf[off + 2] = len >>> 8;
+  buf[off + 3] = len & 0xff;
+  buf[off + 4] = 0x80; // V=2, no padding, no extension, no CSRC
+  buf[off + 5] = (marker ? 0x80 : 0) | RTP_PT;
+  buf[off + 6] = (seq >>> 8) & 0xff;
+  buf[off + 7] = seq & 0xff;
+  buf.writeUInt32BE(ts >>> 0, off + 8);
+  buf.writeUInt32BE(ssrc >>> 0, off + 12);
 }
 
 /** Parses an RTP header with CSRCs and extension skipped; undefined if not RTP v2 or truncated. */

@@ -1,8 +1,9 @@
 // Property tests for every parser that reads input from outside the process: the config loader
 // (YAML, environment, --set), simulator control messages, the simulator catalog, MQTT topic ids,
-// the RTSP request parser, the client-side interleaved stream parser and the SDP. Each must
-// answer every input with a value or a one-line error and never throw, with bounded memory.
-// (test/rtsp-fuzz.test.ts fuzzes the live RTSP server; these run the parsers directly.)
+// the RTSP request parser, the load reader's view of a server stream (rtsp/response.ts with its
+// counting) and the simulator's SDP. Each must answer every input with a value or a one-line error
+// and never throw, with bounded memory. (test/rtsp-fuzz.test.ts fuzzes the live RTSP server; the
+// other rtsp/ parsers have their own targets in test/rtsp-*.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,8 @@ import { parseControl, applyControl, type ControlTarget } from '../simulator/con
 import { parseCatalog } from '../gateway/catalog.ts';
 import { assertId, badId, createTopics, isValidId, parseTopic } from '../contract/index.ts';
 import { createRequestParser, type ParseEvent } from '../rtsp/request.ts';
-import { createStreamParser, type Reader } from '../simulator/rtsp/load-stream.ts';
+import { createResponseParser, type RtspResponse } from '../rtsp/response.ts';
+import { countPacket, newCounts, type SessionCounts } from '../simulator/rtsp/load-counts.ts';
 import { buildSdp, TRACK_CONTROL } from '../simulator/rtsp/describe.ts';
 import type { LoadedClip } from '../simulator/rtsp/clip.ts';
 import { redactUrl } from '../shared/log.ts';
@@ -894,7 +896,7 @@ test('RTSP request parser: a header without end and a large interleaved frame ar
   assert.deepEqual(events.map(describeEvent), ['$1/65535', 'req OPTIONS * 9  cseq,9']);
 });
 
-// ---------------------------------------------------------------- client stream parser
+// ---------------------------------------------------------------- load reader stream
 
 interface Resp {
   status: number;
@@ -941,24 +943,32 @@ function sSerialize(it: SItem): Buffer {
   }
   return pkt;
 }
-function newReader(): Reader & { destroyed: number } {
-  const r = {
-    destroyed: 0,
-    socket: { destroy: () => void r.destroyed++ } as unknown as Reader['socket'],
-    state: 'playing' as const,
-    packets: 0,
-    bytes: 0,
-    frames: 0,
-    seqGaps: 0,
-    lost: 0,
-    expectSeq: -1,
-    lastTs: 0,
-    extTs: 0,
-    minOffset: Infinity,
-    maxLag: 0,
-    sessionId: '',
+function newReader(): SessionCounts & { destroyed: number } {
+  return { ...newCounts(), state: 'playing', destroyed: 0 };
+}
+
+/**
+ * The load reader's view of a server's byte stream: rtsp/response.ts with its limits and the
+ * 12-byte frame heads, load-counts.ts counting; an error drops the connection, as rtsp/client.ts does.
+ */
+function createStreamParser(
+  r: SessionCounts & { destroyed: number },
+  onResponse: (res: RtspResponse) => void,
+): (chunk: Buffer) => void {
+  const p = createResponseParser({ maxHeaderBytes: 16_384, maxBodyBytes: 49_152, keepFrameBytes: 12 });
+  let dead = false;
+  return (chunk) => {
+    if (dead) return;
+    for (const e of p.push(chunk)) {
+      if (e.kind === 'frame') countPacket(r, e.frame.channel, e.frame.length, e.frame.data);
+      else if (e.kind === 'response') onResponse(e.response);
+      else {
+        dead = true;
+        r.destroyed++;
+        return;
+      }
+    }
   };
-  return r;
 }
 
 test('stream parser: responses and interleaved packets are counted exactly however the bytes are cut', () => {

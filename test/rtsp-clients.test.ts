@@ -156,6 +156,11 @@ test('digest: right password plays, wrong password gets 401', async () => {
   );
   assert.match(raw, /^RTSP\/1\.0 401 Unauthorized\r\nCSeq: 1\r\n/);
   assert.match(raw, /WWW-Authenticate: Digest realm="facegate", nonce="[0-9a-f]+", algorithm=MD5/);
+  // RFC 7616 3.7: the strongest first; ffmpeg and GStreamer above answered the MD5 one.
+  assert.match(
+    raw,
+    /WWW-Authenticate: Digest realm="facegate", nonce="[0-9a-f]+", algorithm=SHA-256, qop="auth"\r\nWWW-Authenticate: Digest [^\r]*algorithm=MD5\r\n/,
+  );
   const gst = await run(
     'gst-launch-1.0',
     [

@@ -75,7 +75,7 @@ test('H.264: FU-A without start, without end, with both flags; unsupported types
     [[Buffer.from([0x60 | 29, 0x85, 1])], ['unsupported-type']],
     [[Buffer.from([0])], ['unsupported-type']],
     [[Buffer.alloc(0)], ['short']],
-    [[fu(true, false)], ['more']], // a marker inside a fragment: no unit
+    [[fu(true, false)], ['fu-without-end']], // the marker on a start fragment
   ];
   for (const [payloads, want] of cases) {
     const d = createH264Depacketizer();

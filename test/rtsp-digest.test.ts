@@ -20,7 +20,8 @@ import {
   type AuthorizationParams,
 } from '../rtsp/digest.ts';
 import { createDigestVerifier } from '../rtsp/digest-server.ts';
-import { createResponseParser, formatRequest, headerValues, type RtspResponse } from '../rtsp/response.ts';
+import { formatRequest } from '../rtsp/request.ts';
+import { createResponseParser, headerValues, type RtspResponse } from '../rtsp/response.ts';
 import { startLoadReader } from '../simulator/rtsp/load-reader.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
 import { startRtspClient, type CloseKind } from '../gateway/ingest/rtsp-client.ts';

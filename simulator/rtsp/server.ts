@@ -2,21 +2,75 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../shared/log.ts';
 import { loadClip, type ClipSource, type LoadedClip } from './clip.ts';
-import { createDigestVerifier } from '../../rtsp/digest-server.ts';
-import { createFaultTable, flapDown, lastDisconnectAt, type Fault } from './faults.ts';
-import { handleRequest, type Conn, type HandlerContext } from './handlers.ts';
-import { formatResponse, type Response } from '../../rtsp/response.ts';
-import { createRequestParser } from '../../rtsp/request.ts';
+import { createDigestVerifier, type DigestVerifier } from '../../rtsp/digest-server.ts';
+import { createFaultTable, flapDown, lastDisconnectAt, type Fault, type FaultTable } from './faults.ts';
+import type { Conn, HandlerContext } from './handlers.ts';
+import { acceptConnection } from './connection.ts';
 import { refreshFault, tick, type SchedulerDeps, type Totals } from './scheduler.ts';
-import { createRegistry, type Session } from './session.ts';
+import { createRegistry, type Session, type SessionRegistry } from './session.ts';
 
-import type { RtspServer, RtspServerOptions } from './server-types.ts';
+import type { RtspServer, RtspServerOptions, SessionInfo } from './server-types.ts';
 
 export type { CameraResolver } from './handlers.ts';
 export type { Fault, FaultKind } from './faults.ts';
 export type { RtspServer, RtspServerOptions, RtspServerStats, SessionInfo } from './server-types.ts';
 
 const isLoaded = (c: ClipSource | LoadedClip): c is LoadedClip => 'nextIdr' in c;
+
+const sessionInfo = (s: Session): SessionInfo => ({
+  id: s.id,
+  cameraId: s.cameraId,
+  state: s.state,
+  framesSent: s.framesSent,
+  framesDropped: s.framesDropped,
+  packetsSent: s.packetsSent,
+  bytesSent: s.bytesSent,
+  queuedBytes: s.socket.writableLength,
+});
+
+async function listenOn(
+  opts: RtspServerOptions,
+  maxSessions: number,
+  onConnection: (s: Socket) => void,
+  log: Logger,
+): Promise<{ server: Server; port: number }> {
+  const srv = createServer({ noDelay: true }, onConnection);
+  srv.maxConnections = maxSessions + 1000;
+  srv.on('error', (err) => log.error({ err }, 'rtsp server error'));
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(opts.port ?? 8554, opts.host ?? '0.0.0.0', () => {
+      srv.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = srv.address();
+  return { server: srv, port: typeof addr === 'object' && addr ? addr.port : 0 };
+}
+
+const verifierFor = (auth: RtspServerOptions['auth']): DigestVerifier | undefined =>
+  auth
+    ? createDigestVerifier(auth, auth.realm ?? 'facegate', undefined, undefined, {
+        ...(auth.algorithms ? { algorithms: auth.algorithms } : {}),
+      })
+    : undefined;
+
+/** disconnect and flap act at once on sessions that are set up but not yet playing, too. */
+function applyNow(
+  registry: SessionRegistry,
+  faultTable: FaultTable,
+  t: number,
+  kill: (s: Session, reason: string) => void,
+): void {
+  for (const s of [...registry.byId.values()]) {
+    if (s.state === 'playing') continue;
+    refreshFault(s, faultTable);
+    const f = s.fault;
+    if (!f) continue;
+    if (f.fault.kind === 'disconnect' && s.createdAt <= lastDisconnectAt(f, t)) kill(s, 'fault: disconnect');
+    else if (flapDown(f, t)) kill(s, 'fault: flap');
+  }
+}
 
 export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger }): RtspServer {
   const log = deps.log.child({ component: 'rtsp' });
@@ -47,11 +101,7 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     resolve: opts.resolve,
     registry,
     faults: faultTable,
-    auth: opts.auth
-      ? createDigestVerifier(opts.auth, opts.auth.realm ?? 'facegate', undefined, undefined, {
-          ...(opts.auth.algorithms ? { algorithms: opts.auth.algorithms } : {}),
-        })
-      : undefined,
+    auth: verifierFor(opts.auth),
     maxSessions: opts.maxSessions ?? 10_000,
     timeoutS: opts.sessionTimeoutS ?? 60,
     epochMs: opts.epochMs ?? 0,
@@ -91,87 +141,23 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
     }
   }
 
-  function send(conn: Conn, r: Response, cseq: string | undefined): void {
-    responses[r.status] = (responses[r.status] ?? 0) + 1;
-    if (conn.socket.destroyed) return;
-    conn.socket.write(formatResponse(r, cseq, 'facegate-sim'));
-    if (r.close) {
-      conn.socket.end();
-      // A client that never reads must not pin the socket.
-      const t = setTimeout(() => conn.socket.destroy(), 2000);
-      t.unref();
-      conn.socket.once('close', () => clearTimeout(t));
-    }
-  }
-
-  function onConnection(socket: Socket): void {
-    socket.on('error', (err) => log.debug({ err }, 'rtsp socket error'));
-    socket.setNoDelay(true);
-    const conn: Conn = {
+  const onConnection = (socket: Socket): void =>
+    acceptConnection(
+      { ctx, conns, registry, responses, maxHeaderBytes: opts.maxHeaderBytes ?? 8192, now, log },
       socket,
-      sessions: new Set(),
-      nextChannel: 0,
-      lastSeen: now(),
-      localHost: `${socket.localAddress?.includes(':') && !socket.localAddress.startsWith('::ffff:') ? `[${socket.localAddress}]` : socket.localAddress?.replace(/^::ffff:/, '')}:${socket.localPort}`,
-    };
-    conns.set(socket, conn);
-    const parser = createRequestParser({ maxHeaderBytes: opts.maxHeaderBytes ?? 8192, maxBodyBytes: 8192 });
-    let closing = false;
-    socket.on('data', (chunk: Buffer) => {
-      if (closing) return;
-      try {
-        for (const ev of parser.push(chunk)) {
-          if (ev.kind === 'interleaved') {
-            // RTCP receiver reports count as liveness (RFC 2326 A.1 allows either).
-            const t = now();
-            conn.lastSeen = t;
-            for (const s of conn.sessions) s.lastSeen = t;
-          } else if (ev.kind === 'error') {
-            log.debug({ reason: ev.reason }, 'bad request');
-            closing = true;
-            send(conn, { status: 400, close: true }, ev.cseq);
-          } else {
-            const r = handleRequest(ctx, conn, ev.request);
-            if (r.close) closing = true;
-            send(conn, r, ev.request.cseq);
-          }
-          if (closing) break;
-        }
-      } catch (err) {
-        log.error({ err }, 'request handling failed');
-        closing = true;
-        send(conn, { status: 500, close: true }, undefined);
-      }
-    });
-    socket.on('close', () => {
-      conns.delete(socket);
-      for (const s of conn.sessions) registry.remove(s);
-      conn.sessions.clear();
-    });
-  }
+    );
 
   const clipBytes = (): number => clips.reduce((n, c) => n + c.bytes, 0);
 
   return {
     async listen() {
       for (const c of opts.clips) clips.push(isLoaded(c) ? c : await loadClip(c, opts.maxPayload));
-      const srv = createServer({ noDelay: true }, onConnection);
-      server = srv;
-      srv.maxConnections = ctx.maxSessions + 1000;
-      srv.on('error', (err) => log.error({ err }, 'rtsp server error'));
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(opts.port ?? 8554, opts.host ?? '0.0.0.0', () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      });
+      const started = await listenOn(opts, ctx.maxSessions, onConnection, log);
+      server = started.server;
       timer = setInterval(onTick, opts.tickMs ?? 20);
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
       log.info(
         {
-          port,
+          port: started.port,
           clips: clips.length,
           h265: clips.filter((c) => c.codec === 'h265').length,
           clipBytes: clipBytes(),
@@ -179,7 +165,7 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
         },
         'rtsp server listening',
       );
-      return { port };
+      return { port: started.port };
     },
     async close(timeoutMs = 3000) {
       if (timer) clearInterval(timer);
@@ -208,63 +194,31 @@ export function createRtspServer(opts: RtspServerOptions, deps: { log: Logger })
         responses: { ...responses },
       };
     },
-    sessions() {
-      return [...registry.byId.values()].map((s) => ({
-        id: s.id,
-        cameraId: s.cameraId,
-        state: s.state,
-        framesSent: s.framesSent,
-        framesDropped: s.framesDropped,
-        packetsSent: s.packetsSent,
-        bytesSent: s.bytesSent,
-        queuedBytes: s.socket.writableLength,
-      }));
-    },
+    sessions: () => [...registry.byId.values()].map(sessionInfo),
     setFault(cameraId, fault) {
       faultTable.set(cameraId, fault);
-      applyNow();
+      applyNow(registry, faultTable, now(), kill);
     },
     setFaultFraction(kind, fraction, seed) {
       faultTable.setFraction(typeof kind === 'string' ? ({ kind } as Fault) : kind, fraction, seed);
-      applyNow();
+      applyNow(registry, faultTable, now(), kill);
     },
     clearFaults() {
       faultTable.clear();
     },
     faults: () => faultTable.describe(),
-    closeCamera(cameraId) {
-      let n = 0;
-      for (const s of [...registry.byId.values()]) {
-        if (s.cameraId === cameraId) {
-          kill(s, 'camera closed');
-          n++;
-        }
-      }
-      return n;
-    },
-    closeCamerasExcept(keep) {
-      let n = 0;
-      for (const s of [...registry.byId.values()]) {
-        if (!keep(s.cameraId)) {
-          kill(s, 'camera closed');
-          n++;
-        }
-      }
-      return n;
-    },
+    closeCamera: (cameraId) => closeWhere((id) => id === cameraId),
+    closeCamerasExcept: (keep) => closeWhere((id) => !keep(id)),
   };
 
-  // disconnect and flap act at once on sessions that are set up but not yet playing, too.
-  function applyNow(): void {
+  function closeWhere(close: (cameraId: string) => boolean): number {
+    let n = 0;
     for (const s of [...registry.byId.values()]) {
-      if (s.state === 'playing') continue;
-      refreshFault(s, faultTable);
-      const f = s.fault;
-      if (!f) continue;
-      const t = now();
-      if (f.fault.kind === 'disconnect' && s.createdAt <= lastDisconnectAt(f, t))
-        kill(s, 'fault: disconnect');
-      else if (flapDown(f, t)) kill(s, 'fault: flap');
+      if (close(s.cameraId)) {
+        kill(s, 'camera closed');
+        n++;
+      }
     }
+    return n;
   }
 }

@@ -1,12 +1,11 @@
-// The load reader's side of one RTSP/TCP connection: responses and interleaved frames through
-// rtsp/response.ts, keeping only each packet's 12-byte RTP header (the payload is skipped in place)
-// to count packets, bytes, sequence gaps and how far arrival lags behind RTP time.
-import { connect, type Socket } from 'node:net';
-import { createResponseParser, type RtspResponse } from '../../rtsp/response.ts';
+// What the load reader counts per session from each packet's 12-byte RTP header (rtsp/client.ts
+// keeps only that and skips the payload in place): packets, bytes, sequence gaps and how far
+// arrival lags behind RTP time. And a raw exchange for tests that speak RTSP by hand.
+import { connect } from 'node:net';
 import { RTP_CLOCK, RTP_HEADER_BYTES } from '../../rtsp/rtp.ts';
 
-export interface Reader {
-  socket: Socket;
+/** One session's counters; `state` follows the client. */
+export interface SessionCounts {
   state: 'setup' | 'playing' | 'failed' | 'closed';
   packets: number;
   bytes: number;
@@ -18,13 +17,27 @@ export interface Reader {
   extTs: number;
   minOffset: number;
   maxLag: number;
-  sessionId: string;
 }
 
-function onRtp(r: Reader, channel: number, length: number, head: Buffer): void {
+export const newCounts = (): SessionCounts => ({
+  state: 'setup',
+  packets: 0,
+  bytes: 0,
+  frames: 0,
+  seqGaps: 0,
+  lost: 0,
+  expectSeq: -1,
+  lastTs: 0,
+  extTs: 0,
+  minOffset: Infinity,
+  maxLag: 0,
+});
+
+/** Counts one interleaved frame from its kept head (the RTP header): bytes, gaps, lag at each marker. */
+export function countPacket(r: SessionCounts, channel: number, length: number, head: Buffer): void {
   r.packets++;
   r.bytes += length + 4;
-  if (channel !== 0 || length < RTP_HEADER_BYTES) return; // RTCP or junk: counted, not checked
+  if (channel !== 0 || length < RTP_HEADER_BYTES || head.length < RTP_HEADER_BYTES) return; // RTCP or junk
   const seq = head.readUInt16BE(2);
   if (r.expectSeq >= 0 && seq !== r.expectSeq) {
     r.seqGaps++;
@@ -40,32 +53,6 @@ function onRtp(r: Reader, channel: number, length: number, head: Buffer): void {
   if (offset < r.minOffset) r.minOffset = offset;
   const lag = offset - r.minOffset;
   if (lag > r.maxLag) r.maxLag = lag;
-}
-
-/** Parses the server's byte stream; a bad response drops the connection and nothing more is read. */
-export function createStreamParser(
-  r: Reader,
-  onResponse: (res: RtspResponse) => void,
-): (chunk: Buffer) => void {
-  const p = createResponseParser({
-    maxHeaderBytes: 16_384,
-    maxBodyBytes: 49_152,
-    keepFrameBytes: RTP_HEADER_BYTES,
-  });
-  let dead = false;
-  return (chunk) => {
-    if (dead) return;
-    for (const e of p.push(chunk)) {
-      if (e.kind === 'frame') onRtp(r, e.frame.channel, e.frame.length, e.frame.data);
-      else if (e.kind === 'response') onResponse(e.response);
-      else {
-        dead = true;
-        r.socket.destroy();
-        return;
-      }
-      if (dead) return;
-    }
-  };
 }
 
 /** Sends raw bytes on a fresh connection and collects what comes back until close or timeout. */
