@@ -181,7 +181,9 @@ export const ingestSchema = z
         : typeof v === 'object' && v !== null && !Array.isArray(v) && !('kind' in v)
           ? { kind: defaultIngestKind, ...v }
           : v,
-    z.discriminatedUnion('kind', [rtspIngest, ffmpegIngest]),
+    z.discriminatedUnion('kind', [rtspIngest, ffmpegIngest], {
+      error: (iss) => (iss.code === 'invalid_union' ? 'rtsp or ffmpeg (node is now rtsp)' : undefined),
+    }),
   )
   .prefault(defaultIngestKind)
   .describe(
