@@ -57,7 +57,8 @@ function keyName(k: string): string {
   return q.length > 60 ? `${q.slice(0, 60)}...` : q;
 }
 
-type Leaf = 'number' | 'boolean' | 'string' | 'json';
+/** 'kind': a tagged union's bare kind, or its whole mapping as JSON. */
+type Leaf = 'number' | 'boolean' | 'string' | 'json' | 'kind';
 type Tree = { [k: string]: unknown };
 
 export interface ConfigInput {
@@ -96,7 +97,7 @@ export function schemaLeaves(schema: z.ZodType = configSchema, prefix = ''): Map
   if (s instanceof z.ZodDiscriminatedUnion) {
     // A tagged union (gateway.ingest): the bare path takes a kind (shorthand), then every key of
     // every kind; the schema refuses a key that the chosen kind does not have.
-    out.set(prefix, 'string');
+    out.set(prefix, 'kind');
     for (const option of s.options as z.ZodType[])
       for (const [p, t] of schemaLeaves(option, prefix)) if (!out.has(p)) out.set(p, t);
     return out;
@@ -158,6 +159,8 @@ function coerce(path: string, leaf: Leaf, raw: string, source: string): unknown 
   switch (leaf) {
     case 'string':
       return raw;
+    case 'kind':
+      return raw.trimStart().startsWith('{') ? coerce(path, 'json', raw, source) : raw;
     case 'number': {
       const n = raw.trim() === '' ? NaN : Number(raw);
       if (!Number.isFinite(n)) throw new ConfigError(`${path}: ${shown} (from ${source}) is not a number`);

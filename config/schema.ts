@@ -150,9 +150,9 @@ const rtspIngest = z.strictObject({
     .number()
     .min(0)
     .max(1000)
-    .default(10)
+    .default(0)
     .describe(
-      'activity gate: GOPs decoded per second (whole gateway) when activity starts between keyframes, so a start event need not wait for the next keyframe (0: none)',
+      'activity gate: GOPs decoded per second (whole gateway) when activity starts between keyframes, so a start event need not wait for the next keyframe (0: none, the default)',
     ),
   forceLookS: seconds
     .max(3600)
@@ -181,7 +181,9 @@ export const ingestSchema = z
         : typeof v === 'object' && v !== null && !Array.isArray(v) && !('kind' in v)
           ? { kind: defaultIngestKind, ...v }
           : v,
-    z.discriminatedUnion('kind', [rtspIngest, ffmpegIngest]),
+    z.discriminatedUnion('kind', [rtspIngest, ffmpegIngest], {
+      error: (iss) => (iss.code === 'invalid_union' ? 'rtsp or ffmpeg (node is now rtsp)' : undefined),
+    }),
   )
   .prefault(defaultIngestKind)
   .describe(

@@ -18,7 +18,7 @@ export const ANALYSIS_WIDTH = 320;
 export const ANALYSIS_HEIGHT = 240;
 
 /**
- * A keyframe still compressed (node ingest): analysis decodes it when the camera's turn comes, so
+ * A keyframe still compressed (rtsp ingest): analysis decodes it when the camera's turn comes, so
  * no decoded frame is ever thrown away unanalysed. Exactly one of load() or discard() is called.
  */
 export interface PendingFrame {

@@ -8,7 +8,8 @@ import type { Polygon } from '../config/privacy.ts';
 import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import { createCpuMeter } from '../shared/proc.ts';
-import { createIngest, type Ingest } from './ingest/index.ts';
+import type { Ingest } from './ingest/index.ts';
+import { startIngestFeed, type FeedCounters } from './ingest-feed.ts';
 import { assemble, type Parts } from '../shared/lifecycle.ts';
 import { createDetectorPool, type DetectorPool } from './detect/pool.ts';
 import { createAnalyzer, type Analyzer, type AnalyzerStats } from './analysis/scheduler.ts';
@@ -21,7 +22,6 @@ import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
 import { assigned, createMembership, type Membership } from '../shared/membership.ts';
 import { parseCatalog } from './catalog.ts';
-import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH, type PendingFrame } from './frame.ts';
 import { createCropper, createCropStage } from './crop.ts';
 import { encodeJpeg } from '../shared/ffmpeg.ts';
 import { createGatewayPrivacy, type GatewayPrivacy } from './privacy/index.ts';
@@ -80,10 +80,8 @@ async function build(
   const g = cfg.gateway;
   const started = Date.now();
   const latency = new SampleWindow(512);
-  let decoded = 0;
-  /** Keyframes the node ingest left undecoded, by reason. */
-  const skipped: Record<string, number> = {};
-  const catchUp = { decoded: 0, refused: 0 };
+  // The ingest's counters, once it runs (stats() may be called before).
+  let counters: FeedCounters = { decoded: 0, skipped: {}, catchUp: { decoded: 0, refused: 0 } };
   let current: CameraSource[] = [];
   const statuses = new Map<string, string>();
 
@@ -159,11 +157,11 @@ async function build(
         online: [...statuses.values()].filter((s) => s === 'online').length,
       },
       frames: {
-        decoded,
+        decoded: counters.decoded,
         analysed: a.analysed,
         dropped,
-        skipped: { ...skipped },
-        ...(g.ingest.kind === 'rtsp' ? { catchUp: { ...catchUp } } : {}),
+        skipped: { ...counters.skipped },
+        ...(g.ingest.kind === 'rtsp' ? { catchUp: { ...counters.catchUp } } : {}),
       },
       inferenceMs: { p50: inf.p50, p95: inf.p95 },
       eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
@@ -214,41 +212,20 @@ async function build(
   privacy = priv;
   parts.add('privacy', priv, (p) => p.close());
 
-  supervisor = createIngest(
-    g.ingest,
-    { stallS: g.stallS, ffmpeg: deps.ffmpeg, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT },
-    {
-      log,
-      onFrame: (frame) => {
-        decoded++;
-        // Suspended cameras stop here; masked pixels are blanked before motion and detection.
-        if (priv.admit(frame)) analyzer.offer(frame);
-      },
-      idle: (cam) => priv.idle(cam),
-      // A person standing still makes no bits: while the tracker follows a face, keep decoding.
-      tracked: (cam) => tracker.hasActive(cam),
-      onSkip: (_cam, reason) => {
-        skipped[reason] = (skipped[reason] ?? 0) + 1;
-      },
-      onCatchUp: (_cam, result) => catchUp[result]++,
-      // Decode on demand (rtsp ingest): the analyzer decodes a keyframe when the camera's turn comes.
-      onPending: (p: PendingFrame) =>
-        analyzer.offer({
-          ...p,
-          load: async () => {
-            const frame = await p.load();
-            if (!frame) return undefined;
-            decoded++;
-            return priv.admit(frame) ? frame : undefined;
-          },
-        }),
-      onStatus: (cam, status, detail) => {
-        statuses.set(cam, status);
-        pub.cameraStatus(cam, status, detail);
-        if (status !== 'online') emit(tracker.removeCamera(cam));
-      },
+  const feed = startIngestFeed(g.ingest, g.stallS, {
+    log,
+    ffmpeg: deps.ffmpeg,
+    analyzer,
+    privacy: priv,
+    tracked: (cam) => tracker.hasActive(cam),
+    onStatus: (cam, status, detail) => {
+      statuses.set(cam, status);
+      pub.cameraStatus(cam, status, detail);
+      if (status !== 'online') emit(tracker.removeCamera(cam));
     },
-  );
+  });
+  supervisor = feed.ingest;
+  counters = feed.counters;
   parts.add('ingest', supervisor, (s) => s.close());
   const sup = supervisor;
 

@@ -257,6 +257,9 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
           resolve();
         });
       });
+      // Ended while still connecting (before CONNACK), mqtt.js leaves the socket open and the
+      // broker keeps a half-made session: a startup rolled back in its first milliseconds did that.
+      if (!client.stream.destroyed) client.stream.destroy();
     },
   };
 }

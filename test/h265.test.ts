@@ -1,6 +1,6 @@
 // H.265 end to end below the gateway: Annex-B parsing and RTP per RFC 7798 on clips from the real
 // libx265, interop of the simulator's H.265 cameras with ffprobe, ffmpeg and GStreamer, and the
-// node ingest decoding H.264 and H.265 cameras side by side, each frame on its own camera.
+// rtsp ingest decoding H.264 and H.265 cameras side by side, each frame on its own camera.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
@@ -188,7 +188,7 @@ function mean(rgb: Buffer): number {
   return s / Math.ceil(rgb.length / 7);
 }
 
-test('node ingest: H.264 and H.265 cameras side by side, keyframe rate on each, every frame on its own camera', async (t) => {
+test('rtsp ingest: H.264 and H.265 cameras side by side, keyframe rate on each, every frame on its own camera', async (t) => {
   const frames = new Map<string, Frame[]>();
   const wrong: string[] = [];
   const sup = createRtspIngest(

@@ -1,4 +1,4 @@
-// The node ingest (gateway/ingest) against our RTSP simulator: the gateway speaks RTSP itself
+// The rtsp ingest (gateway/ingest) against our RTSP simulator: the gateway speaks RTSP itself
 // and feeds keyframes to pooled ffmpeg decoders. The key property: every frame reaches the camera
 // it came from. Two kinds of clips make that visible: testsrc (bright, colourful) and solid black
 // at another resolution, so a frame given to the wrong camera shows in its mean brightness.

@@ -324,6 +324,7 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
     for (const g of gateways.splice(0)) await g.close();
   });
   // Gateway B has a fixed list: one camera with the right password in its URL, one with a wrong one.
+  // A reads RTSP itself (the default rtsp ingest), B through ffmpeg: no secret leaks from either.
   const cameras = JSON.stringify([
     { id: 'good', url: rtsp(RTSP_PW, '000001') },
     { id: 'bad', url: rtsp(RTSP_WRONG, '000002') },
@@ -333,6 +334,7 @@ test('a city with Digest RTSP and MQTT passwords: right credentials stream, wron
       ...mqttAs('gw', GW_PW),
       'mqtt.prefix=sec-b',
       'gateway.id=sec-b',
+      'gateway.ingest=ffmpeg',
       `gateway.cameras=${cameras}`,
       'log.level=debug',
     ]),

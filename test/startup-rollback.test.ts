@@ -13,6 +13,7 @@ import { createGateway } from '../gateway/index.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { createConsole } from '../console/server.ts';
 import { createLogger } from '../shared/log.ts';
+import { connectMqtt } from '../shared/mqtt.ts';
 import { assemble, createParts } from '../shared/lifecycle.ts';
 import { processTree } from '../shared/proc.ts';
 import { startMosquitto } from './helpers/broker.ts';
@@ -30,11 +31,11 @@ plainTest(
     const parts = createParts();
     const order: string[] = [];
     parts.add('a', 1, () => order.push('a'));
+    parts.defer('slow', () => new Promise((r) => setTimeout(r, 5000).unref()));
     parts.defer('b', () => {
       order.push('b');
       throw new Error('b broke');
     });
-    parts.defer('slow', () => new Promise((r) => setTimeout(r, 5000).unref()));
     parts.add('c', 3, async () => order.push('c'));
     const t0 = Date.now();
     const errors = await parts.closeAll(300);
@@ -42,8 +43,8 @@ plainTest(
     assert.deepEqual(order, ['c', 'b'], 'reverse order; a part past the deadline is left');
     assert.deepEqual(
       errors.map((e) => e.name),
-      ['slow', 'b', 'a'],
-      'the slow part timed out, b threw, a was past the deadline',
+      ['b', 'slow', 'a'],
+      'b threw, the slow part timed out, a was past the deadline',
     );
     assert.deepEqual(await parts.closeAll(300), [], 'each part closes once');
   },
@@ -87,7 +88,10 @@ function establishedTo(port: number): number {
 }
 
 const threads = (): number => readdirSync('/proc/self/task').length;
-const children = (): number[] => processTree([process.pid]).filter((p) => p !== process.pid);
+/** Child processes of this process other than those it had before (the test broker). */
+let ownBefore = new Set<number>();
+const children = (): number[] =>
+  processTree([process.pid]).filter((p) => p !== process.pid && !ownBefore.has(p));
 
 async function takePort(): Promise<Server> {
   const s = createServer();
@@ -106,6 +110,8 @@ async function watching(start: () => Promise<unknown>): Promise<{ error: unknown
     await start();
     return { error: undefined, seen };
   } catch (error) {
+    // What is still there when the failure comes out (all of it, had nothing been rolled back).
+    for (const p of children()) seen.add(p);
     return { error, seen };
   } finally {
     clearInterval(timer);
@@ -121,7 +127,7 @@ for (const kind of ['rtsp', 'ffmpeg'] as const)
     // Warm the thread pool, so only the gateway's own threads count.
     await Promise.all(Array.from({ length: 8 }, () => import('node:fs/promises').then((f) => f.stat('.'))));
     const baseThreads = threads();
-    assert.deepEqual(children(), [], 'no child process before the gateway');
+    ownBefore = new Set(processTree([process.pid]));
     const cfg = testConfig([
       `gateway.ingest=${kind}`,
       'gateway.cameras=[{"id":"c1","url":"rtsp://127.0.0.1:9/cam/c1"},{"id":"c2","url":"rtsp://127.0.0.1:9/cam/c2"}]',
@@ -181,6 +187,19 @@ test('console with its port taken: rejects; its MQTT connection is closed', asyn
   });
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(establishedTo(broker.port), 0, 'no connection to the broker remains');
+});
+
+test('an MQTT link closed while still connecting leaves no connection to the broker', async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  // A rollback can close the link in its first milliseconds, before the broker's CONNACK.
+  for (const delayMs of [0, 2, 5, 10, 50]) {
+    const link = connectMqtt({ url: broker.url, clientId: `rollback-${delayMs}-${process.pid}` }, log);
+    await new Promise((r) => setTimeout(r, delayMs));
+    await link.close({ timeoutMs: 500 });
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(establishedTo(broker.port), 0);
 });
 
 /** Runs the CLI to its exit; fails if it takes longer than `ms` (something kept it alive). */

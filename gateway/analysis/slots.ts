@@ -45,7 +45,7 @@ export function isPending(f: Frame | PendingFrame): f is PendingFrame {
 }
 
 export class CameraSlot {
-  /** The newest frame not yet taken: decoded, or (node ingest) still compressed. */
+  /** The newest frame not yet taken: decoded, or (rtsp ingest) still compressed. */
   frame: Frame | PendingFrame | undefined;
   busy: boolean = false;
   lastHadFaces: boolean = false;

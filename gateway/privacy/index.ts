@@ -24,7 +24,7 @@ export interface GatewayPrivacy {
   control: PrivacyControl;
   /** False: drop the frame (suspended). True: analyse it, masked pixels already blanked. */
   admit(frame: Frame): boolean;
-  /** For the node ingest: a suspended camera needs only enough keyframes to stay healthy. */
+  /** For the rtsp ingest: a suspended camera needs only enough keyframes to stay healthy. */
   idle(cameraId: string): boolean;
   setCameras(list: readonly { id: string; district?: string | undefined }[]): void;
   /** Masks and districts from the simulator catalog. */

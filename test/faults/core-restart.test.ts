@@ -116,7 +116,7 @@ testEachIngest(
 
     figure(
       t,
-      `FAULT core-restart (district bridge): events ${want.size} (${duringOutage} during the core's outage), lost at the core ${lost.length}, messages at the core ${received}, outage ${secs(upAt - downAt)} s, forwarding again ${secs(recoveredMs)} s after the restart`,
+      `FAULT core-restart (district bridge, ${kind} ingest): events ${want.size} (${duringOutage} during the core's outage), lost at the core ${lost.length}, messages at the core ${received}, outage ${secs(upAt - downAt)} s, forwarding again ${secs(recoveredMs)} s after the restart`,
     );
     assert.ok(want.size >= 4, `the run must produce events (got ${want.size})`);
     assert.ok(duringOutage >= 1, 'some events must be produced while the core is down');
