@@ -1,30 +1,28 @@
 // The gateway: cameras in (config list or the simulator's catalog, shared among gateways by
 // rendezvous hashing), ffmpeg decoding, motion gate, detector pool, tracker, MQTT events out.
 import { hostname } from 'node:os';
-import { createCatalogMerge, parseJson, parseTopic } from '../contract/index.ts';
 import { fileURLToPath } from 'node:url';
-import type { Config, CameraSource } from '../config/schema.ts';
-import type { Polygon } from '../config/privacy.ts';
+import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
-import { createCpuMeter } from '../shared/proc.ts';
+import { assemble, type Parts } from '../shared/lifecycle.ts';
+import type { Membership } from '../shared/membership.ts';
+import type { GatewayStats } from '../contract/stats.ts';
 import type { Ingest } from './ingest/index.ts';
 import { startIngestFeed, type FeedCounters } from './ingest-feed.ts';
-import { assemble, type Parts } from '../shared/lifecycle.ts';
 import { createDetectorPool, type DetectorPool } from './detect/pool.ts';
-import { createAnalyzer, type Analyzer, type AnalyzerStats } from './analysis/scheduler.ts';
+import type { AnalyzerStats } from './analysis/scheduler.ts';
 import { SampleWindow } from './analysis/window.ts';
-import { createMotionGate } from './motion.ts';
-import { createTracker, type FaceEvent } from './tracker.ts';
+import type { FaceEvent } from './tracker.ts';
 import { createPublisher, type Publisher } from './publish/publisher.ts';
-import type { GatewayStats } from '../contract/stats.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, type HttpServer } from './http.ts';
-import { assigned, createMembership, type Membership } from '../shared/membership.ts';
-import { parseCatalog } from './catalog.ts';
-import { createCropper, createCropStage } from './crop.ts';
-import { encodeJpeg } from '../shared/ffmpeg.ts';
 import { createGatewayPrivacy, type GatewayPrivacy } from './privacy/index.ts';
+import { createAssignment } from './assignment.ts';
+import { followCatalog } from './catalog-follow.ts';
+import { startPipeline } from './pipeline.ts';
+import { createGatewayStats } from './stats.ts';
+import { detectorOptions, mqttUrlOf, publisherOptions } from './settings.ts';
 
 export interface GatewayDeps {
   log: Logger;
@@ -82,132 +80,67 @@ async function build(
   const latency = new SampleWindow(512);
   // The ingest's counters, once it runs (stats() may be called before).
   let counters: FeedCounters = { decoded: 0, skipped: {}, catchUp: { decoded: 0, refused: 0 } };
-  let current: CameraSource[] = [];
-  const statuses = new Map<string, string>();
 
   const detector: DetectorPool = await createDetectorPool(
-    {
-      modelPath: deps.modelPath ?? defaultModelPath,
-      threads: g.detectorThreads,
-      intraOpThreads: g.detectorIntraOpThreads,
-      scoreThreshold: g.scoreThreshold,
-    },
+    detectorOptions(g, deps.modelPath ?? defaultModelPath),
     { log },
   );
   parts.add('detector', detector, (d) => d.close());
-  const tracker = createTracker({
-    gatewayId: id,
-    confirmHits: g.confirmHits,
-    updateEveryS: g.updateEveryS,
-    endAfterS: g.endAfterS,
-    sweepAfterS: g.sweepAfterS,
-  });
-  const motionGate =
-    g.motionThreshold > 0
-      ? createMotionGate({ threshold: g.motionThreshold, forceEveryS: g.motionForceS })
-      : undefined;
-  parts.defer('motion gate', () => motionGate?.close());
-
-  const cropper = g.crops ? createCropper((rgb, w, h) => encodeJpeg(deps.ffmpeg, rgb, w, h)) : undefined;
-  // Declared before the publisher exists; stats() reads it lazily.
+  // Declared before the publisher, privacy and ingest exist; read lazily until they do.
   let publisher: Publisher | undefined;
   let privacy: GatewayPrivacy | undefined;
-  // Every event goes through the crop stage, which keeps each face's events in order.
-  const out = createCropStage(cropper, cfg.mqtt.messageExpiryS, (events) => {
-    for (const ev of events) {
+  let supervisor: Ingest | undefined;
+  const pipeline = startPipeline(cfg, id, {
+    log,
+    ffmpeg: deps.ffmpeg,
+    detector,
+    suspended: (cam) => privacy?.control.suspended(cam) ?? false,
+    deliver: (ev) => {
       deps.onEvent?.(ev);
       publisher?.event(ev);
-    }
+    },
+    parts,
   });
-  const emit = (events: readonly FaceEvent[]): void => out.push(events);
-  const analyzer: Analyzer = createAnalyzer(
-    { budgetFps: g.budgetFps },
-    {
-      detector,
-      motionGate,
-      keepAnalysing: (cam) => tracker.hasActive(cam),
-      onDetections: (cam, frame, dets) => {
-        // A frame that was in the detector when its camera was suspended makes no event.
-        if (privacy?.control.suspended(cam)) return;
-        // Size filter, as Frigate's min/max area: at an entrance camera a "face" taller than half the
-        // picture is something at the lens (the simulator's cat is one), not a person walking by.
-        const faces = dets.filter((d) => d.box[3] >= g.minFaceHeight && d.box[3] <= g.maxFaceHeight);
-        out.push(tracker.observe(cam, frame, faces), frame);
-      },
-      log,
+  const { tracker, motionGate, analyzer, out, emit, forget } = pipeline;
+  // apply() is first called below, once privacy, the publisher and the ingest run.
+  const cameras = createAssignment({
+    log,
+    forget: (cam) => forget(cam),
+    clearStatus: (cam) => publisher?.clearCamera(cam),
+    setCameras: (list) => {
+      privacy?.setCameras(list);
+      supervisor?.setCameras(list);
     },
-  );
-  parts.add('analyzer', analyzer, (a) => a.close());
-  const cpu = createCpuMeter();
-  let supervisor: Ingest | undefined;
-  let cpuPercent = 0;
-  const stats = (): GatewayStats => {
-    const a = analyzer.stats().total;
-    const inf = a.inferenceMs;
-    const lat = latency.summary();
-    const dropped: Record<string, number> = {};
-    for (const [k, v] of Object.entries(a.dropped)) if (v > 0) dropped[k] = v;
-    // Frames of suspended cameras stop before analysis: counted with the other drops (stats, /metrics).
-    const suspended = privacy?.stats().framesSuspended ?? 0;
-    if (suspended > 0) dropped['suspended'] = suspended;
-    return {
-      uptimeS: Math.round((Date.now() - started) / 1000),
-      cameras: {
-        assigned: current.length,
-        online: [...statuses.values()].filter((s) => s === 'online').length,
-      },
-      frames: {
-        decoded: counters.decoded,
-        analysed: a.analysed,
-        dropped,
-        skipped: { ...counters.skipped },
-        ...(g.ingest.kind === 'rtsp' ? { catchUp: { ...counters.catchUp } } : {}),
-      },
-      inferenceMs: { p50: inf.p50, p95: inf.p95 },
-      eventLatencyMs: { p50: lat.p50, p95: lat.p95 },
-      cpuPercent,
-      rssMb: Math.round(process.memoryUsage.rss() / 1e5) / 10,
-    };
-  };
-  const cpuTimer = setInterval(() => (cpuPercent = cpu([process.pid, ...(supervisor?.pids() ?? [])])), 2000);
-  cpuTimer.unref();
-  parts.defer('cpu timer', () => clearInterval(cpuTimer));
+  });
+  const statsSource = createGatewayStats({
+    startedAt: started,
+    ingestKind: g.ingest.kind,
+    analysis: () => analyzer.stats(),
+    latency,
+    framesSuspended: () => privacy?.stats().framesSuspended ?? 0,
+    feed: () => counters,
+    cameras: () => cameras.counts(),
+    pids: () => supervisor?.pids() ?? [],
+  });
+  const stats = statsSource.stats;
+  parts.defer('cpu timer', () => statsSource.close());
 
-  const mqttUrl = cfg.mqtt.url || deps.mqttUrl || `mqtt://127.0.0.1:${cfg.broker.port}`;
-  publisher = createPublisher(
-    {
-      gatewayId: id,
-      prefix: cfg.mqtt.prefix,
-      mqtt: {
-        ...cfg.mqtt,
-        url: mqttUrl,
-        clientId: cfg.mqtt.clientId ? `${cfg.mqtt.clientId}-${id}` : '',
-        backoffMaxMs: cfg.mqtt.reconnectMaxS * 1000,
-      },
-      outboxMax: cfg.mqtt.outboxMax,
-      messageExpiryS: cfg.mqtt.messageExpiryS,
-      statsEveryS: g.statsEveryS,
+  const mqttUrl = mqttUrlOf(cfg, deps.mqttUrl);
+  const pub = createPublisher(publisherOptions(cfg, id, mqttUrl), {
+    log,
+    getStats: stats,
+    onDelivered: (ev, ackedAt) => {
+      if (ev.type === 'start') latency.add(ackedAt - Date.parse(ev.ts));
     },
-    {
-      log,
-      getStats: stats,
-      onDelivered: (ev, ackedAt) => {
-        if (ev.type === 'start') latency.add(ackedAt - Date.parse(ev.ts));
-      },
-    },
-  );
-  const pub = publisher;
+  });
+  publisher = pub;
   parts.add('publisher', pub, (p) => p.close({ timeoutMs: 2000, flushMs: 0 }));
   const priv = createGatewayPrivacy(cfg, {
     log,
     link: pub.link,
     topics: pub.topics,
     gatewayId: id,
-    onSuspend: (cam) => {
-      analyzer.removeCamera(cam);
-      motionGate?.removeCamera(cam);
-      emit(tracker.removeCamera(cam, 'suspended'));
-    },
+    onSuspend: (cam) => forget(cam, 'suspended'),
   });
   privacy = priv;
   parts.add('privacy', priv, (p) => p.close());
@@ -219,101 +152,25 @@ async function build(
     privacy: priv,
     tracked: (cam) => tracker.hasActive(cam),
     onStatus: (cam, status, detail) => {
-      statuses.set(cam, status);
+      cameras.setStatus(cam, status);
       pub.cameraStatus(cam, status, detail);
       if (status !== 'online') emit(tracker.removeCamera(cam));
     },
   });
-  supervisor = feed.ingest;
+  const sup = feed.ingest;
+  supervisor = sup;
   counters = feed.counters;
-  parts.add('ingest', supervisor, (s) => s.close());
-  const sup = supervisor;
-
-  const apply = (list: CameraSource[]): void => {
-    const next = new Set(list.map((c) => c.id));
-    for (const c of current) {
-      if (next.has(c.id)) continue;
-      analyzer.removeCamera(c.id);
-      motionGate?.removeCamera(c.id);
-      emit(tracker.removeCamera(c.id));
-      statuses.delete(c.id);
-      pub.clearCamera(c.id);
-    }
-    const added = list.length - current.filter((c) => next.has(c.id)).length;
-    if (added > 0 || list.length !== current.length) log.info({ cameras: list.length }, 'cameras assigned');
-    current = list;
-    priv.setCameras(list);
-    sup.setCameras(list);
-  };
+  parts.add('ingest', sup, (s) => s.close());
 
   // Camera sources: a fixed list, or the simulator's catalog shared with the other gateways.
   let membership: Membership | undefined;
   if (g.cameras.length > 0) {
-    apply(g.cameras);
+    cameras.apply(g.cameras);
   } else {
-    let catalog: CameraSource[] = [];
-    let members: string[] = [id];
-    let ready = false;
-    const reassign = (): void => {
-      if (ready) apply(assigned(catalog, members, id));
-    };
-    membership = createMembership(id, g.settleS * 1000, (m) => {
-      members = m;
-      log.info({ members: m.length }, 'gateways changed; rebalancing');
-      reassign();
-    });
-    // One simulator's catalog or several shards', merged into one city.
-    // Each camera keeps its catalog masks and district, so the merged list is the one source of both.
-    const shards = createCatalogMerge<CameraSource & { masks?: Polygon[] }>();
-    pub.link.onMessage((topic, payload) => {
-      const t = parseTopic(topic, pub.topics.prefix);
-      if (t?.kind === 'catalog') {
-        if (payload.length === 0) {
-          shards.set(t.shard, undefined);
-        } else {
-          const parsed = parseCatalog(payload, { username: g.rtspUsername, password: g.rtspPassword });
-          if (!parsed.ok) {
-            log.warn({ error: parsed.error, shard: t.shard || undefined }, 'simulator catalog ignored');
-            return;
-          }
-          shards.set(
-            t.shard,
-            parsed.cameras.map((c) => {
-              const masks = parsed.masks.get(c.id);
-              const district = parsed.districts.get(c.id);
-              return { ...c, ...(masks ? { masks } : {}), ...(district ? { district } : {}) };
-            }),
-          );
-        }
-        const merged = shards.list();
-        catalog = merged;
-        priv.setCatalog(
-          new Map(merged.flatMap((c) => (c.masks ? [[c.id, c.masks] as const] : []))),
-          new Map(merged.flatMap((c) => (c.district ? [[c.id, c.district] as const] : []))),
-        );
-        reassign();
-        return;
-      }
-      if (t?.kind === 'gatewayStatus') {
-        const parsed = parseJson(payload);
-        const o = parsed.ok ? (parsed.data as { status?: unknown } | null) : undefined;
-        membership?.onStatus(t.gateway, o ? String(o.status) : 'offline');
-      }
-    });
-    void pub.link
-      .subscribe([...pub.topics.catalogFilters, pub.topics.allGatewayStatus], 1)
-      .catch(() => undefined);
-    // Retained statuses arrive right after subscribing; take cameras once they had a moment.
-    const first = setTimeout(
-      () => {
-        ready = true;
-        members = membership?.members() ?? [id];
-        reassign();
-      },
-      Math.min(g.settleS * 1000, 1500),
+    membership = followCatalog(
+      { gatewayId: id, settleS: g.settleS, rtsp: { username: g.rtspUsername, password: g.rtspPassword } },
+      { log, link: pub.link, topics: pub.topics, privacy: priv, apply: (list) => cameras.apply(list), parts },
     );
-    first.unref();
-    parts.defer('catalog settle', () => clearTimeout(first));
   }
   parts.defer('membership', () => membership?.close());
 
@@ -334,14 +191,14 @@ async function build(
   return {
     id,
     httpPort: http?.port ?? 0,
-    cameras: () => current.map((c) => c.id),
+    cameras: () => cameras.ids(),
     stats,
     analysis: () => analyzer.stats(),
     privacy: priv,
     pids: () => sup.pids(),
     async close() {
       clearInterval(sweep);
-      clearInterval(cpuTimer);
+      statsSource.close();
       membership?.close();
       // Inputs first, so nothing new arrives; then analysis; then flush the final events.
       await sup.close();
