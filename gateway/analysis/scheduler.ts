@@ -8,16 +8,12 @@ import type { Logger } from '../../shared/log.ts';
 import type { Detection } from '../detect/ultraface.ts';
 import type { Detector } from '../detect/pool.ts';
 import type { MotionGate } from '../motion.ts';
-import {
-  CameraSlot,
-  ReadyRing,
-  emptyCounters,
-  isPending,
-  type CameraCounters,
-  type CameraStats,
-  type DropReason,
-} from './slots.ts';
-import { SampleWindow, type Summary } from './window.ts';
+import { CameraSlot, ReadyRing, isPending } from './slots.ts';
+import { TokenBucket } from './budget.ts';
+import { createDecodeStage } from './decode-stage.ts';
+import { Tally, type AnalyzerStats } from './tally.ts';
+
+export type { AnalyzerStats } from './tally.ts';
 
 export interface AnalyzerOptions {
   /** Inferences per second across all cameras. */
@@ -45,18 +41,6 @@ export interface AnalyzerDeps {
   now?: () => number;
 }
 
-export interface AnalyzerStats {
-  total: CameraCounters & {
-    cameras: number;
-    inFlight: number;
-    waiting: number;
-    inferenceMs: Summary;
-    /** Times a waiting frame was held back by the budget or by busy workers: which knob to raise. */
-    limitedBy: { budget: number; workers: number };
-  };
-  cameras: Record<string, CameraStats>;
-}
-
 export interface Analyzer {
   offer(frame: Frame | PendingFrame): void;
   removeCamera(cameraId: string): void;
@@ -65,75 +49,71 @@ export interface Analyzer {
   close(): Promise<void>;
 }
 
+/** Logs detection failures at most one line every 5 s, however many frames fail. */
+function failureLog(log: Logger, now: () => number): (cameraId: string, err: unknown) => void {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return (camera, err) => {
+    const t = now();
+    if (t - loggedAt >= 5000) {
+      log.warn({ err, camera, suppressed: unlogged }, 'detection failed');
+      loggedAt = t;
+      unlogged = 0;
+    } else unlogged++;
+  };
+}
+
 export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analyzer {
   if (!(opts.budgetFps > 0)) throw new RangeError('budgetFps must be > 0');
   const log = deps.log.child({ component: 'analysis' });
   const now = deps.now ?? (() => performance.now());
   const capacity = Math.max(1, deps.detector.capacity);
   const burst = Math.max(1, opts.burst ?? Math.min(capacity, opts.budgetFps));
-  const rate = opts.budgetFps / 1000; // tokens per ms
   const cams = new Map<string, CameraSlot>();
   const ready = new ReadyRing();
-  const totals = emptyCounters();
-  const totalMs = new SampleWindow(1024);
-  const limitedBy = { budget: 0, workers: 0 };
+  const tally = new Tally();
   const inFlight = new Set<Promise<void>>();
+  const budget = new TokenBucket(opts.budgetFps, burst, now);
   /** Pending frames being decoded (<= maxDecoding), and decoded ones waiting for a detector worker. */
-  const maxDecoding = Math.max(1, opts.maxDecoding ?? 8);
-  let loading = 0;
-  const loaded: { cam: CameraSlot; frame: Frame }[] = [];
-  let tokens = burst;
-  let refilledAt = now();
+  const decode = createDecodeStage(Math.max(1, opts.maxDecoding ?? 8), capacity, {
+    live: (cam) => !closed && cams.get(cam.id) === cam,
+    pass: (cam, frame) => motionPass(cam, frame),
+    // Its token comes back: nothing was analysed.
+    refused: (cam, reason) => {
+      tally.drop(cam, reason);
+      budget.giveBack();
+      cam.busy = false;
+      if (cam.frame) ready.add(cam.id);
+      pump();
+    },
+    decoded: () => pump(),
+    log,
+  });
   let wake: NodeJS.Timeout | undefined;
   let closed = false;
-  let errorLoggedAt = -Infinity;
-  let errorsUnlogged = 0;
-
-  function discard(cam: CameraSlot, p: PendingFrame): void {
-    cam.counters.discarded++;
-    totals.discarded++;
-    p.discard();
-  }
-
-  function drop(cam: CameraSlot, reason: DropReason): void {
-    cam.counters.dropped[reason]++;
-    totals.dropped[reason]++;
-  }
-
-  function refill(): void {
-    const t = now();
-    tokens = Math.min(burst, tokens + (t - refilledAt) * rate);
-    refilledAt = t;
-  }
+  const detectionFailed = failureLog(log, now);
 
   function pump(): void {
     if (closed) return;
-    refill();
-    while (loaded.length > 0 && inFlight.size < capacity) {
-      const l = loaded.shift()!;
+    budget.refill();
+    while (decode.waiting() > 0 && inFlight.size < capacity) {
+      const l = decode.next()!;
       if (cams.get(l.cam.id) === l.cam) dispatch(l.cam, l.frame);
     }
     while (ready.size > 0) {
       const next = cams.get(ready.peek() ?? '')?.frame;
       // A pending frame needs a decode slot (decoding runs beside detection), a decoded one a worker.
-      if (
-        next && isPending(next)
-          ? loading >= maxDecoding || loaded.length >= capacity
-          : inFlight.size >= capacity
-      ) {
-        limitedBy.workers++;
+      if (next && isPending(next) ? decode.full() : inFlight.size >= capacity) {
+        tally.limitedBy.workers++;
         return; // a completion pumps again
       }
-      if (tokens < 1) {
-        limitedBy.budget++;
+      if (budget.empty()) {
+        tally.limitedBy.budget++;
         if (!wake) {
-          wake = setTimeout(
-            () => {
-              wake = undefined;
-              pump();
-            },
-            Math.ceil((1 - tokens) / rate),
-          );
+          wake = setTimeout(() => {
+            wake = undefined;
+            pump();
+          }, budget.msToNext());
           wake.unref();
         }
         return;
@@ -142,8 +122,8 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       const frame = cam?.frame;
       if (!cam || !frame) continue;
       cam.frame = undefined;
-      tokens -= 1;
-      if (isPending(frame)) load(cam, frame);
+      budget.take();
+      if (isPending(frame)) decode.load(cam, frame);
       else dispatch(cam, frame);
     }
   }
@@ -152,34 +132,6 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     if (!deps.motionGate) return true;
     const bypass = deps.keepAnalysing ? deps.keepAnalysing(cam.id) : cam.lastHadFaces;
     return deps.motionGate.check(frame, { bypass }).pass;
-  }
-
-  /** Decodes a pending frame on the camera's turn; its token comes back if nothing is analysed. */
-  function load(cam: CameraSlot, p: PendingFrame): void {
-    cam.busy = true;
-    loading++;
-    const giveBack = (reason: DropReason): void => {
-      drop(cam, reason);
-      tokens = Math.min(burst, tokens + 1);
-      cam.busy = false;
-      if (cam.frame) ready.add(cam.id);
-      pump();
-    };
-    void p
-      .load()
-      .catch(() => undefined)
-      .then((frame) => {
-        loading--;
-        if (closed || cams.get(cam.id) !== cam) {
-          cam.busy = false;
-          return;
-        }
-        if (!frame) return giveBack('lost');
-        if (!motionPass(cam, frame)) return giveBack('motion');
-        loaded.push({ cam, frame });
-        pump();
-      })
-      .catch((err: unknown) => log.error({ err, camera: cam.id }, 'pending frame failed'));
   }
 
   function dispatch(cam: CameraSlot, frame: Frame): void {
@@ -195,16 +147,7 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       .then(
         (detections) => {
           if (closed || cams.get(cam.id) !== cam) return; // removed meanwhile: its tracks are gone
-          const ms = now() - t0;
-          cam.ms.add(ms);
-          totalMs.add(ms);
-          cam.counters.analysed++;
-          totals.analysed++;
-          cam.lastHadFaces = detections.length > 0;
-          if (cam.lastHadFaces) {
-            cam.counters.withFaces++;
-            totals.withFaces++;
-          }
+          tally.analysed(cam, now() - t0, detections.length);
           try {
             deps.onDetections(cam.id, frame, detections);
           } catch (err) {
@@ -212,14 +155,8 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
           }
         },
         (err: unknown) => {
-          drop(cam, 'error');
-          // At most one line every 5 s, however many frames fail.
-          const t = now();
-          if (t - errorLoggedAt >= 5000) {
-            log.warn({ err, camera: cam.id, suppressed: errorsUnlogged }, 'detection failed');
-            errorLoggedAt = t;
-            errorsUnlogged = 0;
-          } else errorsUnlogged++;
+          tally.drop(cam, 'error');
+          detectionFailed(cam.id, err);
         },
       )
       .finally(() => {
@@ -241,17 +178,13 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       cam = new CameraSlot(frame.cameraId);
       cams.set(cam.id, cam);
     }
-    cam.counters.offered++;
-    totals.offered++;
+    tally.offered(cam);
     if (!isPending(frame) && !motionPass(cam, frame)) {
-      drop(cam, 'motion');
+      tally.drop(cam, 'motion');
       return;
     }
     // A pending frame replaced before its turn was never decoded: the ingest counts it (skipped).
-    if (cam.frame) {
-      if (isPending(cam.frame)) discard(cam, cam.frame);
-      else drop(cam, 'superseded');
-    }
+    if (cam.frame) tally.letGo(cam, cam.frame, 'superseded');
     cam.frame = frame;
     if (!cam.busy) ready.add(cam.id);
     pump();
@@ -260,48 +193,22 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
   function removeCamera(id: string): void {
     const cam = cams.get(id);
     if (!cam) return;
-    if (cam.frame) {
-      if (isPending(cam.frame)) discard(cam, cam.frame);
-      else drop(cam, 'removed');
-    }
+    if (cam.frame) tally.letGo(cam, cam.frame, 'removed');
     cams.delete(id);
     ready.delete(id);
     deps.motionGate?.removeCamera(id);
-  }
-
-  function stats(): AnalyzerStats {
-    const cameras: Record<string, CameraStats> = {};
-    let waiting = 0;
-    for (const [id, cam] of cams) {
-      cameras[id] = cam.stats();
-      if (cam.frame) waiting++;
-    }
-    return {
-      total: {
-        ...totals,
-        dropped: { ...totals.dropped },
-        cameras: cams.size,
-        inFlight: inFlight.size + loading + loaded.length,
-        waiting,
-        inferenceMs: totalMs.summary(),
-        limitedBy: { ...limitedBy },
-      },
-      cameras,
-    };
   }
 
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
     if (wake) clearTimeout(wake);
-    for (const cam of cams.values()) {
-      if (cam.frame && isPending(cam.frame)) discard(cam, cam.frame);
-      else if (cam.frame) drop(cam, 'closed');
-    }
-    for (const l of loaded.splice(0)) drop(l.cam, 'closed');
+    for (const cam of cams.values()) if (cam.frame) tally.letGo(cam, cam.frame, 'closed');
+    for (const l of decode.clear()) tally.drop(l.cam, 'closed');
     cams.clear();
     await Promise.allSettled([...inFlight]);
   }
 
+  const stats = (): AnalyzerStats => tally.stats(cams, inFlight.size + decode.count());
   return { offer, removeCamera, stats, close };
 }
