@@ -1,7 +1,8 @@
 // Face tracker: detections of one camera -> one event per face appearance (start, optional
 // rate-limited updates, end), all with the same event id. Pure and synchronous: time comes in.
 import { randomUUID } from 'node:crypto';
-import { iou, type Box, type Detection } from './detect/ultraface.ts';
+import type { Box, Detection } from './detect/ultraface.ts';
+import { assign, leaving, type MatchOptions } from './track-match.ts';
 
 import type { EndReason, FaceEvent, FaceEventType } from '../contract/faces.ts';
 
@@ -71,34 +72,51 @@ interface Camera {
   frame: { width: number; height: number };
 }
 
-/** How close to the frame's edge (normalised) a box must be to count as crossing it. */
-const EDGE = 0.02;
-
-/** Last seen touching an edge and moving towards it: the person walked out of the picture. */
-function leaving(t: { box: Box; prev?: Box }): boolean {
-  const p = t.prev;
-  if (!p) return false;
-  const [x, y, w, h] = t.box;
-  const dx = x + w / 2 - (p[0] + p[2] / 2);
-  const dy = y + h / 2 - (p[1] + p[3] / 2);
-  return (
-    (x <= EDGE && dx < 0) ||
-    (x + w >= 1 - EDGE && dx > 0) ||
-    (y <= EDGE && dy < 0) ||
-    (y + h >= 1 - EDGE && dy > 0)
-  );
+/** A face event of a track, as the camera's frame is now. */
+function faceEvent(
+  type: FaceEventType,
+  gatewayId: string,
+  cameraId: string,
+  cam: Camera,
+  t: Track,
+  ts: number,
+): FaceEvent {
+  return {
+    v: 1,
+    type,
+    eventId: t.eventId,
+    trackId: t.trackId,
+    cameraId,
+    gatewayId,
+    ts: new Date(ts).toISOString(),
+    box: [...t.box],
+    score: t.score,
+    frame: { ...cam.frame },
+  };
 }
 
-/** Longest gap over which a lone face continues a lone track regardless of where it moved. */
-const CONTINUITY_MS = 1500;
+/** A new, unconfirmed track for a detection no open track continues. */
+function openTrack(trackId: number, eventId: string, det: Detection, ts: number): Track {
+  return {
+    trackId,
+    eventId,
+    box: [...det.box],
+    score: det.score,
+    bestScore: det.score,
+    hits: 1,
+    firstSeen: ts,
+    lastSeen: ts,
+    confirmed: false,
+    lastEmit: ts,
+  };
+}
 
 export function createTracker(opts: TrackerOptions): Tracker {
   const confirmHits = Math.max(1, opts.confirmHits ?? 1);
   const updateMs = (opts.updateEveryS ?? 0) * 1000;
   const endMs = (opts.endAfterS ?? 2.5) * 1000;
   const sweepMs = (opts.sweepAfterS ?? 10) * 1000;
-  const matchIou = opts.matchIou ?? 0.3;
-  const maxJump = opts.maxJump ?? 1.5;
+  const match: MatchOptions = { matchIou: opts.matchIou ?? 0.3, maxJump: opts.maxJump ?? 1.5 };
   const maxTracks = opts.maxTracksPerCamera ?? 20;
   const newId = opts.newId ?? randomUUID;
   const cameras = new Map<string, Camera>();
@@ -106,20 +124,8 @@ export function createTracker(opts: TrackerOptions): Tracker {
   const trackIds = new Map<string, number>();
   const counts = { ignored: 0, started: 0, ended: 0 };
 
-  function event(type: FaceEventType, cameraId: string, cam: Camera, t: Track, ts: number): FaceEvent {
-    return {
-      v: 1,
-      type,
-      eventId: t.eventId,
-      trackId: t.trackId,
-      cameraId,
-      gatewayId: opts.gatewayId,
-      ts: new Date(ts).toISOString(),
-      box: [...t.box],
-      score: t.score,
-      frame: { ...cam.frame },
-    };
-  }
+  const event = (type: FaceEventType, cameraId: string, cam: Camera, t: Track, ts: number): FaceEvent =>
+    faceEvent(type, opts.gatewayId, cameraId, cam, t, ts);
 
   function end(cameraId: string, cam: Camera, t: Track, reason: EndReason, out: FaceEvent[]): void {
     if (!t.confirmed) return; // never started: nothing to end
@@ -132,19 +138,6 @@ export function createTracker(opts: TrackerOptions): Tracker {
       hits: t.hits,
       endReason: reason,
     });
-  }
-
-  /** Match score: IoU when it is enough, else a smaller positive score for a short jump of a similar box. */
-  function affinity(a: Box, b: Box, w: number, h: number): number {
-    const o = iou(a, b);
-    if (o >= matchIou) return o;
-    const size = Math.max(a[2] * w, a[3] * h, b[2] * w, b[3] * h);
-    const ratio = (b[2] * b[3]) / Math.max(1e-9, a[2] * a[3]);
-    if (size <= 0 || ratio > 4 || ratio < 0.25) return 0;
-    const dx = (a[0] + a[2] / 2 - b[0] - b[2] / 2) * w;
-    const dy = (a[1] + a[3] / 2 - b[1] - b[3] / 2) * h;
-    const jump = Math.hypot(dx, dy) / size;
-    return jump <= maxJump ? matchIou * 0.99 * (1 - jump / (maxJump * 1.01)) : 0;
   }
 
   function observe(cameraId: string, frame: FrameInfo, detections: readonly Detection[]): FaceEvent[] {
@@ -179,38 +172,11 @@ export function createTracker(opts: TrackerOptions): Tracker {
       return false;
     });
 
-    // Greedy assignment, best pair first.
-    const pairs: { t: Track; d: number; s: number }[] = [];
-    for (const t of cam.tracks) {
-      detections.forEach((det, d) => {
-        const s = affinity(t.box, det.box, frame.width, frame.height);
-        if (s > 0) pairs.push({ t, d, s });
-      });
-    }
-    // One face in the previous analysed frame, one face now, nothing else on the camera: at one
-    // analysed frame a second a person walking in crosses much of the frame between keyframes, so
-    // geometry alone would split them into two events. Only across one frame gap (~1 s), since a
-    // different person may follow after a longer one.
-    const only = cam.tracks[0];
-    if (
-      pairs.length === 0 &&
-      only &&
-      cam.tracks.length === 1 &&
-      detections.length === 1 &&
-      ts - only.lastSeen <= CONTINUITY_MS
-    ) {
-      pairs.push({ t: only, d: 0, s: 0.001 });
-    }
-    pairs.sort((a, b) => b.s - a.s);
     const usedTracks = new Set<Track>();
     const usedDets = new Set<number>();
-    for (const p of pairs) {
-      if (usedTracks.has(p.t) || usedDets.has(p.d)) continue;
-      const det = detections[p.d];
-      if (!det) continue;
-      usedTracks.add(p.t);
-      usedDets.add(p.d);
-      const t = p.t;
+    for (const { t, det, d } of assign(cam.tracks, detections, { ...frame, ts }, match)) {
+      usedTracks.add(t);
+      usedDets.add(d);
       t.prev = t.box;
       t.box = [...det.box];
       t.score = det.score;
@@ -244,18 +210,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
         counts.ignored++;
         return;
       }
-      const t: Track = {
-        trackId: cam.nextTrackId++,
-        eventId: newId(),
-        box: [...det.box],
-        score: det.score,
-        bestScore: det.score,
-        hits: 1,
-        firstSeen: ts,
-        lastSeen: ts,
-        confirmed: false,
-        lastEmit: ts,
-      };
+      const t = openTrack(cam.nextTrackId++, newId(), det, ts);
       trackIds.set(cameraId, cam.nextTrackId);
       cam.tracks.push(t);
       if (confirmHits <= 1) {
