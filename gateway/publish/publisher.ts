@@ -88,6 +88,28 @@ function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   });
 }
 
+/** The link's options from the mqtt config: unset (empty) fields are left out, the will is retained. */
+function linkOptions(
+  m: PublisherMqttConfig,
+  gatewayId: string,
+  will: { topic: string; payload: string },
+): MqttOptions {
+  const o: MqttOptions = {
+    url: m.url,
+    clientId: m.clientId || `facegate-gw-${gatewayId}`,
+    will: { ...will, retain: true, qos: 1 },
+  };
+  if (m.username) o.username = m.username;
+  if (m.password) o.password = m.password;
+  if (m.ca) o.ca = m.ca;
+  if (m.cert) o.cert = m.cert;
+  if (m.key) o.key = m.key;
+  if (m.backoffMinMs !== undefined) o.backoffMinMs = m.backoffMinMs;
+  if (m.backoffMaxMs !== undefined) o.backoffMaxMs = m.backoffMaxMs;
+  if (m.keepaliveS !== undefined) o.keepaliveS = m.keepaliveS;
+  return o;
+}
+
 export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Publisher {
   const { log } = deps;
   const now = deps.now ?? (() => new Date());
@@ -95,26 +117,9 @@ export function createPublisher(opts: PublisherOptions, deps: PublisherDeps): Pu
   const topics = createTopics(opts.prefix);
   const gwStatusTopic = topics.gatewayStatus(gatewayId);
   const statsTopic = topics.gatewayStats(gatewayId);
-  const m = opts.mqtt;
-  const mqttOptions: MqttOptions = {
-    url: m.url,
-    clientId: m.clientId || `facegate-gw-${gatewayId}`,
-    // The broker stamps nothing, so a will's ts is when this session began; readers compare it.
-    will: {
-      topic: gwStatusTopic,
-      payload: statusPayload('offline', gatewayId, now(), 'connection lost'),
-      retain: true,
-      qos: 1,
-    },
-  };
-  if (m.username) mqttOptions.username = m.username;
-  if (m.password) mqttOptions.password = m.password;
-  if (m.ca) mqttOptions.ca = m.ca;
-  if (m.cert) mqttOptions.cert = m.cert;
-  if (m.key) mqttOptions.key = m.key;
-  if (m.backoffMinMs !== undefined) mqttOptions.backoffMinMs = m.backoffMinMs;
-  if (m.backoffMaxMs !== undefined) mqttOptions.backoffMaxMs = m.backoffMaxMs;
-  if (m.keepaliveS !== undefined) mqttOptions.keepaliveS = m.keepaliveS;
+  // The broker stamps nothing, so a will's ts is when this session began; readers compare it.
+  const will = statusPayload('offline', gatewayId, now(), 'connection lost');
+  const mqttOptions = linkOptions(opts.mqtt, gatewayId, { topic: gwStatusTopic, payload: will });
 
   const link = connectMqtt(mqttOptions, log);
   // True from the link's 'connect' (after mqtt.js resent its own store) to its 'offline'.
