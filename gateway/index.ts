@@ -1,5 +1,7 @@
 // The gateway: cameras in (config list or the simulator's catalog, shared among gateways by
 // rendezvous hashing), ffmpeg decoding, motion gate, detector pool, tracker, MQTT events out.
+// This file only assembles the parts, in startup order: pipeline.ts (frames to events),
+// assignment.ts and catalog-follow.ts (which cameras), ingest-feed.ts, stats.ts, settings.ts.
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
