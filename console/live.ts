@@ -1,55 +1,12 @@
 // Live views: a camera's RTSP stream as MPEG-1 over WebSocket for jsmpeg, started when the first
 // viewer comes, stopped a few seconds after the last one leaves, at most maxViews at once.
-//
-// The one file that imports node-rtsp-stream. We use its ffmpeg half (Mpeg1Muxer) and serve the
-// WebSocket ourselves on the console's HTTP server, because its VideoStream opens its own ws
-// server on every interface, writes all of ffmpeg's stderr to ours, and reads the picture size
-// from ffmpeg's log. Its fixed arguments are `-i URL -f mpegts -codec:v mpeg1video <ours> -`:
-// - input options cannot be passed, so no `-rtsp_transport tcp`: our simulator answers 461 to a
-//   UDP SETUP and ffmpeg then retries over TCP (measured with ffmpeg 5.1: one extra round trip);
-// - the old jsmpeg (jsmpg.js) plays a raw MPEG-1 video stream, not MPEG-TS: a later `-f mpeg1video`
-//   replaces the `-f mpegts`; `-r 25` because MPEG-1 has no 10 fps;
-// - the picture size for jsmpeg's 8-byte header comes from the stream's own sequence header, so
-//   ffmpeg's log level does not matter.
-// It has no reconnect: we restart ffmpeg with a backoff while someone watches.
-import { createRequire } from 'node:module';
-import type { ChildProcess } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
+// The ffmpeg behind a view (node-rtsp-stream's muxer) is started and stopped in live-ffmpeg.ts.
 import type { WebSocket } from 'ws';
 import type { Logger } from '../shared/log.ts';
-import { redactUrl, oneLine } from '../shared/log.ts';
+import { redactUrl } from '../shared/log.ts';
 import type { FfmpegBinary } from '../shared/ffmpeg.ts';
 import type { Polygon } from '../config/privacy.ts';
-import { maskFilter } from './live-mask.ts';
-
-/** The part of node-rtsp-stream's Mpeg1Muxer we use (the package ships no types). */
-interface Mpeg1Muxer extends EventEmitter {
-  stream: ChildProcess;
-  on(event: 'mpeg1data', fn: (data: Buffer) => void): this;
-  on(event: 'ffmpegStderr', fn: (data: Buffer) => void): this;
-}
-type Mpeg1MuxerClass = new (opts: {
-  url: string;
-  ffmpegPath: string;
-  ffmpegOptions: Record<string, string>;
-}) => Mpeg1Muxer;
-
-const require = createRequire(import.meta.url);
-const Muxer = require('node-rtsp-stream/mpeg1muxer.js') as Mpeg1MuxerClass;
-
-/** Output options after node-rtsp-stream's own; an empty value means a flag without value. */
-const ffmpegOptions: Record<string, string> = {
-  '-f': 'mpeg1video',
-  '-an': '',
-  '-vf': "scale=w='min(640,iw)':h=-2",
-  '-r': '25',
-  '-b:v': '1000k',
-  '-bf': '0',
-  '-nostdin': '',
-  '-nostats': '',
-  '-hide_banner': '',
-  '-loglevel': 'warning',
-};
+import { type FfmpegSlot, runFfmpeg, stopProcess } from './live-ffmpeg.ts';
 
 export interface LiveOptions {
   ffmpeg: FfmpegBinary;
@@ -114,18 +71,28 @@ export function sequenceSize(buf: Buffer): { width: number; height: number } | u
   return undefined;
 }
 
-interface View {
-  id: string;
+interface View extends FfmpegSlot {
   clients: Set<WebSocket>;
-  proc: ChildProcess | undefined;
-  exited: Promise<void>;
   header: Buffer | undefined;
   scan: Buffer;
   grace: NodeJS.Timeout | undefined;
-  restart: NodeJS.Timeout | undefined;
-  failures: number;
-  stopped: boolean;
-  stderr: string[];
+}
+
+/** A view before its first ffmpeg: no viewers, no picture size yet. */
+function newView(id: string): View {
+  return {
+    id,
+    clients: new Set(),
+    proc: undefined,
+    exited: Promise.resolve(),
+    header: undefined,
+    scan: Buffer.alloc(0),
+    grace: undefined,
+    restart: undefined,
+    failures: 0,
+    stopped: false,
+    stderr: [],
+  };
 }
 
 export function createLiveViews(opts: LiveOptions): LiveViews {
@@ -171,51 +138,18 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
     }
     counters.started++;
     const masks = opts.resolveMasks?.(view.id) ?? [];
-    const options = masks.length
-      ? { ...ffmpegOptions, '-vf': `${ffmpegOptions['-vf']},${maskFilter(masks)}` }
-      : ffmpegOptions;
-    const muxer = new Muxer({ url, ffmpegPath: opts.ffmpeg.path, ffmpegOptions: options });
-    const proc = muxer.stream;
-    // Its own exit listener only prints to our stderr; ours logs and restarts.
-    proc.removeAllListeners('exit');
-    view.proc = proc;
-    view.stderr = [];
-    view.exited = new Promise((resolve) => {
-      proc.once('exit', (code, signal) => {
-        resolve();
-        if (view.proc === proc) view.proc = undefined;
-        if (view.stopped || closed) return;
-        view.failures++;
-        const delay = Math.min(10_000, 500 * 2 ** Math.min(view.failures, 5));
-        log.warn(
-          {
-            camera: view.id,
-            url: redactUrl(url),
-            code,
-            signal,
-            stderr: view.stderr.slice(-3),
-            retryMs: delay,
-          },
-          'live view ffmpeg exited; restarting',
-        );
-        view.restart = setTimeout(() => {
-          view.restart = undefined;
-          if (view.stopped || closed || view.clients.size === 0) return;
-          counters.restarts++;
-          spawn(view);
-        }, delay);
-      });
-    });
-    proc.on('error', (err) =>
-      log.warn({ camera: view.id, err: err.message }, 'live view ffmpeg failed to start'),
-    );
-    muxer.on('mpeg1data', (data) => onData(view, data));
-    muxer.on('ffmpegStderr', (data) => {
-      for (const line of data.toString('utf8').split('\n')) {
-        if (!line.trim()) continue;
-        view.stderr.push(oneLine(line.slice(0, 300)));
-        if (view.stderr.length > 10) view.stderr.shift();
-      }
+    runFfmpeg(view, {
+      url,
+      ffmpegPath: opts.ffmpeg.path,
+      masks,
+      log,
+      onData: (data) => onData(view, data),
+      halted: () => closed,
+      again: () => {
+        if (closed || view.clients.size === 0) return;
+        counters.restarts++;
+        spawn(view);
+      },
     });
     log.info({ camera: view.id, url: redactUrl(url), masks: masks.length }, 'live view started');
   };
@@ -226,12 +160,7 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
     if (view.restart) clearTimeout(view.restart);
     if (views.get(view.id) === view) views.delete(view.id);
     const proc = view.proc;
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 2000);
-      await view.exited;
-      clearTimeout(kill);
-    }
+    if (proc) await stopProcess(proc, view.exited);
     log.info({ camera: view.id }, 'live view stopped');
   };
 
@@ -261,19 +190,7 @@ export function createLiveViews(opts: LiveOptions): LiveViews {
           ws.close(CLOSE_TOO_MANY, `at most ${opts.maxViews} live views at once`);
           return;
         }
-        view = {
-          id: cameraId,
-          clients: new Set(),
-          proc: undefined,
-          exited: Promise.resolve(),
-          header: undefined,
-          scan: Buffer.alloc(0),
-          grace: undefined,
-          restart: undefined,
-          failures: 0,
-          stopped: false,
-          stderr: [],
-        };
+        view = newView(cameraId);
         views.set(cameraId, view);
         spawn(view);
       }

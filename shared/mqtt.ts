@@ -96,21 +96,8 @@ export function jitteredBackoff(
   return Math.max(minMs / 2, random() * cap);
 }
 
-export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
-  const minMs = opts.backoffMinMs ?? 500;
-  // Attempts double while the broker is away; a cap far above the outage leaves a client offline
-  // long after the broker is back (30 s once held a gateway's events past a 5 s crash).
-  const maxMs = opts.backoffMaxMs ?? 5000;
-  const events = new EventEmitter();
-  const handlers: MessageHandler[] = [];
-  const subscriptions = new Map<string, 0 | 1>();
-  let version: 4 | 5 = 5;
-  let connectedVersion: 0 | 4 | 5 = 0;
-  let attempt = 0;
-  let closing = false;
-  let timer: NodeJS.Timeout | undefined;
-  let lastError = '';
-
+/** mqtt.js options for a first MQTT 5 attempt; reconnects are ours (see schedule in connectMqtt). */
+function clientOptions(opts: MqttOptions): IClientOptions {
   const options: IClientOptions = {
     clientId: opts.clientId,
     protocolVersion: 5,
@@ -132,6 +119,57 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
   if (cert) options.cert = cert;
   if (key) options.key = key;
   if (opts.will) options.will = { ...opts.will, payload: Buffer.from(opts.will.payload) };
+  return options;
+}
+
+/** Resolves on the next 'connect' of `events`, or rejects with FACEGATE_ERR_BROKER after timeoutMs. */
+function nextConnect(events: EventEmitter, timeoutMs: number, why: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      events.off('connect', ok);
+      reject(FACEGATE_ERR_BROKER(why()));
+    }, timeoutMs);
+    const ok = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    events.once('connect', ok);
+  });
+}
+
+/** Ends `client` (forced after timeoutMs) and makes sure its socket is gone. */
+async function endClient(client: MqttClient, c: { force?: boolean; timeoutMs?: number }): Promise<void> {
+  const timeoutMs = c.timeoutMs ?? 3000;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      client.end(true, () => resolve());
+    }, timeoutMs);
+    client.end(c.force ?? false, () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  // Ended while still connecting (before CONNACK), mqtt.js leaves the socket open and the
+  // broker keeps a half-made session: a startup rolled back in its first milliseconds did that.
+  if (!client.stream.destroyed) client.stream.destroy();
+}
+
+export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
+  const minMs = opts.backoffMinMs ?? 500;
+  // Attempts double while the broker is away; a cap far above the outage leaves a client offline
+  // long after the broker is back (30 s once held a gateway's events past a 5 s crash).
+  const maxMs = opts.backoffMaxMs ?? 5000;
+  const events = new EventEmitter();
+  const handlers: MessageHandler[] = [];
+  const subscriptions = new Map<string, 0 | 1>();
+  let version: 4 | 5 = 5;
+  let connectedVersion: 0 | 4 | 5 = 0;
+  let attempt = 0;
+  let closing = false;
+  let timer: NodeJS.Timeout | undefined;
+  let lastError = '';
+
+  const options = clientOptions(opts);
 
   let client: MqttClient;
   try {
@@ -228,38 +266,17 @@ export function connectMqtt(opts: MqttOptions, log: Logger): MqttLink {
     },
     waitConnected(timeoutMs) {
       if (client.connected) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => {
-          events.off('connect', ok);
-          reject(
-            FACEGATE_ERR_BROKER(
-              `mqtt: cannot reach the broker at ${redactUrl(opts.url)} within ${timeoutMs} ms${lastError ? `: ${lastError}` : ''}`,
-            ),
-          );
-        }, timeoutMs);
-        const ok = (): void => {
-          clearTimeout(t);
-          resolve();
-        };
-        events.once('connect', ok);
-      });
+      return nextConnect(
+        events,
+        timeoutMs,
+        () =>
+          `mqtt: cannot reach the broker at ${redactUrl(opts.url)} within ${timeoutMs} ms${lastError ? `: ${lastError}` : ''}`,
+      );
     },
     async close(c = {}) {
       closing = true;
       if (timer) clearTimeout(timer);
-      const timeoutMs = c.timeoutMs ?? 3000;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          client.end(true, () => resolve());
-        }, timeoutMs);
-        client.end(c.force ?? false, () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      // Ended while still connecting (before CONNACK), mqtt.js leaves the socket open and the
-      // broker keeps a half-made session: a startup rolled back in its first milliseconds did that.
-      if (!client.stream.destroyed) client.stream.destroy();
+      await endClient(client, c);
     },
   };
 }

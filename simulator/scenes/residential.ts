@@ -11,9 +11,9 @@ import {
   type AppearanceOpts,
   type Lane,
   type PlannedAppearance,
-  type Scenery,
   type Timing,
-} from './schedule.ts';
+} from './appearance.ts';
+import type { Scenery } from './schedule.ts';
 
 /** The door slides open over [fStart, fOpen], stays open, and closes over [fClose, fEnd]. */
 export interface DoorEvent {
