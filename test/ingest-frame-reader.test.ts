@@ -55,3 +55,25 @@ test('frame reader: delivered frames are owned, not views of the chunk', () => {
 test('frame reader: rejects a bad frame size', () => {
   assert.throws(() => createFrameReader(0, () => {}), RangeError);
 });
+
+test('frame reader: a frame handed back (true) is refilled, a kept one never', () => {
+  const seen: Buffer[] = [];
+  const copies: number[][] = [];
+  // Keep every third frame; hand the others back.
+  const r = createFrameReader(3, (f) => {
+    seen.push(f);
+    copies.push([...f]);
+    return seen.length % 3 !== 0;
+  });
+  const stream = Buffer.from(Array.from({ length: 3 * 9 }, (_, i) => i));
+  for (let off = 0; off < stream.length; off += 2) r.push(stream.subarray(off, off + 2));
+  assert.equal(r.frames(), 9);
+  for (const [i, c] of copies.entries()) assert.deepEqual(c, [3 * i, 3 * i + 1, 3 * i + 2]);
+  // The kept frames (3rd, 6th, 9th) still hold their bytes and were never handed out again.
+  for (const i of [2, 5, 8]) {
+    assert.deepEqual([...seen[i]!], copies[i]);
+    assert.ok(!seen.slice(i + 1).includes(seen[i]!));
+  }
+  // Handed-back buffers were reused: fewer distinct buffers than frames.
+  assert.ok(new Set(seen).size < 9);
+});

@@ -12,14 +12,29 @@ export interface FrameReader {
 }
 
 /**
- * `onFrame` receives a buffer of exactly `frameBytes` that it owns (never reused by the reader).
+ * `onFrame` receives a buffer of exactly `frameBytes` that it owns (never reused by the reader),
+ * unless it returns `true`: then it keeps no reference and the reader fills that buffer with a later
+ * frame (a decoder's discarded pictures cost no new allocation, which V8 counts towards its next full
+ * garbage collection).
  */
-export function createFrameReader(frameBytes: number, onFrame: (frame: Buffer) => void): FrameReader {
+export function createFrameReader(frameBytes: number, onFrame: (frame: Buffer) => unknown): FrameReader {
   if (!Number.isInteger(frameBytes) || frameBytes <= 0)
     throw new RangeError(`frameBytes must be a positive integer, got ${frameBytes}`);
   let cur: Buffer | undefined;
+  let spare: Buffer | undefined;
   let filled = 0;
   let count = 0;
+
+  function fresh(): Buffer {
+    const b = spare ?? Buffer.allocUnsafe(frameBytes);
+    spare = undefined;
+    return b;
+  }
+
+  function emit(frame: Buffer): void {
+    count++;
+    if (onFrame(frame) === true) spare = frame;
+  }
 
   function push(chunk: Buffer): void {
     let off = 0;
@@ -27,12 +42,13 @@ export function createFrameReader(frameBytes: number, onFrame: (frame: Buffer) =
       const left = chunk.length - off;
       if (filled === 0 && left >= frameBytes) {
         // A whole frame inside the chunk: copy it out, so the receiver does not pin the chunk.
-        count++;
-        onFrame(Buffer.from(chunk.subarray(off, off + frameBytes)));
+        const f = fresh();
+        chunk.copy(f, 0, off, off + frameBytes);
         off += frameBytes;
+        emit(f);
         continue;
       }
-      cur ??= Buffer.allocUnsafe(frameBytes);
+      cur ??= fresh();
       const n = Math.min(left, frameBytes - filled);
       chunk.copy(cur, filled, off, off + n);
       filled += n;
@@ -41,8 +57,7 @@ export function createFrameReader(frameBytes: number, onFrame: (frame: Buffer) =
         const done = cur;
         cur = undefined;
         filled = 0;
-        count++;
-        onFrame(done);
+        emit(done);
       }
     }
   }

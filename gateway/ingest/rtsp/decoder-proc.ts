@@ -41,9 +41,10 @@ export function decoderProcs(p: PoolContext): DecoderProcs {
     child.stdin?.on('error', () => {
       // EPIPE when the process dies: the exit handler accounts for it.
     });
-    const reader = createFrameReader(p.frameBytes, (rgb) => {
-      if (d.gen === gen) onDecodedFrame(p, d, rgb, recycle);
-    });
+    // A frame not delivered (discarded, a sync picture, an old process's) goes back to the reader.
+    const reader = createFrameReader(p.frameBytes, (rgb) =>
+      d.gen === gen ? !onDecodedFrame(p, d, rgb, recycle) : true,
+    );
     const out = child.stdout as Readable | null;
     out?.on('data', (chunk: Buffer) => {
       if (d.gen === gen) reader.push(chunk);

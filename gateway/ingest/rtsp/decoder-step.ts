@@ -9,23 +9,23 @@ import type { Decoder, Entry, PoolContext } from './decoder-state.ts';
 /** A restart of a decoder in doubt (decoder-proc.ts). */
 export type Recycle = (d: Decoder, why: string) => void;
 
-export function onDecodedFrame(p: PoolContext, d: Decoder, rgb: Buffer, recycle: Recycle): void {
+/** Returns whether `rgb` was delivered (else nothing keeps it). */
+export function onDecodedFrame(p: PoolContext, d: Decoder, rgb: Buffer, recycle: Recycle): boolean {
   if (d.syncing) {
     if (!isSyncFrame(rgb)) {
       p.c.discarded++;
-      return;
+      return false;
     }
     clearTimeout(d.timer);
     d.timer = undefined;
     d.syncing = false;
     p.c.syncs++;
     pump(p, d, recycle);
-    return;
+    return false;
   }
   const e = d.inFlight;
   if (d.strict && e) {
-    onStrictFrame(p, d, e, rgb, recycle);
-    return;
+    return onStrictFrame(p, d, e, rgb, recycle);
   }
   if (!e || isSyncFrame(rgb)) {
     // Out of step: most likely the unit before gave two pictures (the second one arrived when
@@ -37,12 +37,12 @@ export function onDecodedFrame(p: PoolContext, d: Decoder, rgb: Buffer, recycle:
     p.c.discarded++;
     if (d.lastCamera !== undefined) p.strike(d.lastCamera);
     recycle(d, 'frame out of step');
-    return;
+    return false;
   }
   if (++e.got < e.pictures) {
     // An earlier picture of a catch-up GOP: decoded only to reach the newest one.
     p.c.discarded++;
-    return;
+    return false;
   }
   clearTimeout(d.timer);
   d.timer = undefined;
@@ -50,13 +50,14 @@ export function onDecodedFrame(p: PoolContext, d: Decoder, rgb: Buffer, recycle:
   d.firstOfGen = false;
   deliver(p, d, e, rgb);
   pump(p, d, recycle);
+  return true;
 }
 
 /**
  * Strict: unit + sync unit in flight. The first picture is the unit's, further ones are extra
  * pictures of a broken unit, the sync picture closes the unit (with or without a frame).
  */
-function onStrictFrame(p: PoolContext, d: Decoder, e: Entry, rgb: Buffer, recycle: Recycle): void {
+function onStrictFrame(p: PoolContext, d: Decoder, e: Entry, rgb: Buffer, recycle: Recycle): boolean {
   if (isSyncFrame(rgb)) {
     clearTimeout(d.timer);
     d.timer = undefined;
@@ -67,12 +68,15 @@ function onStrictFrame(p: PoolContext, d: Decoder, e: Entry, rgb: Buffer, recycl
       p.c.empty++;
     }
     pump(p, d, recycle);
-  } else if (d.delivered) {
-    p.c.discarded++;
-  } else {
-    d.delivered = true;
-    deliver(p, d, e, rgb);
+    return false;
   }
+  if (d.delivered) {
+    p.c.discarded++;
+    return false;
+  }
+  d.delivered = true;
+  deliver(p, d, e, rgb);
+  return true;
 }
 
 /** The unit in flight is given up: a loss unless (strict) its frame was already delivered. */
