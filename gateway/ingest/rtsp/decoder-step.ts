@@ -3,6 +3,7 @@
 // time is lost and a sync unit follows (frames up to its picture are discarded); a frame with no
 // unit in flight is never believed (the process restarts). Strict decoders (quarantine) close every
 // unit with a sync unit: exact even when a broken unit yields zero or two pictures.
+import type { Writable } from 'node:stream';
 import { isSyncFrame } from './decoder-units.ts';
 import type { Decoder, Entry, PoolContext } from './decoder-state.ts';
 
@@ -107,7 +108,14 @@ function startSync(p: PoolContext, d: Decoder, write: boolean, recycle: Recycle)
     if (d.gen === gen && d.syncing) recycle(d, 'sync unit timed out');
   }, p.auTimeoutMs);
   d.timer.unref();
-  if (write) d.stdin.write(Buffer.concat([p.syncUnit, p.aud]));
+  if (write) writeParts(d.stdin, [p.syncUnit, p.aud]);
+}
+
+/** One writev for the parts (corked): no concatenated copy of each unit. */
+function writeParts(w: Writable, parts: readonly Buffer[]): void {
+  w.cork();
+  for (const b of parts) w.write(b);
+  w.uncork();
 }
 
 /** Writes the next queued unit when nothing is in flight. */
@@ -122,7 +130,7 @@ export function pump(p: PoolContext, d: Decoder, recycle: Recycle): void {
   arm(p, d, e, p.auTimeoutMs + (d.firstOfGen ? p.startGraceMs : 0), recycle);
   // Strict decoders (quarantine) close every unit with a sync unit: ~3 ms more per unit (two
   // decoder and scaler re-inits), exact even when a broken unit yields zero or two pictures.
-  d.stdin.write(Buffer.concat(d.strict ? [e.data, p.aud, p.syncUnit, p.aud] : [e.data, p.aud]));
+  writeParts(d.stdin, d.strict ? [e.data, p.aud, p.syncUnit, p.aud] : [e.data, p.aud]);
 }
 
 /** (Re)arms the timeout of the unit in flight. */
