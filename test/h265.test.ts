@@ -18,8 +18,8 @@ import { feedUnit, unitNals } from './helpers/rtp.ts';
 import { clipFromBuffer } from '../simulator/rtsp/clip.ts';
 import { buildSdp } from '../simulator/rtsp/describe.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
-import { buildHevcKeyframe } from '../gateway/ingest/hevc-keyframe.ts';
-import { parseSdp } from '../gateway/ingest/rtsp-client.ts';
+import { buildHevcKeyframe } from '../gateway/ingest/rtsp/hevc-keyframe.ts';
+import { parseSdp } from '../gateway/ingest/rtsp/rtsp-client.ts';
 import { createRtspIngest } from '../gateway/ingest/rtsp/supervisor.ts';
 import type { Frame } from '../gateway/frame.ts';
 

@@ -11,7 +11,7 @@ import {
   startRtspClient,
   type CloseKind,
   type KeyframeUnit,
-} from '../gateway/ingest/rtsp-client.ts';
+} from '../gateway/ingest/rtsp/rtsp-client.ts';
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x47, 0xfe, 0xc8]);
 const PPS = Buffer.from([0x68, 0xce, 0x3c, 0x80]);

@@ -10,7 +10,7 @@ import { makeTestClip } from '../bench/clip-fixture.ts';
 import { createLogger } from '../shared/log.ts';
 import { resolveFfmpeg } from '../shared/ffmpeg.ts';
 import { parseAnnexB } from '../rtsp/h264.ts';
-import { buildKeyframe } from '../gateway/ingest/rtsp-client.ts';
+import { buildKeyframe } from '../gateway/ingest/rtsp/rtsp-client.ts';
 import { createDecoderPool, isSyncFrame } from '../gateway/ingest/rtsp/decoder-pool.ts';
 import { testNeeding } from './helpers/tools.ts';
 

@@ -24,7 +24,7 @@ import { formatRequest } from '../rtsp/request.ts';
 import { createResponseParser, headerValues, type RtspResponse } from '../rtsp/response.ts';
 import { startLoadReader } from '../simulator/rtsp/load-reader.ts';
 import { createRtspServer, type RtspServer } from '../simulator/rtsp/server.ts';
-import { startRtspClient, type CloseKind } from '../gateway/ingest/rtsp-client.ts';
+import { startRtspClient, type CloseKind } from '../gateway/ingest/rtsp/rtsp-client.ts';
 import { printable, runs } from './helpers/fuzz.ts';
 
 const creds = { username: 'admin', password: 's3cret' };

@@ -2,7 +2,7 @@
 // its activity baseline, and the analysis waiting for its keyframe (decode on demand).
 import type { Frame } from '../../frame.ts';
 import { baseCamera, type BaseCamera } from '../camera.ts';
-import type { RtspClient, RtspClientStats, StreamCodec } from '../rtsp-client.ts';
+import type { RtspClient, RtspClientStats, StreamCodec } from './rtsp-client.ts';
 import { createCameraActivity, type ActivityOptions, type CameraActivity } from './activity.ts';
 
 export interface Waiter {

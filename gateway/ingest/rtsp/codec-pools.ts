@@ -10,7 +10,7 @@ import {
   type PoolCounters,
   type PoolEvents,
 } from './decoder-pool.ts';
-import type { StreamCodec } from '../rtsp-client.ts';
+import type { StreamCodec } from './rtsp-client.ts';
 
 export interface CodecPools {
   submit(codec: StreamCodec, cameraId: string, au: Buffer, captureTs: number): void;

@@ -4,7 +4,7 @@
 // the GOP so far decoded at once (catch-up), within a rate for the whole source.
 import type { Frame } from '../../frame.ts';
 import type { IngestDeps } from '../contract.ts';
-import type { KeyframeUnit, RtspClient, StreamCodec } from '../rtsp-client.ts';
+import type { KeyframeUnit, RtspClient, StreamCodec } from './rtsp-client.ts';
 import type { DecodeReason } from './activity.ts';
 import { settle, type Cam } from './camera.ts';
 import type { CodecPools } from './codec-pools.ts';

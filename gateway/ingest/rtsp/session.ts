@@ -3,7 +3,7 @@
 // credentials never sooner than unauthorizedMinMs). Stopping a camera waits for its client.
 import { backoffDelay, type BackoffOptions } from '../backoff.ts';
 import { failureStatus, type CameraStatus } from '../status.ts';
-import { startRtspClient, type CloseKind } from '../rtsp-client.ts';
+import { startRtspClient, type CloseKind } from './rtsp-client.ts';
 import { addRtp, settle, type Cam } from './camera.ts';
 import type { CodecPools } from './codec-pools.ts';
 import type { KeyframeRouter } from './keyframes.ts';

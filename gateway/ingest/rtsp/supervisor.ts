@@ -15,7 +15,7 @@ import { defaultActivityOptions, type ActivityOptions } from './activity.ts';
 import { addRtp, newCam, settle, zeroRtp, type Cam } from './camera.ts';
 import { createKeyframeRouter, type KeyframeCounters } from './keyframes.ts';
 import { createSessions } from './session.ts';
-import type { RtspClientStats, StreamCodec } from '../rtsp-client.ts';
+import type { RtspClientStats, StreamCodec } from './rtsp-client.ts';
 
 export interface RtspIngestOptions extends SourceOptions {
   /** Only `keyframes`: the pool decodes IDR units on their own (fps:<n> needs every frame). */

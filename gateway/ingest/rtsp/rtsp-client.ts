@@ -3,17 +3,17 @@
 // only the keyframes of an H.264 or H.265 stream, handed out in Annex-B, so the gateway's decoders
 // never see the P frames, the network or RTSP. Failures end the client with a reason
 // (unauthorized / unreachable / stalled / closed); the supervisor decides about retries.
-import { startClient, type ClientCloseKind, type PlayInfo } from '../../rtsp/client.ts';
-import type { AccessUnitOut, Depacketizer } from '../../rtsp/depacketizer.ts';
-import { NAL_IDR, NAL_PPS, NAL_SLICE, NAL_SPS, nalType } from '../../rtsp/h264.ts';
-import type { RtpHeader } from '../../rtsp/rtp.ts';
-import { createH264Depacketizer, FU_A, STAP_A } from '../../rtsp/rtph264.ts';
-import { createH265Depacketizer } from '../../rtsp/rtph265.ts';
-import { readSdp, resolveControl, type SessionDescription } from '../../rtsp/sdp.ts';
+import { startClient, type ClientCloseKind, type PlayInfo } from '../../../rtsp/client.ts';
+import type { AccessUnitOut, Depacketizer } from '../../../rtsp/depacketizer.ts';
+import { NAL_IDR, NAL_PPS, NAL_SLICE, NAL_SPS, nalType } from '../../../rtsp/h264.ts';
+import type { RtpHeader } from '../../../rtsp/rtp.ts';
+import { createH264Depacketizer, FU_A, STAP_A } from '../../../rtsp/rtph264.ts';
+import { createH265Depacketizer } from '../../../rtsp/rtph265.ts';
+import { readSdp, resolveControl, type SessionDescription } from '../../../rtsp/sdp.ts';
 import { buildHevcKeyframe, hasIrap, isHevcSkippable } from './hevc-keyframe.ts';
 import { toAnnexB } from './annexb.ts';
 
-export { parseTarget } from '../../rtsp/client.ts';
+export { parseTarget } from '../../../rtsp/client.ts';
 
 export type StreamCodec = 'h264' | 'h265';
 

@@ -10,7 +10,7 @@ import {
   hevcType,
   isIrap,
   isVcl,
-} from '../../rtsp/h265.ts';
+} from '../../../rtsp/h265.ts';
 import { toAnnexB } from './annexb.ts';
 
 /** True when an RTP payload carries (the start of) a non-IRAP slice: a picture we do not decode. */
