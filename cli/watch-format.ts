@@ -10,6 +10,7 @@ import {
   faceEventSchema,
   gatewayStatusSchema,
   parseTopic,
+  type TopicRef,
   simulatorStatusSchema,
   statsViewSchema,
 } from '../contract/index.ts';
@@ -19,13 +20,12 @@ const cameraStatusView = cameraStatusSchema.partial().required({ status: true })
 const gatewayStatusView = gatewayStatusSchema.partial().required({ status: true });
 const simulatorStatusView = simulatorStatusSchema.partial().required({ status: true });
 
+/** The topics watch prints a line for (contract's TopicRef), the rest as `other`. */
 export type TopicKind =
-  | { kind: 'faces'; camera: string }
-  | { kind: 'cameraStatus'; camera: string }
-  | { kind: 'gatewayStatus'; gateway: string }
-  | { kind: 'gatewayStats'; gateway: string }
-  | { kind: 'catalog'; shard: string }
-  | { kind: 'simulatorStatus'; shard: string }
+  | Extract<
+      TopicRef,
+      { kind: 'faces' | 'cameraStatus' | 'gatewayStatus' | 'gatewayStats' | 'catalog' | 'simulatorStatus' }
+    >
   | { kind: 'other' };
 
 /** Why a string is not a valid MQTT topic filter (MQTT 5 4.7.1), or undefined when it is. */
