@@ -101,6 +101,17 @@ test('digest server: replay (same or lower nc) refused, wrong uri refused, SHA-2
   assert.equal(v.check('DESCRIBE', uri, c.authorization('DESCRIBE', uri)), 'stale');
 });
 
+test('digest server: clients challenged in the same millisecond get their own nonces; each nc 1 is accepted', () => {
+  // Nonces were the issue time and its HMAC: five sessions of the load reader challenged at once
+  // shared one, and every session after the first was refused as a replay.
+  const v = createDigestVerifier(creds, 'facegate', 60_000, () => 1_000_000);
+  const uri = 'rtsp://127.0.0.1:8554/cam/000001';
+  const clients = Array.from({ length: 5 }, () => createDigestClient(creds));
+  for (const c of clients) c.challenge(v.challenges());
+  assert.equal(new Set(clients.map((c) => c.current()?.nonce)).size, 5);
+  for (const c of clients) assert.equal(v.check('DESCRIBE', uri, c.authorization('DESCRIBE', uri)), 'ok');
+});
+
 test('digest server: counts are kept for a bounded number of nonces; a forgotten nonce is stale, not replayable', () => {
   let t = 1000;
   const v = createDigestVerifier(creds, 'facegate', 3_600_000, () => t, { maxNonces: 4 });
