@@ -30,5 +30,5 @@ USER node
 # RTSP (simulator), /metrics and /healthz (gateway).
 EXPOSE 8554 8080
 
-ENTRYPOINT ["node", "bin/facegate.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "bin/facegate.js"]
 CMD ["--help"]

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { processTree } from './proc-tree.ts';
+import { NODE_FLAGS } from '../shared/node-flags.ts';
 
 export const cliPath = fileURLToPath(new URL('../bin/facegate.js', import.meta.url));
 
@@ -22,7 +23,8 @@ export function startChild(
   env: Record<string, string | undefined>,
   stderr: NodeJS.WritableStream,
 ): Child {
-  const proc = spawn(process.execPath, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  // With the V8 settings facegate runs with everywhere (the peers too: same runtime, fair terms).
+  const proc = spawn(process.execPath, [...NODE_FLAGS, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   if (proc.pid === undefined) throw new Error(`cannot start ${args.join(' ')}`);
   const pid = proc.pid;
   const listeners: ((line: string) => void)[] = [];

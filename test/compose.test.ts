@@ -18,6 +18,7 @@ import type { Config } from '../config/schema.ts';
 import { mosquittoPath } from './helpers/broker.ts';
 import { needs } from './helpers/tools.ts';
 import { freePort, waitForPort } from './helpers/net.ts';
+import { NODE_FLAGS } from '../shared/node-flags.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (f: string): string => readFileSync(join(root, f), 'utf8');
@@ -98,12 +99,13 @@ function dockerEntrypoint(): string[] {
   return JSON.parse(line.slice('ENTRYPOINT '.length)) as string[];
 }
 
-/** facegate's argv for a service: what follows `node bin/facegate.js`. */
+/** facegate's argv for a service: what follows `node <NODE_FLAGS> bin/facegate.js`. */
 function facegateArgv(svc: Obj): string[] {
   const image = dockerEntrypoint();
   const entry = svc['entrypoint'] === undefined ? image : strings(svc['entrypoint'], 'entrypoint');
-  assert.deepEqual(entry.slice(0, 2), ['node', 'bin/facegate.js']);
-  return [...entry.slice(2), ...strings(svc['command'] ?? [], 'command')];
+  const head = ['node', ...NODE_FLAGS, 'bin/facegate.js'];
+  assert.deepEqual(entry.slice(0, head.length), head);
+  return [...entry.slice(head.length), ...strings(svc['command'] ?? [], 'command')];
 }
 
 const facegateServices = ['simulator', 'gateway', 'watch'];
@@ -331,7 +333,7 @@ test('Dockerfile: node 20 on Debian, ffmpeg, .npmrc before npm ci, runtime deps 
     lines.some((l) => /^USER (?!root\b|0\b)\S+/.test(l)),
     'runs as a non-root user',
   );
-  assert.deepEqual(dockerEntrypoint(), ['node', 'bin/facegate.js']);
+  assert.deepEqual(dockerEntrypoint(), ['node', ...NODE_FLAGS, 'bin/facegate.js']);
 });
 
 /** Whether .dockerignore keeps a path (relative, with /) out of the build context. */
