@@ -21,6 +21,7 @@ export interface BaselineDiff {
 const FIGURES = new Set([
   'cpuMsPerCameraSecond',
   'rssMbPerCamera',
+  'pssMbPerCamera',
   'recall',
   'precision',
   'latencyMsP50',

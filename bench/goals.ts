@@ -122,8 +122,17 @@ const checks = (): Check[] => {
       {
         issue: 13,
         profile,
-        text: `<= 2 MB per camera (${profile})`,
+        text: `<= 2 MB per camera, summed RSS (${profile})`,
         value: (w) => g(w)?.rssMbPerCamera,
+        ok: (v) => v <= 2,
+        atCount: true,
+      },
+      {
+        issue: 13,
+        profile,
+        // What the tree takes from the machine: RSS counts the decoders' shared libraries per process.
+        text: `<= 2 MB per camera, summed PSS (${profile})`,
+        value: (w) => g(w)?.pssMbPerCamera,
         ok: (v) => v <= 2,
         atCount: true,
       },

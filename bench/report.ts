@@ -17,6 +17,9 @@ export interface SideResult {
   cpuPercent: number;
   rssMbPerCamera: number;
   peakRssMb: number;
+  /** Summed PSS: what the tree takes from the machine, shared library pages counted once. */
+  pssMbPerCamera: number;
+  peakPssMb: number;
   processes: number;
   framesDecoded: number;
   framesAnalysed: number;
@@ -142,6 +145,7 @@ function sideRow(name: string, s: SideResult): string[] {
     f(s.cpuPercent, 1),
     f(s.peakRssMb, 0),
     f(s.rssMbPerCamera, 2),
+    f(s.pssMbPerCamera, 2),
     String(s.framesDecoded),
     String(s.framesAnalysed),
     String(s.framesDropped),
@@ -160,6 +164,7 @@ const HEADER = [
   'cpu %',
   'peak RSS MB',
   'MB/cam',
+  'PSS MB/cam',
   'decoded',
   'analysed',
   'dropped',

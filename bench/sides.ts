@@ -41,6 +41,8 @@ function sideResult(n: number, side: TreeMeter, sim: TreeMeter, wallS: number, s
     cpuPercent: round((cpu / (wallS * 1000)) * 100, 1),
     rssMbPerCamera: round(side.peakRssBytes() / MB / n),
     peakRssMb: round(side.peakRssBytes() / MB, 1),
+    pssMbPerCamera: round(side.peakPssBytes() / MB / n),
+    peakPssMb: round(side.peakPssBytes() / MB, 1),
     processes: side.pids(),
     framesDecoded: 0,
     framesAnalysed: 0,

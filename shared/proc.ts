@@ -16,6 +16,20 @@ export function cpuMs(pid: number): number | undefined {
 }
 
 /** Resident memory in bytes, or undefined when the process is gone. */
+/**
+ * Proportional set size: resident pages, each shared page divided among the processes sharing it.
+ * Summed over a process tree it counts the libraries its ffmpeg processes share once, which summed
+ * RSS counts once per process (five decoders: 40 MB of the same libavcodec pages five times).
+ */
+export function pssBytes(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function rssBytes(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

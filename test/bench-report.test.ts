@@ -19,6 +19,8 @@ const side = (cameras: number, cpu: number, events = true): SideResult => ({
   cpuPercent: (cpu * cameras) / 10,
   rssMbPerCamera: 1.5,
   peakRssMb: 1.5 * cameras,
+  pssMbPerCamera: 1.1,
+  peakPssMb: 1.1 * cameras,
   processes: 3,
   framesDecoded: 100,
   framesAnalysed: 90,

@@ -13,6 +13,7 @@ interface Side {
   cameras: number;
   cpuMsPerCameraSecond: number;
   rssMbPerCamera: number;
+  pssMbPerCamera: number;
   framesDecoded: number;
   framesAnalysed: number;
   framesDropped: number;
@@ -27,6 +28,7 @@ interface Side {
 const FIGURES = [
   'cpuMsPerCameraSecond',
   'rssMbPerCamera',
+  'pssMbPerCamera',
   'recall',
   'precision',
   'latencyMsP50',
@@ -38,12 +40,14 @@ const FIGURES = [
 function assertFigures(name: string, s: Side, events: boolean): void {
   for (const k of FIGURES) {
     assert.ok(k in s, `${name}.${k} missing`);
-    const eventFigure = k !== 'cpuMsPerCameraSecond' && k !== 'rssMbPerCamera';
+    const eventFigure = k !== 'cpuMsPerCameraSecond' && k !== 'rssMbPerCamera' && k !== 'pssMbPerCamera';
     if (eventFigure && !events) assert.equal(s[k], null, `${name}.${k}`);
     else assert.equal(typeof s[k], 'number', `${name}.${k} = ${s[k]}`);
   }
   assert.ok(s.cpuMsPerCameraSecond > 0, `${name} CPU`);
   assert.ok(s.rssMbPerCamera > 0, `${name} memory`);
+  // Shared pages are divided among their processes: PSS is above 0 and never above RSS.
+  assert.ok(s.pssMbPerCamera > 0 && s.pssMbPerCamera <= s.rssMbPerCamera, `${name} PSS ${s.pssMbPerCamera}`);
 }
 
 test('facegate bench --quick --simulators 2 writes plausible figures', { timeout: 290_000 }, (t) => {
