@@ -133,6 +133,8 @@ test('activity starting between keyframes: the GOP so far is decoded once and it
   assert.ok(next.f.captureTs - cu.f.captureTs >= 300, `${next.f.captureTs - cu.f.captureTs} ms earlier`);
   // Its pictures before the newest were decoded and thrown away by the pool, not delivered.
   assert.ok(c.discarded >= 2, `pool discarded ${c.discarded}`);
-  assert.ok(c.gate.still >= 3 && c.gate.activity >= 1, JSON.stringify(c.gate));
+  // The keyframe before the onset was skipped (a catch-up needs that); how many stills came before
+  // depends on where in the clip the stream started (one, after the warm-up, on a fresh machine).
+  assert.ok(c.gate.still >= 1 && c.gate.activity >= 1, JSON.stringify(c.gate));
   assert.equal(c.catchUp.refused, 0);
 });
