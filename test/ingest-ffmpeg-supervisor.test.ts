@@ -189,12 +189,10 @@ test('supervisor: SIGKILL of ffmpeg -> cameras resume; a stopped process is repl
   assert.throws(() => process.kill(pid2, 0), 'old process gone');
   // Quarantined cameras may have been regrouped meanwhile: whatever runs now must be alive.
   for (const p of r.sup.pids()) process.kill(p, 0);
+  // Every camera delivers again after the stale exit. Not within a fixed 2.5 s: a quarantined
+  // camera being regrouped at that moment has a gap of its own (failed once so under npm test).
   const after1 = cams.map(r.count);
-  await sleep(2500);
-  assert.ok(
-    cams.every((c, i) => r.count(c) > (after1[i] ?? 0)),
-    'still delivering',
-  );
+  await until('still delivering', () => cams.every((c, i) => r.count(c) > (after1[i] ?? 0)), 10_000);
 });
 
 test('supervisor: works with the bundled 2018 static ffmpeg; removing cameras at run time', async (t) => {
