@@ -47,11 +47,13 @@ export function createDigestVerifier(
   const counts = new Map<string, number>();
   /** Issue time of the newest nonce whose count was forgotten: older nonces are stale. */
   let forgotten = -1;
-  const sign = (t: string): string => createHmac('sha256', secret).update(t).digest('hex').slice(0, 24);
+  /** Hex digits of a nonce's HMAC. */
+  const SIG = 24;
+  const sign = (t: string): string => createHmac('sha256', secret).update(t).digest('hex').slice(0, SIG);
   // A nonce is its issue time, 16 random hex digits and an HMAC over both. The random part makes
   // every challenge unique: two clients challenged in the same millisecond once got one nonce, and
   // the second one's nc=00000001 was refused as a replay of the first's.
-  const TAIL = 16 + 24;
+  const TAIL = 16 + SIG;
   const makeNonce = (): string => {
     const t = now().toString(16) + randomBytes(8).toString('hex');
     return `${t}${sign(t)}`;
@@ -59,8 +61,8 @@ export function createDigestVerifier(
   const issuedAt = (nonce: string): number => parseInt(nonce.slice(0, -TAIL), 16);
   const nonceState = (nonce: string): 'ok' | 'bad' | 'stale' => {
     if (nonce.length <= TAIL || nonce.length > TAIL + 16) return 'bad';
-    const t = nonce.slice(0, -24);
-    const sig = Buffer.from(nonce.slice(-24));
+    const t = nonce.slice(0, -SIG);
+    const sig = Buffer.from(nonce.slice(-SIG));
     const want = Buffer.from(sign(t));
     if (sig.length !== want.length || !timingSafeEqual(sig, want)) return 'bad';
     const at = issuedAt(nonce);

@@ -15,7 +15,6 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
-/** Resident memory in bytes, or undefined when the process is gone. */
 /**
  * Proportional set size: resident pages, each shared page divided among the processes sharing it.
  * Summed over a process tree it counts the libraries its ffmpeg processes share once, which summed
@@ -30,6 +29,7 @@ export function pssBytes(pid: number): number | undefined {
   }
 }
 
+/** Resident memory in bytes, or undefined when the process is gone. */
 export function rssBytes(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
