@@ -139,3 +139,40 @@ test('onset between keyframes: once per GOP, only after a skipped keyframe, not 
     assert.equal(a.onset(101 * GOP + k * 9000), false);
   }
 });
+
+test('a busy door: walkers not yet tracked do not teach the gate that walking is still', () => {
+  const a = createCameraActivity(opts({ forceLookMs: 1e9 }));
+  a.keyframe(0, 0, false);
+  let s = 1;
+  for (; s <= 16; s++) gop(a, s, grain(s));
+  // Three GOPs in five have someone walking in (+8 KB/s) whose face is not tracked (yet): 96 GOPs,
+  // more than the window, so on a median of everything learned the walkers would be the baseline.
+  let walkers = 0;
+  let opened = 0;
+  for (let k = 0; k < 96; k++, s++) {
+    const walking = k % 5 < 3;
+    const v = gop(a, s, grain(s) + (walking ? 8000 : 0));
+    if (walking) {
+      walkers++;
+      if (v.decode && v.reason === 'activity') opened++;
+    } else assert.equal(v.decode, false, `a still GOP at second ${s} was decoded (${v.score})`);
+  }
+  assert.equal(opened, walkers, `${opened} of ${walkers} walk-ins decoded`);
+  assert.ok(a.baseline().median < 8000, `baseline ${a.baseline().median} B/s`);
+  // A camera already tracking a face: decoded for the track, and marked active when someone
+  // walks in (analysis serves it first), not when the tracked face stands still.
+  const walkIn = gop(a, s++, grain(s) + 8000, true);
+  assert.deepEqual([walkIn.decode && walkIn.reason, walkIn.active], ['track', true]);
+  const standing = gop(a, s++, grain(s), true);
+  assert.deepEqual([standing.decode && standing.reason, standing.active], ['track', false]);
+});
+
+test('a lasting change of level (light, grain) is learned in the end: the gate closes again', () => {
+  const a = createCameraActivity(opts({ forceLookMs: 1e9 }));
+  a.keyframe(0, 0, false);
+  let s = 1;
+  for (; s <= 16; s++) gop(a, s, grain(s));
+  let lastOpen = 0;
+  for (let k = 0; k < 400; k++, s++) if (gop(a, s, grain(s) + 3000).decode) lastOpen = k;
+  assert.ok(lastOpen > 0 && lastOpen < 300, `the gate was last open ${lastOpen} GOPs into the new level`);
+});

@@ -35,9 +35,10 @@ export const defaultActivityOptions: ActivityOptions = {
 };
 
 export type DecodeReason = 'off' | 'warmup' | 'track' | 'forced' | 'activity';
+/** `active`: the GOP before the keyframe stood out from the baseline (whatever the reason). */
 export type Verdict =
-  | { decode: true; reason: DecodeReason; score: number }
-  | { decode: false; score: number };
+  | { decode: true; reason: DecodeReason; score: number; active: boolean }
+  | { decode: false; score: number; active: false };
 
 /** Spread floors: a noise-free still scene has a MAD near 0 (0.4 KB/s every second). */
 const MIN_SPREAD_BPS = 300;
@@ -45,6 +46,8 @@ const REL_SPREAD = 0.1;
 /** 1.4826 * MAD estimates a standard deviation for normal data. */
 const MAD_SIGMA = 1.4826;
 const RTP_HZ = 90_000;
+/** Spreads above the baseline at which a sample is clipped before it is learned. */
+const LEARN_CLIP = 1;
 /** A gap between keyframes longer than this (stream time) is a discontinuity, not a sample. */
 const MAX_GOP_S = 30;
 
@@ -103,13 +106,14 @@ export function createCameraActivity(o: ActivityOptions): CameraActivity {
   }
 
   function decide(rate: number | undefined, score: number, now: number, tracked: boolean): Verdict {
-    if (!o.enabled) return { decode: true, reason: 'off', score };
-    if (tracked) return { decode: true, reason: 'track', score };
-    if (sinceConnect <= o.warmupKeyframes || samples.length < o.minSamples)
-      return { decode: true, reason: 'warmup', score };
-    if (rate !== undefined && score >= o.threshold) return { decode: true, reason: 'activity', score };
-    if (now - lastDecodedAt >= o.forceLookMs) return { decode: true, reason: 'forced', score };
-    return { decode: false, score };
+    const active = o.enabled && rate !== undefined && samples.length >= o.minSamples && score >= o.threshold;
+    const yes = (reason: DecodeReason): Verdict => ({ decode: true, reason, score, active });
+    if (!o.enabled) return yes('off');
+    if (tracked) return yes('track');
+    if (sinceConnect <= o.warmupKeyframes || samples.length < o.minSamples) return yes('warmup');
+    if (active) return yes('activity');
+    if (now - lastDecodedAt >= o.forceLookMs) return yes('forced');
+    return { decode: false, score, active: false };
   }
 
   return {
@@ -140,8 +144,14 @@ export function createCameraActivity(o: ActivityOptions): CameraActivity {
       const score = rate === undefined ? 0 : (rate - base.median) / base.spread;
       // Learn from GOPs without a tracked face only: a busy door would otherwise teach the gate
       // that people walking are its "still" (a track keeps the camera decoded meanwhile anyway).
+      // A GOP above the baseline is learned clipped to one spread above it: people walking in
+      // before their face is tracked would otherwise lift the median until the next one looks
+      // "still" (busy doors waited for a forced look); a lasting change of level (light, grain)
+      // still moves the baseline, about a spread per half window.
       if (rate !== undefined && !tracked) {
-        samples.push(rate);
+        const learned =
+          samples.length >= o.minSamples ? Math.min(rate, base.median + LEARN_CLIP * base.spread) : rate;
+        samples.push(learned);
         if (samples.length > o.window) samples.shift();
         base = robustBaseline(samples);
       }
