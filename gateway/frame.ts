@@ -11,6 +11,8 @@ export interface Frame {
   captureTs: number;
   /** Per-camera frame counter from the decoder (gaps mean losses). */
   seq: number;
+  /** Decoded on activity onset (catch-up): analysis serves it before the round robin. */
+  urgent?: boolean;
 }
 
 /** Analysis size: what UltraFace RFB-320 takes. */
@@ -25,6 +27,11 @@ export interface PendingFrame {
   cameraId: string;
   /** Arrival of the keyframe's last packet, ms since the epoch. */
   captureTs: number;
+  /**
+   * Activity on a camera without a tracked face: someone may have just come in, so analysis
+   * serves it before the round robin of tracked cameras and forced looks (start latency).
+   */
+  urgent: boolean;
   /** Decodes it; undefined when the decoder lost it (or it is not wanted any more). */
   load(): Promise<Frame | undefined>;
   /** A newer keyframe replaced it, or its camera left: never decoded. */

@@ -149,10 +149,18 @@ test('a newer frame supersedes the waiting one; the latest is analysed next', as
 });
 
 /** A compressed keyframe whose decoding takes `ms` (or yields nothing); records what happened to it. */
-function pending(cameraId: string, seq: number, log: string[], ms = 5, lost = false): PendingFrame {
+function pending(
+  cameraId: string,
+  seq: number,
+  log: string[],
+  ms = 5,
+  lost = false,
+  urgent = false,
+): PendingFrame {
   return {
     cameraId,
     captureTs: Date.now(),
+    urgent,
     async load() {
       log.push(`load ${cameraId}/${seq}`);
       await sleep(ms);
@@ -202,6 +210,36 @@ test('decode on demand: a pending frame is decoded on its turn; a newer one repl
   await a.close();
   a.offer(pending('e', 1, events));
   assert.ok(events.includes('discard e/1'));
+});
+
+test('urgent frames (activity on an untracked camera) go before the round robin, and keep their lane when replaced', async () => {
+  const det = fakeDetector(1, 20);
+  const order: string[] = [];
+  const a = createAnalyzer(
+    { budgetFps: 1000, maxDecoding: 1 },
+    { detector: det, log, onDetections: (id) => order.push(id) },
+  );
+  const events: string[] = [];
+  // One camera in flight; ten tracked cameras wait in the round robin, then two urgent ones come.
+  a.offer(pending('busy', 1, events));
+  await sleep(5);
+  for (let i = 0; i < 10; i++) a.offer(pending(`t${i}`, 1, events));
+  a.offer(pending('u1', 1, events, 5, false, true));
+  a.offer(pending('u2', 1, events, 5, false, true));
+  // u1's urgent keyframe is replaced by a plain one before its turn: it stays urgent.
+  a.offer(pending('u1', 2, events));
+  await sleep(400);
+  assert.equal(order.length, 13, order.join(' '));
+  // At most one tracked camera was already being decoded when the urgent ones came.
+  assert.ok(order.indexOf('u1') <= 2 && order.indexOf('u2') <= 3, order.join(' '));
+  const tracked = order.filter((id) => id.startsWith('t'));
+  assert.deepEqual(
+    tracked,
+    Array.from({ length: 10 }, (_, i) => `t${i}`),
+    'the round robin keeps its order',
+  );
+  assertAccounted(a.stats());
+  await a.close();
 });
 
 test('removing a camera drops its waiting frame and discards its in-flight result', async () => {

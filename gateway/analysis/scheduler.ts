@@ -1,6 +1,7 @@
 // The analysis scheduler: latest-frame slot per camera -> motion gate -> detector, fair across
 // cameras, under a budget of inferences per second (token bucket), never more in flight than the
-// detector can take. Overload lowers every camera's analysed rate evenly; nothing queues.
+// detector can take. Overload lowers every camera's analysed rate evenly, except that urgent
+// frames (activity on a camera without a tracked face) go first; nothing queues.
 // A slot may hold a pending frame (rtsp ingest: a keyframe still compressed): it is decoded when
 // the camera's turn comes, then motion-gated, so a newer keyframe replaces it before any decoding.
 import type { Frame, PendingFrame } from '../frame.ts';
@@ -18,7 +19,7 @@ export type { AnalyzerStats } from './tally.ts';
 export interface AnalyzerOptions {
   /** Inferences per second across all cameras. */
   budgetFps: number;
-  /** Token bucket depth: inferences that may start back to back after a quiet spell. */
+  /** Token bucket depth: inferences that may start back to back after a quiet spell (default 50 ms' worth). */
   burst?: number;
   /**
    * Pending frames decoded at once (default 8): a decode is a round trip to a shared ffmpeg
@@ -68,7 +69,9 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
   const log = deps.log.child({ component: 'analysis' });
   const now = deps.now ?? (() => performance.now());
   const capacity = Math.max(1, deps.detector.capacity);
-  const burst = Math.max(1, opts.burst ?? Math.min(capacity, opts.budgetFps));
+  // 50 ms of budget: tokens that came due while the event loop was busy (RTP, decoded frames) are
+  // not lost, or the delivered rate falls well below budgetFps (200 a second gave ~140).
+  const burst = Math.max(1, opts.burst ?? Math.max(capacity, Math.ceil(opts.budgetFps / 20)));
   const cams = new Map<string, CameraSlot>();
   const ready = new ReadyRing();
   const tally = new Tally();
@@ -83,7 +86,7 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       tally.drop(cam, reason);
       budget.giveBack();
       cam.busy = false;
-      if (cam.frame) ready.add(cam.id);
+      if (cam.frame) ready.add(cam.id, cam.urgent);
       pump();
     },
     decoded: () => pump(),
@@ -122,6 +125,7 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       const frame = cam?.frame;
       if (!cam || !frame) continue;
       cam.frame = undefined;
+      cam.urgent = false;
       budget.take();
       if (isPending(frame)) decode.load(cam, frame);
       else dispatch(cam, frame);
@@ -162,7 +166,7 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
       .finally(() => {
         inFlight.delete(job);
         cam.busy = false;
-        if (cam.frame && cams.get(cam.id) === cam) ready.add(cam.id);
+        if (cam.frame && cams.get(cam.id) === cam) ready.add(cam.id, cam.urgent);
         pump();
       });
     inFlight.add(job);
@@ -186,7 +190,9 @@ export function createAnalyzer(opts: AnalyzerOptions, deps: AnalyzerDeps): Analy
     // A pending frame replaced before its turn was never decoded: the ingest counts it (skipped).
     if (cam.frame) tally.letGo(cam, cam.frame, 'superseded');
     cam.frame = frame;
-    if (!cam.busy) ready.add(cam.id);
+    // A newer frame keeps the urgency of the one it replaced: the activity was not looked at yet.
+    cam.urgent ||= frame.urgent === true;
+    if (!cam.busy) ready.add(cam.id, cam.urgent);
     pump();
   }
 

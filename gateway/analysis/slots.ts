@@ -48,6 +48,8 @@ export class CameraSlot {
   /** The newest frame not yet taken: decoded, or (rtsp ingest) still compressed. */
   frame: Frame | PendingFrame | undefined;
   busy: boolean = false;
+  /** The waiting frame (or one it replaced) is urgent: the camera waits in the urgent lane. */
+  urgent: boolean = false;
   lastHadFaces: boolean = false;
   readonly counters = emptyCounters();
   readonly ms = new SampleWindow(64);
@@ -65,34 +67,46 @@ export class CameraSlot {
 }
 
 /**
- * Cameras whose slot holds a frame and that have nothing in flight, oldest first. A camera is
- * in it at most once (a Set keeps insertion order), so under overload service goes round-robin:
- * a camera just served rejoins at the tail. Bounded by the number of cameras.
+ * Cameras whose slot holds a frame and that have nothing in flight, oldest first, in two lanes:
+ * urgent ones (a face may have just come in) before the others. A camera is in it at most once
+ * (a Set keeps insertion order), so under overload each lane goes round-robin: a camera just
+ * served rejoins at the tail. Bounded by the number of cameras.
  */
 export class ReadyRing {
-  readonly #ids = new Set<string>();
+  readonly #urgent = new Set<string>();
+  readonly #normal = new Set<string>();
 
-  add(id: string): void {
-    this.#ids.add(id); // already waiting: keeps its place
+  /** Already waiting: keeps its place, unless it moves up to the urgent lane. */
+  add(id: string, urgent = false): void {
+    if (urgent) {
+      this.#normal.delete(id);
+      this.#urgent.add(id);
+    } else if (!this.#urgent.has(id)) this.#normal.add(id);
+  }
+
+  #lane(): Set<string> {
+    return this.#urgent.size > 0 ? this.#urgent : this.#normal;
   }
 
   peek(): string | undefined {
-    const first = this.#ids.values().next();
+    const first = this.#lane().values().next();
     return first.done ? undefined : first.value;
   }
 
   delete(id: string): void {
-    this.#ids.delete(id);
+    this.#urgent.delete(id);
+    this.#normal.delete(id);
   }
 
   shift(): string | undefined {
-    const first = this.#ids.values().next();
+    const lane = this.#lane();
+    const first = lane.values().next();
     if (first.done) return undefined;
-    this.#ids.delete(first.value);
+    lane.delete(first.value);
     return first.value;
   }
 
   get size(): number {
-    return this.#ids.size;
+    return this.#urgent.size + this.#normal.size;
   }
 }

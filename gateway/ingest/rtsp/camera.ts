@@ -26,6 +26,8 @@ export interface Cam extends BaseCamera {
   activity: CameraActivity;
   /** Decode on demand: analysis waits for this keyframe's frame. */
   waiter: Waiter | undefined;
+  /** Capture time of the GOP last sent to catch-up: its frame is urgent. */
+  catchUpTs: number | undefined;
 }
 
 export function newCam(id: string, url: string, gate: ActivityOptions): Cam {
@@ -41,6 +43,7 @@ export function newCam(id: string, url: string, gate: ActivityOptions): Cam {
     codec: 'h264',
     activity: createCameraActivity(gate),
     waiter: undefined,
+    catchUpTs: undefined,
   };
 }
 

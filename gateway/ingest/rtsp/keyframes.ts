@@ -55,7 +55,10 @@ export function createKeyframeRouter(o: KeyframeRouterOptions, deps: IngestDeps)
       gop !== undefined &&
       gop.codec === cam.codec &&
       pool.submitGop(gop.codec, cam.id, gop.units, gop.arrivedAt);
-    if (ok) tokens.take();
+    if (ok) {
+      tokens.take();
+      cam.catchUpTs = gop.arrivedAt;
+    }
     catchUp[ok ? 'decoded' : 'refused']++;
     deps.onCatchUp?.(cam.id, ok ? 'decoded' : 'refused');
   }
@@ -79,11 +82,20 @@ export function createKeyframeRouter(o: KeyframeRouterOptions, deps: IngestDeps)
     });
   }
 
-  function offerPending(cam: Cam, codec: StreamCodec, data: Buffer, captureTs: number): void {
+  function offerPending(
+    cam: Cam,
+    codec: StreamCodec,
+    data: Buffer,
+    captureTs: number,
+    urgent: boolean,
+  ): void {
     let done = false;
     deps.onPending?.({
       cameraId: cam.id,
       captureTs,
+      // The bytes rose (on a tracked camera too: a second person), or the camera just connected:
+      // someone may be new. A tracked face standing still or a forced look can wait its turn.
+      urgent,
       load() {
         if (done) return Promise.resolve(undefined);
         done = true;
@@ -117,7 +129,8 @@ export function createKeyframeRouter(o: KeyframeRouterOptions, deps: IngestDeps)
         o.codecChanged();
       }
       // Decode on demand, except for a suspended camera: its keyframe only feeds the watchdog.
-      if (deps.onPending && !idle) offerPending(cam, au.codec, au.data, au.arrivedAt);
+      if (deps.onPending && !idle)
+        offerPending(cam, au.codec, au.data, au.arrivedAt, v.reason === 'warmup' || v.active);
       else pool.submit(au.codec, cam.id, au.data, au.arrivedAt);
     },
     delta(cam, client, bytes, rtpTs) {

@@ -86,7 +86,8 @@ export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIn
         cam.attempt = 0;
         setStatus(cam, 'online');
         // captureTs: arrival of the keyframe's last packet, before decoding.
-        const frame = { cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++ };
+        const urgent = captureTs === cam.catchUpTs;
+        const frame = { cameraId, width: o.width, height: o.height, rgb, captureTs, seq: cam.seq++, urgent };
         if (cam.waiter?.captureTs === captureTs) settle(cam, frame);
         else deps.onFrame(frame);
       },
