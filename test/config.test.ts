@@ -63,7 +63,7 @@ test('env names derive from schema paths; aliases map to their keys; FACEGATE_ b
 test('gateway.ingest: a tagged union with defaults per kind, a bare kind as shorthand, env and flags alike', () => {
   const d = loadConfig({}).gateway.ingest;
   assert.equal(d.kind, 'rtsp', 'rtsp is the default');
-  assert.equal(d.camerasPerDecoder, 48, 'a shared keyframe decoder takes 48 cameras, stated, not tripled');
+  assert.equal(d.camerasPerDecoder, 100, 'a shared keyframe decoder takes 100 cameras, stated, not tripled');
   const f = loadConfig({ env: { FACEGATE_GATEWAY_INGEST: 'ffmpeg' } }).gateway.ingest;
   assert.deepEqual(f, { kind: 'ffmpeg', camerasPerDecoder: 16, decode: 'keyframes' });
   // A bare kind, then an option of it, from env and flags in any order.
