@@ -61,6 +61,12 @@ const rtspIngest = z.strictObject({
     .max(3600)
     .default(10)
     .describe('activity gate: decode a keyframe at least this often per camera, whatever the activity'),
+  afterTrackLookS: seconds
+    .max(3600)
+    .default(3)
+    .describe(
+      'activity gate: for 15 s after a face was tracked on a camera, look this often instead (the next person may come in without bits the gate can see)',
+    ),
 });
 
 const ffmpegIngest = z.strictObject({

@@ -176,3 +176,17 @@ test('a lasting change of level (light, grain) is learned in the end: the gate c
   for (let k = 0; k < 400; k++, s++) if (gop(a, s, grain(s) + 3000).decode) lastOpen = k;
   assert.ok(lastOpen > 0 && lastOpen < 300, `the gate was last open ${lastOpen} GOPs into the new level`);
 });
+
+test('after a track, forced looks come every 3 s for 15 s, then every 10 s again', () => {
+  const a = createCameraActivity(opts());
+  a.keyframe(0, 0, false);
+  let s = 1;
+  for (; s <= 30; s++) gop(a, s, grain(s));
+  gop(a, s++, grain(s), true); // the last keyframe with a tracked face, at second 31
+  const forced: number[] = [];
+  for (; s <= 80; s++) {
+    const v = gop(a, s, grain(s));
+    if (v.decode) forced.push(s);
+  }
+  assert.deepEqual(forced, [34, 37, 40, 43, 53, 63, 73]);
+});

@@ -33,6 +33,7 @@ export function createIngest(cfg: IngestConfig, common: IngestCommon, deps: Inge
         enabled: cfg.activityGate,
         threshold: cfg.activityThreshold,
         forceLookMs: cfg.forceLookS * 1000,
+        afterTrackLookMs: cfg.afterTrackLookS * 1000,
       },
       catchUpPerS: cfg.catchUpPerS,
     },
