@@ -30,5 +30,5 @@ USER node
 # RTSP (simulator), /metrics and /healthz (gateway).
 EXPOSE 8554 8080
 
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--single-threaded-gc", "bin/facegate.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--single-threaded-gc", "--heap-growing-percent=100", "bin/facegate.js"]
 CMD ["--help"]
