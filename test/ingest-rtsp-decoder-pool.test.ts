@@ -74,9 +74,13 @@ test('decoder pool: each unit one frame on its camera; a unit that decodes to no
   const got: { cam: string; m: number; len: number; sync: boolean }[] = [];
   const pool = createDecoderPool(
     { ffmpeg: resolveFfmpeg('', '/usr/bin:/bin'), width: 320, height: 240, decoders: 1, auTimeoutMs: 500 },
-    { onFrame: (cam, rgb) => got.push({ cam, m: mean(rgb), len: rgb.length, sync: isSyncFrame(rgb) }) },
+    {
+      onFrame: (cam, rgb) => got.push({ cam, m: mean(rgb), len: rgb.length, sync: isSyncFrame(rgb) }),
+      onLost: (cam) => lostCams.push(cam),
+    },
     log,
   );
+  const lostCams: string[] = [];
   t.after(() => pool.close());
   // SPS/PPS of the bright clip, then an IDR slice of random bytes: ffmpeg gives no picture.
   const sps = bright[0]!.subarray(0, bright[0]!.indexOf(Buffer.from([0, 0, 0, 1, 0x65])));
@@ -116,6 +120,8 @@ test('decoder pool: each unit one frame on its camera; a unit that decodes to no
   assert.equal(k.submitted, 7);
   assert.equal(k.decoded, 6);
   assert.equal(k.lost, 1, 'the junk unit');
+  // Decode on demand waits for a unit's frame: the loss is told, so the camera need not time out.
+  assert.deepEqual(lostCams, ['x']);
   assert.ok(k.timeouts + k.desyncs >= 1);
   assert.equal(k.restarts, 0, 'no restart: the sync unit brought it back');
   assert.ok(k.syncs >= 1);

@@ -13,7 +13,8 @@ import {
 import type { StreamCodec } from './rtsp-client.ts';
 
 export interface CodecPools {
-  submit(codec: StreamCodec, cameraId: string, au: Buffer, captureTs: number): void;
+  /** False when refused (its pool full or without a decoder): no frame will come. */
+  submit(codec: StreamCodec, cameraId: string, au: Buffer, captureTs: number): boolean;
   submitGop(codec: StreamCodec, cameraId: string, units: readonly Buffer[], captureTs: number): boolean;
   pending(): number;
   forget(cameraId: string): void;

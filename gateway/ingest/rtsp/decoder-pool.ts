@@ -69,8 +69,11 @@ export interface DecoderInfo {
 }
 
 export interface DecoderPool {
-  /** Queues a keyframe (Annex-B) of a camera; a waiting older one of the same camera is replaced. */
-  submit(cameraId: string, au: Buffer, captureTs: number): void;
+  /**
+   * Queues a keyframe (Annex-B) of a camera; a waiting older one of the same camera is replaced.
+   * False when refused (queue full, no decoder): no frame will come for it.
+   */
+  submit(cameraId: string, au: Buffer, captureTs: number): boolean;
   /**
    * Queues a GOP so far (keyframe first, then the pictures since; catch-up on activity onset): the
    * decoder gives a frame per picture and only the last is delivered. False when refused (the
@@ -197,9 +200,7 @@ export function createDecoderPool(o: DecoderPoolOptions, ev: PoolEvents, log: Lo
   sweep.unref();
 
   return {
-    submit: (id, au, ts) => {
-      submit(id, au, ts);
-    },
+    submit: (id, au, ts) => submit(id, au, ts),
     submitGop(id, units, ts) {
       // The strict decoder maps one picture per unit; a suspect camera gets no catch-up.
       if (closed || units.length === 0 || strikes.suspect(id)) return false;

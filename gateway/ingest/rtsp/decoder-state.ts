@@ -9,6 +9,8 @@ import type { StderrTail } from '../stderr-tail.ts';
 
 export interface PoolEvents {
   onFrame(cameraId: string, rgb: Buffer, captureTs: number, pid: number | undefined): void;
+  /** A unit gave no frame (timed out, decoder gone, or closed empty): whoever waits for it can stop. */
+  onLost?(cameraId: string, captureTs: number): void;
 }
 
 export interface PoolCounters {

@@ -67,6 +67,7 @@ function onStrictFrame(p: PoolContext, d: Decoder, e: Entry, rgb: Buffer, recycl
     if (!d.delivered) {
       p.c.lost++;
       p.c.empty++;
+      p.ev.onLost?.(e.cameraId, e.captureTs);
     }
     pump(p, d, recycle);
     return false;
@@ -82,8 +83,12 @@ function onStrictFrame(p: PoolContext, d: Decoder, e: Entry, rgb: Buffer, recycl
 
 /** The unit in flight is given up: a loss unless (strict) its frame was already delivered. */
 export function dropInFlight(p: PoolContext, d: Decoder): void {
-  if (d.inFlight && !(d.strict && d.delivered)) p.c.lost++;
+  const e = d.inFlight;
   d.inFlight = undefined;
+  if (e && !(d.strict && d.delivered)) {
+    p.c.lost++;
+    p.ev.onLost?.(e.cameraId, e.captureTs);
+  }
 }
 
 function deliver(p: PoolContext, d: Decoder, e: Entry, rgb: Buffer): void {

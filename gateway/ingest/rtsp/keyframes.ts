@@ -78,7 +78,8 @@ export function createKeyframeRouter(o: KeyframeRouterOptions, deps: IngestDeps)
       }, o.loadTimeoutMs);
       timer.unref();
       cam.waiter = { captureTs, resolve, timer };
-      pool.submit(codec, cam.id, data, captureTs);
+      // Refused (its decoders full or restarting): nothing will come, so do not wait for it.
+      if (!pool.submit(codec, cam.id, data, captureTs)) settle(cam, undefined);
     });
   }
 

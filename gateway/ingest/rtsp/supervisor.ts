@@ -91,6 +91,13 @@ export function createRtspIngest(o: RtspIngestOptions, deps: IngestDeps): RtspIn
         if (cam.waiter?.captureTs === captureTs) settle(cam, frame);
         else deps.onFrame(frame);
       },
+      // Decode on demand: a lost keyframe frees its camera at once, so its next keyframe is
+      // decoded, instead of after the load timeout (a corrupt camera lost two in a row and its
+      // 12 s without a frame passed the 10 s stall: reported offline while it delivered).
+      onLost(cameraId, captureTs) {
+        const cam = cams.get(cameraId);
+        if (cam?.waiter?.captureTs === captureTs) settle(cam, undefined);
+      },
     },
     log,
   );
