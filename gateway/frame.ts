@@ -28,8 +28,8 @@ export interface PendingFrame {
   /** Arrival of the keyframe's last packet, ms since the epoch. */
   captureTs: number;
   /**
-   * Activity on a camera without a tracked face: someone may have just come in, so analysis
-   * serves it before the round robin of tracked cameras and forced looks (start latency).
+   * The GOP before it stood out (on a tracked camera too: a second person), or the camera just
+   * connected: someone may be new, so analysis serves it before the round robin (start latency).
    */
   urgent: boolean;
   /** Decodes it; undefined when the decoder lost it (or it is not wanted any more). */

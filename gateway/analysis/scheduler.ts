@@ -1,7 +1,7 @@
 // The analysis scheduler: latest-frame slot per camera -> motion gate -> detector, fair across
 // cameras, under a budget of inferences per second (token bucket), never more in flight than the
 // detector can take. Overload lowers every camera's analysed rate evenly, except that urgent
-// frames (activity on a camera without a tracked face) go first; nothing queues.
+// frames (the bytes before a keyframe rose: someone may be new) go first; nothing queues.
 // A slot may hold a pending frame (rtsp ingest: a keyframe still compressed): it is decoded when
 // the camera's turn comes, then motion-gated, so a newer keyframe replaces it before any decoding.
 import type { Frame, PendingFrame } from '../frame.ts';
